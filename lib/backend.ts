@@ -1,0 +1,140 @@
+/**
+ * TensorFlow.js backend choice.
+ *
+ * Order: `tensorflow` (native libtensorflow through tfjs-node-gpu when a CUDA GPU and that package are
+ * present, else tfjs-node) > `wasm` > `cpu` (pure JS). `LST_BACKEND=tensorflow|wasm|cpu` (or
+ * `initBackend({ backend })`) forces one and throws, naming the fix, when it is unavailable.
+ * `backendReport()` says which backend runs, its version and threads, and why better ones were not chosen.
+ *
+ * All lib code imports `@tensorflow/tfjs-core` (one copy in node_modules); the backend packages register
+ * themselves into that same engine when required here.
+ */
+// Quiet libtensorflow's INFO logs (oneDNN banners) unless the user asked for them.
+process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+import * as tf from "@tensorflow/tfjs-core";
+import fs from "fs";
+import os from "os";
+
+export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendReport {
+  backend: BackendName;
+  /** the npm package that provides it */
+  provider: string;
+  /** tfjs-core version, and libtensorflow's where native */
+  version: string;
+  threads: number;
+  forced: boolean;
+  /** why each better backend was not chosen (empty when the best one runs) */
+  rejected: { backend: string; why: string }[];
+}
+
+let current: BackendReport | null = null;
+
+function hasCudaGpu(): boolean {
+  return fs.existsSync("/proc/driver/nvidia/version") || fs.existsSync("/dev/nvidia0");
+}
+
+function errText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n")[0].slice(0, 300);
+}
+
+type Attempt = { ok: true; provider: string; version: string; threads: number } | { ok: false; why: string };
+
+async function tryTensorflow(rejected: { backend: string; why: string }[]): Promise<Attempt> {
+  if (hasCudaGpu()) {
+    try {
+      require("@tensorflow/tfjs-node-gpu");
+      if (await tf.setBackend("tensorflow")) return { ok: true, provider: "@tensorflow/tfjs-node-gpu", version: nativeVersion(), threads: os.cpus().length };
+    } catch (e) {
+      rejected.push({ backend: "tensorflow (gpu)", why: `@tensorflow/tfjs-node-gpu did not load: ${errText(e)}; run 'npm run setup:gpu'` });
+    }
+  } else {
+    rejected.push({ backend: "tensorflow (gpu)", why: "no CUDA GPU on this machine" });
+  }
+  try {
+    require("@tensorflow/tfjs-node");
+  } catch (e) {
+    return { ok: false, why: `@tensorflow/tfjs-node did not load (${errText(e)}); rebuild it with 'node scripts/setup-backend.mjs' (see environment.md)` };
+  }
+  if (!(await tf.setBackend("tensorflow"))) return { ok: false, why: "tfjs-node loaded but the 'tensorflow' backend failed to initialise" };
+  return { ok: true, provider: "@tensorflow/tfjs-node", version: nativeVersion(), threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || os.cpus().length };
+}
+
+function nativeVersion(): string {
+  // tfjs-node exposes libtensorflow's version as `version['tfjs-node']`/`tf.version`; keep it defensive.
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const node = require("@tensorflow/tfjs-node") as { version?: Record<string, string> };
+    const v = node.version ?? {};
+    return `tfjs-core ${tf.version_core}, tfjs-node ${v["tfjs-node"] ?? "?"}, libtensorflow ${v["tf"] ?? "wheel build"}`;
+  } catch {
+    return `tfjs-core ${tf.version_core}`;
+  }
+}
+
+async function tryWasm(): Promise<Attempt> {
+  try {
+    require("@tensorflow/tfjs-backend-wasm");
+    if (await tf.setBackend("wasm")) return { ok: true, provider: "@tensorflow/tfjs-backend-wasm", version: `tfjs-core ${tf.version_core}`, threads: 1 };
+    return { ok: false, why: "the wasm backend failed to initialise" };
+  } catch (e) {
+    return { ok: false, why: `@tensorflow/tfjs-backend-wasm did not load: ${errText(e)}` };
+  }
+}
+
+async function tryCpu(): Promise<Attempt> {
+  require("@tensorflow/tfjs-backend-cpu");
+  if (await tf.setBackend("cpu")) return { ok: true, provider: "@tensorflow/tfjs-backend-cpu", version: `tfjs-core ${tf.version_core}`, threads: 1 };
+  return { ok: false, why: "the pure-JS cpu backend failed to initialise" };
+}
+
+const TRY: Record<BackendName, (r: { backend: string; why: string }[]) => Promise<Attempt>> = {
+  tensorflow: tryTensorflow,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/**
+ * Select and initialise the backend (idempotent: a second call returns the first report unless a
+ * different backend is forced). `LST_BACKEND` in the environment forces one, as does `opts.backend`.
+ */
+export async function initBackend(opts: { backend?: string } = {}): Promise<BackendReport> {
+  const forcedName = opts.backend ?? process.env.LST_BACKEND;
+  if (current && (!forcedName || forcedName === current.backend)) return current;
+  const rejected: { backend: string; why: string }[] = [];
+  if (forcedName) {
+    if (!(BACKENDS as readonly string[]).includes(forcedName)) {
+      throw new Error(`unknown backend '${forcedName}' (from ${opts.backend ? "initBackend" : "LST_BACKEND"}): choose one of ${BACKENDS.join(", ")}`);
+    }
+    const name = forcedName as BackendName;
+    const a = await TRY[name](rejected);
+    if (!a.ok) throw new Error(`backend '${name}' was forced but is unavailable: ${a.why}. Unset LST_BACKEND to pick the best available one.`);
+    current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: true, rejected: [] };
+    return current;
+  }
+  for (const name of BACKENDS) {
+    const a = await TRY[name](rejected);
+    if (a.ok) {
+      current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: false, rejected };
+      return current;
+    }
+    rejected.push({ backend: name, why: a.why });
+  }
+  throw new Error("no TensorFlow.js backend could be initialised (tensorflow, wasm and cpu all failed)");
+}
+
+/** The report of the active backend; throws if `initBackend` has not run. */
+export function backendReport(): BackendReport {
+  if (!current) throw new Error("no backend selected yet: call `await initBackend()` first");
+  return current;
+}
+
+/** One line for logs: `tensorflow (@tensorflow/tfjs-node, 2 threads)`. */
+export function describeBackend(r: BackendReport = backendReport()): string {
+  return `${r.backend} (${r.provider}, ${r.threads} thread${r.threads === 1 ? "" : "s"}; ${r.version})`;
+}
+
+export { tf };
