@@ -46,7 +46,7 @@ type Attempt = { ok: true; provider: string; version: string; threads: number } 
 async function tryTensorflow(rejected: { backend: string; why: string }[]): Promise<Attempt> {
   if (hasCudaGpu()) {
     try {
-      require("@tensorflow/tfjs-node-gpu");
+      requireNative("@tensorflow/tfjs-node-gpu");
       if (await tf.setBackend("tensorflow")) return { ok: true, provider: "@tensorflow/tfjs-node-gpu", version: nativeVersion(), threads: os.cpus().length };
     } catch (e) {
       rejected.push({ backend: "tensorflow (gpu)", why: `@tensorflow/tfjs-node-gpu did not load: ${errText(e)}; run 'npm run setup:gpu'` });
@@ -55,7 +55,7 @@ async function tryTensorflow(rejected: { backend: string; why: string }[]): Prom
     rejected.push({ backend: "tensorflow (gpu)", why: "no CUDA GPU on this machine" });
   }
   try {
-    require("@tensorflow/tfjs-node");
+    requireNative("@tensorflow/tfjs-node");
   } catch (e) {
     return { ok: false, why: `@tensorflow/tfjs-node did not load (${errText(e)}); rebuild it with 'node scripts/setup-backend.mjs' (see environment.md)` };
   }
@@ -89,6 +89,21 @@ async function tryCpu(): Promise<Attempt> {
   require("@tensorflow/tfjs-backend-cpu");
   if (await tf.setBackend("cpu")) return { ok: true, provider: "@tensorflow/tfjs-backend-cpu", version: `tfjs-core ${tf.version_core}`, threads: 1 };
   return { ok: false, why: "the pure-JS cpu backend failed to initialise" };
+}
+
+/**
+ * Load a native binding package. node-pre-gyp (which tfjs-node uses to find its addon) parses
+ * `process.argv` while loading, so a script flag such as `--dir=...` would change where it looks and
+ * silently lose the native backend; the flags are hidden for the duration of the require.
+ */
+function requireNative(pkg: string): unknown {
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    return require(pkg);
+  } finally {
+    process.argv = argv;
+  }
 }
 
 const TRY: Record<BackendName, (r: { backend: string; why: string }[]) => Promise<Attempt>> = {

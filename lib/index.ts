@@ -2,10 +2,91 @@
  * LST Lab: the public entry. Notebooks and scripts import only this file.
  * Data flows one way: audio/text -> tokenizers -> data -> model -> train/eval -> lab.
  */
+// core
 export { initBackend, backendReport, describeBackend, tf, BACKENDS } from "./backend";
 export type { BackendName, BackendReport } from "./backend";
 export { resolveConfig, parseCliOverrides, configHash, canonicalJson } from "./config";
 export type { DeepPartial } from "./config";
+export { Rng, hashSeed } from "./rng";
+
+// tokenizers
 export * from "./tokenizers/special";
+export { BpeTokenizer, BPE_FORMAT, BPE_VERSION, preTokenize } from "./tokenizers/bpe";
+export { UnitBpe } from "./tokenizers/unit-bpe";
+
+// data
 export type * from "./data/types";
+export { makeStories, storyAt, renderEnding, isHeldOut, storyVocabulary, SPLITS } from "./data/story";
+export type { Story, Split, StoryEvent, EndingSlots } from "./data/story";
+export { makeBenchmark, contradict, balancedLabels, SC_VARIANTS, BENCH_KIND_NAMES } from "./data/benchmarks";
+export type { BenchItem, BenchKindName, BenchOptions } from "./data/benchmarks";
+export { loadStoryClozeCsv, loadTopicStoryClozeCsv, loadHellaSwagJsonl, loadBenchmarkFile, parseCsv } from "./data/formats";
+export type { LoadOptions } from "./data/formats";
+export { DATA_PRESETS, DATA_DEFAULTS, resolveDataConfig } from "./data/config";
+export type { DataConfig } from "./data/config";
+export { buildDataset, loadDatasetDir, datasetDir, readShards, BENCH_KINDS, DATA_FORMAT } from "./data/build";
+export type { Dataset, BuildStats, BenchKind } from "./data/build";
+export { alignUtterance, checkAlignment } from "./data/align";
+export { interleave, textDocument, speechDocument, modalityCounts, DEFAULT_INTERLEAVE, SequenceBuilder } from "./data/interleave";
+export type { InterleaveOptions } from "./data/interleave";
+export { makeTrainSource } from "./data/source";
+export type { MixOptions, TrainSource } from "./data/source";
+export { trainSpeechBpe, speechBpeSource, makeSpeechBpe } from "./data/speech-bpe";
+export { DIRECTIONS, encodeItem, encodeTextItem, concatSequences } from "./data/bench-encode";
+export type { Direction, SpokenItem, EncodedItem, BenchItemLike } from "./data/bench-encode";
+export { writeFileAtomic, writeJsonAtomic, readJson } from "./data/store";
+
+// model
 export type * from "./model/types";
+export { createModel } from "./model/create";
+export { resolveModelConfig, DEFAULT_MODEL_CONFIG, derivedSizes, ffnHidden } from "./model/config";
+export type { ModelConfig, LstModuleConfig } from "./model/config";
+export { toBatch } from "./model/batch";
+export { staticPatchLengths, patchIdsFromLengths } from "./model/patch-ids";
+export { makePatcher, resolvePatchingConfig, curriculumAlignedProb, alignedPatchLengths, DEFAULT_PATCHING, PATCHING_SCHEMES, meanSpeechPatchLen } from "./model/patching";
+export type { Patcher, PatchingConfig, PatchingScheme } from "./model/patching";
+
+// train
+export { train } from "./train/train";
+export type { StepMetrics, TrainOptions, TrainResult } from "./train/train";
+export { DEFAULT_TRAIN, resolveTrainConfig } from "./train/config";
+export type { TrainConfig } from "./train/config";
+export { makeBatchStream, measureStream } from "./train/batches";
+export { lrAt } from "./train/schedule";
+
+// eval
+export { scoreItems, evaluate, accuracyBy, accuracyCells } from "./eval/evaluate";
+export type { EvalResult, AccuracyCell } from "./eval/evaluate";
+export { rescore, NORMS } from "./eval/score";
+export type { Norm, ItemScore } from "./eval/score";
+export { meanStd, macroScore, summarize, withMacroRows, rowsFromEval } from "./eval/metrics";
+export type { ResultRow, SummaryRow } from "./eval/metrics";
+
+// lab
+export { RunStore, toCsv, flattenRows } from "./lab/runs";
+export type { RunRecord } from "./lab/runs";
+export { lossCurves, accuracyBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./lab/figures";
+export { paperLayout, MODEL_COLORS } from "./lab/paper-style";
+export type { Figure } from "./lab/paper-style";
+export { SCALES, labScale, resolveExperiment, LAB_FORMAT } from "./lab/experiment";
+export type { ExperimentConfig, ExperimentSpec, LabScale } from "./lab/experiment";
+export { GRIDS, expandGrid } from "./lab/grids";
+export { runExperiment, runGrid, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks } from "./lab/study";
+export type { StudyRun, StudyOptions } from "./lab/study";
+export { unitStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";
+export { PAPER_FINDINGS, reproductionReport, reportMarkdown } from "./lab/report";
+export { stageProgress } from "./lab/progress";
+export type { OnProgress } from "./lab/progress";
+export { summaryTable, budgetTable, tierTable, mixRatioTable, patchLengthTable, bpePieces, PATCHING_GALLERY } from "./lab/tables";
+
+export { utteranceFigure, unitHistogram, mixSharesFigure, reportFigure } from "./lab/data-figures";
+export { planBudget } from "./train/batches";
+export { UnitEntropyModel, fitUnitEntropyModel } from "./model/entropy";
+export { AdamW } from "./train/adamw";
+export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from "./train/checkpoint";
+export { syntheticSource } from "./train/synthetic";
+export { scoreEndings } from "./eval/score";
+export type { RowDirection, MeanStd } from "./eval/metrics";
+export { RUN_FORMAT, readMetrics } from "./lab/runs";
+export type { LossSeries } from "./lab/figures";
+export { modelColor, SIZES } from "./lab/paper-style";

@@ -38,7 +38,7 @@ export interface DataConfig {
 
 export const DATA_PRESETS: Record<string, DeepPartial<DataConfig>> = {
   smoke: { name: "smoke", pairedStories: 24, bpeStories: 300, textVocab: 400, units: { k: 32, kmeansFrames: 20000 }, bench: { sc: 12, tsc: 12, hs: 8 } },
-  small: { name: "small", pairedStories: 1200, bpeStories: 5000, textVocab: 1000, units: { k: 128, kmeansFrames: 200000 }, bench: { sc: 200, tsc: 200, hs: 200 } },
+  small: { name: "small", pairedStories: 600, bpeStories: 5000, textVocab: 1000, units: { k: 128, kmeansFrames: 200000 }, bench: { sc: 200, tsc: 200, hs: 200 } },
   paper: { name: "paper", pairedStories: 8000, bpeStories: 20000, textVocab: 2000, units: { k: 501, kmeansFrames: 400000 }, bench: { sc: 500, tsc: 500, hs: 500 } },
 };
 

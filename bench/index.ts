@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: runs every bench/*.ts script except this one, one after another (each in its own process,
+ * so a backend or a heap never carries over), and prints a summary of exit codes and times.
+ * Run: npx tsx bench/index.ts [name ...]   (names filter the scripts, e.g. `train-bench`)
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+function main(): void {
+  const dir = __dirname;
+  const only = process.argv.slice(2);
+  const all = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "index.ts").sort();
+  const scripts = only.length ? all.filter((f) => only.some((o) => f === o || f === `${o}.ts`)) : all;
+  if (scripts.length === 0) throw new Error(`no bench script matches ${only.join(", ")}; available: ${all.join(", ")}`);
+  const summary: { script: string; status: number | null; seconds: number }[] = [];
+  for (const script of scripts) {
+    console.log(`\n=== bench/${script} ===`);
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(dir, script)], { stdio: "inherit" });
+    summary.push({ script, status: r.status, seconds: (Date.now() - t0) / 1000 });
+  }
+  console.log("\n| bench | exit | seconds |\n|---|---:|---:|");
+  for (const s of summary) console.log(`| ${s.script} | ${s.status} | ${s.seconds.toFixed(1)} |`);
+  if (summary.some((s) => s.status !== 0)) process.exitCode = 1;
+}
+
+main();

@@ -1,0 +1,97 @@
+/**
+ * Figures about the data (notebooks 01-03, 09), built from a dataset or from tables; the result figures
+ * are in figures.ts. All share the paper style of paper-style.ts.
+ *
+ *   utteranceFigure(ds, i, {patching})   spectrogram + word/silence spans (+ patch boundaries) of a paired story
+ *   unitHistogram(stats)                 occurrences per unit id
+ *   mixSharesFigure(rows)                target vs realised interleaved share per mix ratio
+ *   reportFigure(report)                 the reproduction report's deltas with ±2 std bars, coloured by verdict
+ */
+import type { Dataset } from "../data/build";
+import { readShards } from "../data/build";
+import { speechDocument } from "../data/interleave";
+import { logMel } from "../audio/logmel";
+import type { DeepPartial } from "../config";
+import { makePatcher, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import { patchFigure, spansFromAligned, speechPatchLengths } from "./figures";
+import { paperLayout, type Figure } from "./paper-style";
+import type { UnitStats } from "./inspect";
+import type { ReportRow } from "./report";
+import { entropyModelFor } from "./study";
+
+export interface UtteranceFigureOptions {
+  title?: string;
+  /** draw the patch boundaries of this patching scheme */
+  patching?: DeepPartial<PatchingConfig>;
+  /** at most this many frames from the start (long stories are cut for readability) */
+  maxFrames?: number;
+}
+
+/** The i-th paired story: its log-mel at the unit rate, its word/silence spans and optionally its patches. */
+export function utteranceFigure(ds: Dataset, i: number, opts: UtteranceFigureOptions = {}): Figure {
+  const a = ds.paired[i];
+  if (!a) throw new Error(`utteranceFigure: paired story ${i} does not exist (the dataset has ${ds.paired.length})`);
+  const utt = readShards(ds.dir, "paired").find((u) => u.id === a.id);
+  if (!utt) throw new Error(`utteranceFigure: no audio for ${a.id} in ${ds.dir}: rebuild the dataset`);
+  const mel = logMel(utt.audio, utt.sampleRate, { frameRate: ds.config.units.frameRate });
+  const n = Math.min(a.units.length, mel.nFrames, opts.maxFrames ?? 250);
+  const spectrogram = { frames: mel.frames.subarray(0, n * mel.nMels), nFrames: n, nMels: mel.nMels };
+  const spans = spansFromAligned(a)
+    .filter((s) => s.start < n)
+    .map((s) => ({ ...s, end: Math.min(s.end, n) }));
+  let patchLengths: number[] | undefined;
+  if (opts.patching) {
+    const cfg = resolvePatchingConfig(opts.patching);
+    const entropyModel = cfg.scheme === "entropy" ? entropyModelFor(ds) : undefined;
+    const seq = speechDocument(a, ds.vocab);
+    // speech frames of BOS <s> u... EOS are tokens 2..; cut the patches at the n shown frames
+    const all = speechPatchLengths(seq, makePatcher(cfg, { totalSteps: 1, entropyModel })(seq, 0));
+    patchLengths = [];
+    let t = 0;
+    for (const len of all) {
+      if (t >= n) break;
+      patchLengths.push(Math.min(len, n - t));
+      t += len;
+    }
+  }
+  return patchFigure({ spectrogram, spans, patchLengths, title: opts.title ?? a.text.slice(0, 80) });
+}
+
+export function unitHistogram(stats: UnitStats): Figure {
+  const layout = paperLayout({ title: `unit occurrences (K = ${stats.nUnits}, ${stats.unitsUsed} used)`, xTitle: "unit id", yTitle: "frames" });
+  return { data: [{ type: "bar", name: "frames", x: stats.counts.map((_, i) => i), y: stats.counts, marker: { color: "#4c72b0" } }], layout };
+}
+
+export function mixSharesFigure(rows: readonly { mixRatio: string | number; target: string | number; interleavedShare: string | number }[]): Figure {
+  const x = rows.map((r) => String(r.mixRatio));
+  const layout = paperLayout({ title: "interleaved token share: knob vs realised", xTitle: "interleaved : text-only", yTitle: "share of tokens" });
+  return {
+    data: [
+      { type: "bar", name: "target", x, y: rows.map((r) => Number(r.target)), marker: { color: "#bbbbbb" } },
+      { type: "bar", name: "realised", x, y: rows.map((r) => Number(r.interleavedShare)), marker: { color: "#dd8452" } },
+    ],
+    layout: { ...layout, barmode: "group" },
+  };
+}
+
+const VERDICT_COLOURS: Record<string, string> = { reproduces: "#2ca02c", contradicts: "#d62728", inconclusive: "#999999", "direction only": "#9ecae1", "not run": "#eeeeee" };
+
+export function reportFigure(report: readonly ReportRow[]): Figure {
+  const run = report.filter((r) => r.verdict !== "not run");
+  const y = run.map((r) => `${r.higher} > ${r.lower} (${r.cell})`);
+  const layout = paperLayout({ title: "paper findings: measured Δ accuracy (±2 std)", xTitle: "Δ accuracy (points)", yTitle: "", size: "wide" });
+  return {
+    data: [
+      {
+        type: "bar",
+        orientation: "h",
+        name: "Δ",
+        y,
+        x: run.map((r) => 100 * r.delta),
+        error_x: { type: "data", array: run.map((r) => 200 * Math.sqrt(r.stdHigher ** 2 + r.stdLower ** 2)), visible: true },
+        marker: { color: run.map((r) => VERDICT_COLOURS[r.verdict]) },
+      },
+    ],
+    layout: { ...layout, margin: { l: 330, r: 20, t: 50, b: 50 }, height: 120 + 28 * run.length },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The paper's ablations as named grids: each expands to experiment specs (one per knob value), then to one
+ * run per seed. A grid runs from a notebook cell (`runGrid('patchSize')`) or the CLI
+ * (`npm start -- --grid patchSize`), with progress, and skips finished runs (the run store caches them).
+ *
+ * Each spec carries `group` values (the knob and its value) that the figures and tables read, so a figure
+ * never parses run names.
+ *
+ *   grid          knob (paper)                                      runs per seed
+ *   default       baseline vs LST static vs LST curriculum (Tab. 3)    3
+ *   models        baseline, BPE-speech, LST static/aligned/mixed/curriculum (Tab. 3, 4)   6
+ *   patchSize     static patch size 4, 6, 9 (Tab. 5)                   3
+ *   silence       aligned patches with silence separate vs merged      2
+ *   alignment     word vs BPE alignment (Tab. 6)                       2
+ *   curriculum    curriculum schedule (tau1, tau2)                     3
+ *   mixRatio      interleaved : text-only 1:4, 1:3, 1:2, 1:1 (Fig. 6), baseline and LST   8
+ *   budget        compute- vs data-controlled, baseline and LST (Tab. 3 vs 4)   4
+ *   scaling       model size (Fig. 4), baseline and LST                 2 x sizes
+ *   jitter        aligner boundary noise 0, 1, 2, 4 frames              4
+ *   calibration   unit source (acoustic, phonetic) x budget (1x, 4x the scale's steps), baseline and LST   8
+ */
+import type { ExperimentSpec, LabScale } from "./experiment";
+
+export interface GridEntry {
+  spec: ExperimentSpec;
+  /** the knob this grid varies and the value of this entry, for tables and figures */
+  group: Record<string, string | number>;
+}
+
+const baseline = (name = "baseline"): ExperimentSpec => ({ name, variant: "baseline" });
+const lst = (name: string, patching: ExperimentSpec["patching"] = {}): ExperimentSpec => ({ name, variant: "lst", patching });
+
+const STATIC = { scheme: "static", patchSize: 4 } as const;
+const ALIGNED = { scheme: "aligned", align: "word", silence: "separate" } as const;
+const CURRICULUM = { scheme: "curriculum", align: "word", silence: "separate", patchSize: 4 } as const;
+
+function byModel(specs: ExperimentSpec[]): GridEntry[] {
+  return specs.map((spec) => ({ spec, group: { model: spec.name } }));
+}
+
+/** Grid presets. `scale` lets the scaling grid pick sizes the scale can afford. */
+export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
+  default: () => byModel([baseline(), lst("lst-static", STATIC), lst("lst-curriculum", CURRICULUM)]),
+  models: () =>
+    byModel([
+      baseline(),
+      { name: "bpe-speech", variant: "bpe-speech" },
+      lst("lst-static", STATIC),
+      lst("lst-aligned", ALIGNED),
+      lst("lst-mixed", { scheme: "mixed", align: "word", silence: "separate", mixedProb: 0.5, patchSize: 4 }),
+      lst("lst-curriculum", CURRICULUM),
+    ]),
+  patchSize: () => [4, 6, 9].map((p) => ({ spec: lst(`lst-static-p${p}`, { scheme: "static", patchSize: p }), group: { patchSize: p } })),
+  silence: () =>
+    (["separate", "merged"] as const).map((s) => ({ spec: lst(`lst-aligned-sil-${s}`, { ...ALIGNED, silence: s }), group: { silence: s } })),
+  alignment: () =>
+    (["word", "bpe"] as const).map((a) => ({ spec: lst(`lst-curriculum-${a}`, { ...CURRICULUM, align: a }), group: { alignment: a } })),
+  curriculum: () =>
+    ([
+      [1 / 3, 2 / 3],
+      [0.1, 0.5],
+      [0.5, 0.9],
+    ] as const).map(([tau1, tau2]) => ({
+      spec: lst(`lst-curriculum-${tau1.toFixed(2)}-${tau2.toFixed(2)}`, { ...CURRICULUM, tau1, tau2 }),
+      group: { schedule: `${tau1.toFixed(2)}-${tau2.toFixed(2)}` },
+    })),
+  mixRatio: () => {
+    const out: GridEntry[] = [];
+    for (const [i, t] of [
+      [1, 4],
+      [1, 3],
+      [1, 2],
+      [1, 1],
+    ] as const) {
+      const mix = { mixRatio: [i, t] as [number, number] };
+      out.push({ spec: { ...baseline(`baseline-mix-${i}-${t}`), mix }, group: { model: "baseline", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
+      out.push({ spec: { ...lst(`lst-static-mix-${i}-${t}`, STATIC), mix }, group: { model: "lst-static", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
+    }
+    return out;
+  },
+  budget: () => {
+    const out: GridEntry[] = [];
+    for (const budget of ["compute", "data"] as const) {
+      out.push({ spec: { ...baseline(`baseline-${budget}`), budget }, group: { model: "baseline", budget } });
+      out.push({ spec: { ...lst(`lst-static-${budget}`, STATIC), budget }, group: { model: "lst-static", budget } });
+    }
+    return out;
+  },
+  scaling: (scale) => {
+    const sizes = scale.name === "paper" ? ["gpuSmall", "gpuBase"] : scale.name === "smoke" ? ["smoke"] : ["smoke", "cpuSmall"];
+    const out: GridEntry[] = [];
+    for (const size of sizes) {
+      out.push({ spec: { ...baseline(`baseline-${size}`), size }, group: { model: "baseline", size } });
+      out.push({ spec: { ...lst(`lst-static-${size}`, STATIC), size }, group: { model: "lst-static", size } });
+    }
+    return out;
+  },
+  calibration: (scale) => {
+    const out: GridEntry[] = [];
+    const steps = scale.train.steps ?? 200;
+    for (const source of ["acoustic", "phonetic"] as const) {
+      for (const mult of [1, 4]) {
+        const common = { data: { units: { source } }, train: { steps: steps * mult } };
+        out.push({ spec: { ...baseline(`baseline-${source}-${mult}x`), ...common }, group: { model: "baseline", units: source, budget: `${mult}x` } });
+        out.push({ spec: { ...lst(`lst-static-${source}-${mult}x`, STATIC), ...common }, group: { model: "lst-static", units: source, budget: `${mult}x` } });
+      }
+    }
+    return out;
+  },
+  jitter: () =>
+    [0, 1, 2, 4].map((j) => ({ spec: { ...lst(`lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { jitterFrames: j } })),
+};
+
+export interface GridRun extends GridEntry {
+  seed: number;
+}
+
+/** Expand a named grid at a scale into one entry per (spec, seed); `seeds` overrides the scale's seeds. */
+export function expandGrid(name: string, scale: LabScale, seeds: number[] = scale.seeds): GridRun[] {
+  const make = GRIDS[name];
+  if (!make) throw new Error(`unknown grid '${name}': choose one of ${Object.keys(GRIDS).join(", ")}`);
+  if (seeds.length === 0) throw new Error(`grid '${name}': give at least one seed`);
+  const out: GridRun[] = [];
+  for (const e of make(scale)) for (const seed of seeds) out.push({ spec: { ...e.spec, seed }, group: e.group, seed });
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * The reproduction report: each expected direction of the paper (lst-paper.md §7) as a comparison of two
+ * cells of the run store, with a verdict computed from the measured means and spreads over seeds:
+ *
+ *   delta = mean(A) - mean(B);  spread = sqrt(std(A)^2 + std(B)^2)
+ *   'reproduces'   delta > 2 * spread and delta > 0 in the expected direction (and n >= 2 seeds each)
+ *   'contradicts'  delta beyond 2 * spread in the opposite direction
+ *   'inconclusive' otherwise (within noise), 'not run' when a cell has no runs
+ * With one seed the spread is unknown (std 0), so the verdict is at most 'direction only'.
+ *
+ * Example: A = LST T2T [0.70, 0.74, 0.72], B = baseline T2T [0.50, 0.52, 0.54] -> delta 0.20,
+ * spread sqrt(0.02^2 + 0.02^2) = 0.028, 0.20 > 0.057 -> 'reproduces'.
+ */
+import { meanStd, type ResultRow, type RowDirection } from "../eval/metrics";
+
+export interface Finding {
+  /** the claim in the paper's words, with the paper's number */
+  claim: string;
+  /** the grid whose runs test it */
+  grid: string;
+  benchmark: string;
+  direction: RowDirection;
+  /** the cell expected to be higher, and the one expected to be lower (model names of the runs) */
+  higher: string;
+  lower: string;
+}
+
+/** The paper's findings this lab can test, with the grids that run them. */
+export const PAPER_FINDINGS: Finding[] = [
+  { claim: "LST > baseline on HS S→S, compute-controlled (+4 to +6.5 at 1B; Tab. 3)", grid: "default", benchmark: "hs", direction: "S2S", higher: "lst-static", lower: "baseline" },
+  { claim: "LST > baseline on HS T→T, compute-controlled (+2 to +5; Tab. 3)", grid: "default", benchmark: "hs", direction: "T2T", higher: "lst-static", lower: "baseline" },
+  { claim: "LST > baseline on SC T→T (entity tracking; the probe's strongest signal)", grid: "default", benchmark: "sc", direction: "T2T", higher: "lst-static", lower: "baseline" },
+  { claim: "LST curriculum > baseline on HS S→S (Tab. 3)", grid: "default", benchmark: "hs", direction: "S2S", higher: "lst-curriculum", lower: "baseline" },
+  { claim: "LST wins under a data-controlled budget too (Tab. 4)", grid: "budget", benchmark: "hs", direction: "macro", higher: "lst-static-data", lower: "baseline-data" },
+  { claim: "BPE-speech ≤ baseline on S→S (Tab. 3)", grid: "models", benchmark: "hs", direction: "S2S", higher: "baseline", lower: "bpe-speech" },
+  { claim: "Curriculum ≥ static on HS S→S (Tab. 5)", grid: "models", benchmark: "hs", direction: "S2S", higher: "lst-curriculum", lower: "lst-static" },
+  { claim: "Static > aligned on HS S→S (aligned patches are longer; Tab. 5)", grid: "models", benchmark: "hs", direction: "S2S", higher: "lst-static", lower: "lst-aligned" },
+  { claim: "Smaller static patches give higher S→S (p=4 > p=9: 40.5 vs 37.2)", grid: "patchSize", benchmark: "hs", direction: "S2S", higher: "lst-static-p4", lower: "lst-static-p9" },
+  { claim: "Word alignment ≥ BPE alignment on SC S→S under curriculum (close; Tab. 6)", grid: "alignment", benchmark: "sc", direction: "S2S", higher: "lst-curriculum-word", lower: "lst-curriculum-bpe" },
+  { claim: "Mix 1:2 > 1:1 on T→T (1:1 drops T→T by ~2; Fig. 6)", grid: "mixRatio", benchmark: "hs", direction: "T2T", higher: "lst-static-mix-1-2", lower: "lst-static-mix-1-1" },
+  { claim: "Aligner jitter of ±4 frames costs at most ~1% (aligned)", grid: "jitter", benchmark: "hs", direction: "S2S", higher: "lst-aligned-jitter-0", lower: "lst-aligned-jitter-4" },
+];
+
+export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "direction only" | "not run";
+
+export interface ReportRow {
+  claim: string;
+  grid: string;
+  cell: string;
+  higher: string;
+  lower: string;
+  meanHigher: number;
+  stdHigher: number;
+  meanLower: number;
+  stdLower: number;
+  delta: number;
+  seeds: string;
+  verdict: Verdict;
+}
+
+function cellStats(rows: readonly ResultRow[], model: string, f: Finding): { mean: number; std: number; n: number } | null {
+  const acc = rows.filter((r) => r.model === model && r.benchmark === f.benchmark && r.direction === f.direction).map((r) => r.accuracy);
+  return acc.length ? meanStd(acc) : null;
+}
+
+/** Compare every finding against measured rows (macro rows included; see metrics.withMacroRows). */
+export function reproductionReport(rows: readonly ResultRow[], findings: readonly Finding[] = PAPER_FINDINGS): ReportRow[] {
+  return findings.map((f) => {
+    const a = cellStats(rows, f.higher, f);
+    const b = cellStats(rows, f.lower, f);
+    const base = { claim: f.claim, grid: f.grid, cell: `${f.benchmark} ${f.direction}`, higher: f.higher, lower: f.lower };
+    if (!a || !b) {
+      return { ...base, meanHigher: a?.mean ?? NaN, stdHigher: a?.std ?? NaN, meanLower: b?.mean ?? NaN, stdLower: b?.std ?? NaN, delta: NaN, seeds: `${a?.n ?? 0}/${b?.n ?? 0}`, verdict: "not run" as Verdict };
+    }
+    const delta = a.mean - b.mean;
+    const spread = Math.sqrt(a.std * a.std + b.std * b.std);
+    let verdict: Verdict;
+    if (a.n < 2 || b.n < 2) verdict = "direction only";
+    else if (delta > 2 * spread && delta > 0) verdict = "reproduces";
+    else if (-delta > 2 * spread && delta < 0) verdict = "contradicts";
+    else verdict = "inconclusive";
+    return { ...base, meanHigher: a.mean, stdHigher: a.std, meanLower: b.mean, stdLower: b.std, delta, seeds: `${a.n}/${b.n}`, verdict };
+  });
+}
+
+/** The report as a Markdown table (for the notebook and closing notes). */
+export function reportMarkdown(report: readonly ReportRow[]): string {
+  const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : "–");
+  const lines = ["| paper finding | cell | higher (mean ± std) | lower (mean ± std) | Δ | seeds | verdict |", "|---|---|---|---|---|---|---|"];
+  for (const r of report) {
+    lines.push(`| ${r.claim} | ${r.cell} | ${r.higher} ${pct(r.meanHigher)} ± ${pct(r.stdHigher)} | ${r.lower} ${pct(r.meanLower)} ± ${pct(r.stdLower)} | ${pct(r.delta)} | ${r.seeds} | ${r.verdict} |`);
+  }
+  return lines.join("\n");
+}

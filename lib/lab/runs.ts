@@ -1,0 +1,387 @@
+/**
+ * The run store: one directory per run, keyed by the run's name and the hash of its resolved config, so asking
+ * for a finished configuration again costs nothing and a changed knob is a new run.
+ *
+ *   data/runs/<name>-<configHash>/
+ *     run.json        { format, name, hash, config }     written first (not config.json: train writes its own)
+ *     metrics.jsonl   one StepMetrics per line, appended by train (a resumed run may log a step twice)
+ *     checkpoint*     whatever `execute` keeps to resume (train's checkpoints)
+ *     eval.json       { format, result }                 execute's return value
+ *     done            { format, finishedAt }             written last: the run is complete
+ *     lock            { pid, host, startedAt }           only while a process works on the run
+ *
+ * `ensure(cfg, name, execute)` returns a finished run at once. Otherwise it takes the lock (an O_EXCL create, so
+ * exactly one process wins), calls `execute(dir)`, writes eval.json and `done`, and lets go of the lock. If
+ * `execute` throws (or the process dies) the directory stays as it is and the next `ensure` calls `execute`
+ * again, which resumes from its own checkpoint in `dir`. A second process asking for the same run while the
+ * lock is held polls until `done` appears. A lock is broken when its pid is dead (same host), or, from another
+ * host, when its heartbeat is older than `staleMs`. Every file is written atomically (temp + rename). A
+ * directory of another format version or with a corrupt file is an Error naming the path and the fix, never
+ * silently reused.
+ */
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { canonicalJson, configHash } from "../config";
+import { writeFileAtomic, writeJsonAtomic } from "../data/store";
+import { rowsFromEval, type ResultRow } from "../eval/metrics";
+import type { AccuracyCell } from "../eval/evaluate";
+import type { StepMetrics } from "../train/train";
+
+/** Bump when the layout or meaning of a run directory changes; older directories are then refused. */
+export const RUN_FORMAT = 1;
+
+/** The least a logged training step has; the store's rows are train's StepMetrics unless told otherwise. */
+export interface MetricsRow {
+  step: number;
+}
+
+export interface RunRecord<M extends MetricsRow = StepMetrics> {
+  /** the directory name `<name>-<hash>` */
+  id: string;
+  name: string;
+  hash: string;
+  dir: string;
+  config: unknown;
+  /** what execute returned (eval.json's `result`) */
+  result: unknown;
+  /** logged steps, one per step (the last one logged wins), sorted by step */
+  metrics: M[];
+  /** long-format accuracy rows, if the result holds an EvalResult (at `result.eval` or `result` itself) */
+  rows: ResultRow[];
+  finishedAt: string;
+}
+
+export interface RunStoreOptions {
+  /** poll interval while another process holds a run's lock (ms), default 500 */
+  pollMs?: number;
+  /** a lock from another host whose heartbeat is older than this is broken (ms), default 30 min */
+  staleMs?: number;
+  /** how often the lock holder refreshes its heartbeat (ms), default 10 s */
+  heartbeatMs?: number;
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Run names become directory names: keep letters, digits, '.', '_' and '-'. */
+export function safeName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "");
+  if (s === "") throw new Error(`run name '${name}' has no usable characters; use letters, digits, '.', '_' or '-'`);
+  return s;
+}
+
+function readJsonStrict(file: string, what: string, fix: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`${what} ${file} cannot be read (${(e as Error).message}): ${fix}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} ${file} is corrupt (not valid JSON): ${fix}`);
+  }
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function checkFormat(x: unknown, file: string, what: string, fix: string): Record<string, unknown> {
+  if (!isObject(x)) throw new Error(`${what} ${file} is corrupt (not a JSON object): ${fix}`);
+  if (x.format !== RUN_FORMAT) {
+    throw new Error(`${what} ${file} has run format ${JSON.stringify(x.format)}, this code reads format ${RUN_FORMAT}: ${fix}`);
+  }
+  return x;
+}
+
+/** Is a process with this pid alive on this machine? (EPERM = alive but not ours.) */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The EvalResult cells inside an execute result, if any: `result.eval.cells` or `result.cells`. */
+function findCells(result: unknown, file: string, fix: string): AccuracyCell[] | null {
+  const candidates = isObject(result) ? [result.eval, result] : [];
+  for (const c of candidates) {
+    if (!isObject(c) || !Array.isArray(c.cells)) continue;
+    c.cells.forEach((cell: unknown, i: number) => {
+      const ok = isObject(cell) && typeof cell.benchmark === "string" && typeof cell.direction === "string" && typeof cell.accuracy === "number" && typeof cell.n === "number";
+      if (!ok) throw new Error(`run results ${file}: accuracy cell ${i} lacks benchmark/direction/accuracy/n: ${fix}`);
+    });
+    return c.cells as AccuracyCell[];
+  }
+  return null;
+}
+
+/** metrics.jsonl -> rows; a torn last line (killed mid-append) is skipped, a broken line elsewhere is an error. */
+export function readMetrics<M extends MetricsRow = StepMetrics>(file: string): M[] {
+  if (!fs.existsSync(file)) return [];
+  const lines = fs.readFileSync(file, "utf8").split("\n");
+  const byStep = new Map<number, M>();
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      if (i === lines.length - 1) return; // subtle: an unterminated last line is an append cut short by a kill
+      throw new Error(`metrics file ${file} line ${i + 1} is corrupt (not valid JSON): delete the run directory ${path.dirname(file)} and rerun`);
+    }
+    if (!isObject(row) || typeof row.step !== "number") {
+      throw new Error(`metrics file ${file} line ${i + 1} has no numeric 'step': delete the run directory ${path.dirname(file)} and rerun`);
+    }
+    byStep.set(row.step, row as unknown as M); // a resumed run re-logs the steps after its last checkpoint: keep the last
+  });
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** Write a run's eval.json (ensure does this with execute's return value). */
+export function writeEval(dir: string, result: unknown): void {
+  writeJsonAtomic(path.join(dir, "eval.json"), { format: RUN_FORMAT, result });
+}
+
+export class RunStore<M extends MetricsRow = StepMetrics> {
+  readonly root: string;
+  private readonly pollMs: number;
+  private readonly staleMs: number;
+  private readonly heartbeatMs: number;
+
+  constructor(root: string, opts: RunStoreOptions = {}) {
+    this.root = root;
+    this.pollMs = opts.pollMs ?? 500;
+    this.staleMs = opts.staleMs ?? 30 * 60 * 1000;
+    this.heartbeatMs = opts.heartbeatMs ?? 10 * 1000;
+  }
+
+  /** The directory of a config: `<root>/<name>-<configHash(cfg)>`; name defaults to cfg.name. */
+  runDir(cfg: object, name?: string): string {
+    const n = name ?? (isObject(cfg) && typeof cfg.name === "string" ? cfg.name : undefined);
+    if (n === undefined) throw new Error("runDir: the config has no string 'name'; pass a name");
+    return path.join(this.root, `${safeName(n)}-${configHash(cfg)}`);
+  }
+
+  /** Return the finished run of `cfg`, running `execute(dir)` first unless some process already finished it. */
+  async ensure(cfg: object, name: string, execute: (dir: string) => Promise<unknown>): Promise<RunRecord<M>> {
+    const dir = this.runDir(cfg, name);
+    for (;;) {
+      if (fs.existsSync(path.join(dir, "done"))) return this.load(dir);
+      fs.mkdirSync(dir, { recursive: true });
+      if (this.tryLock(dir)) break;
+      await this.waitForLock(dir);
+    }
+    const stopHeartbeat = this.heartbeat(dir);
+    try {
+      // subtle: another process may have finished between our `done` check and taking the lock
+      if (fs.existsSync(path.join(dir, "done"))) return this.load(dir);
+      this.writeOrCheckConfig(dir, cfg, name);
+      const result = await execute(dir);
+      if (result !== undefined) writeEval(dir, result);
+      else if (!fs.existsSync(path.join(dir, "eval.json"))) {
+        throw new Error(`run ${dir}: execute returned nothing and wrote no eval.json; return the run's results (or call writeEval(dir, result))`);
+      }
+      writeJsonAtomic(path.join(dir, "done"), { format: RUN_FORMAT, finishedAt: new Date().toISOString() });
+    } finally {
+      stopHeartbeat();
+      this.unlock(dir);
+    }
+    return this.load(dir);
+  }
+
+  /** Read and validate a finished run directory. */
+  load(dir: string): RunRecord<M> {
+    const fix = `delete the directory ${dir} and rerun`;
+    const cfgFile = path.join(dir, "run.json");
+    const meta = checkFormat(readJsonStrict(cfgFile, "run config", fix), cfgFile, "run config", fix);
+    if (typeof meta.name !== "string" || typeof meta.hash !== "string" || !("config" in meta)) {
+      throw new Error(`run config ${cfgFile} is corrupt (needs name, hash, config): ${fix}`);
+    }
+    if (configHash(meta.config) !== meta.hash) {
+      throw new Error(`run config ${cfgFile} does not match its hash ${meta.hash} (edited by hand?): ${fix}`);
+    }
+    const doneFile = path.join(dir, "done");
+    if (!fs.existsSync(doneFile)) throw new Error(`run ${dir} is not finished (no 'done' marker): run it with ensure() to resume it`);
+    const done = checkFormat(readJsonStrict(doneFile, "run marker", fix), doneFile, "run marker", fix);
+    const evalFile = path.join(dir, "eval.json");
+    const ev = checkFormat(readJsonStrict(evalFile, "run results", fix), evalFile, "run results", fix);
+    const cells = findCells(ev.result, evalFile, fix);
+    const cfg = meta.config;
+    const seed = isObject(cfg) && typeof cfg.seed === "number" ? cfg.seed : 0;
+    const id = path.basename(dir);
+    return {
+      id,
+      name: meta.name,
+      hash: meta.hash,
+      dir,
+      config: cfg,
+      result: ev.result,
+      metrics: readMetrics<M>(path.join(dir, "metrics.jsonl")),
+      rows: cells ? rowsFromEval({ cells }, { run: id, model: meta.name, seed }) : [],
+      finishedAt: String(done.finishedAt),
+    };
+  }
+
+  /** Every finished run under the root (unfinished directories are skipped; broken ones throw). */
+  list(): RunRecord<M>[] {
+    if (!fs.existsSync(this.root)) return [];
+    return fs
+      .readdirSync(this.root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && fs.existsSync(path.join(this.root, d.name, "done")))
+      .map((d) => d.name)
+      .sort()
+      .map((n) => this.load(path.join(this.root, n)));
+  }
+
+  /** Directories under the root that were started but are not finished (interrupted or in progress). */
+  unfinished(): string[] {
+    if (!fs.existsSync(this.root)) return [];
+    return fs
+      .readdirSync(this.root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !fs.existsSync(path.join(this.root, d.name, "done")))
+      .map((d) => path.join(this.root, d.name))
+      .sort();
+  }
+
+  /** Long-format accuracy rows of every finished run. */
+  toRows(): ResultRow[] {
+    return this.list().flatMap((r) => r.rows);
+  }
+
+  /** The rows as a danfo DataFrame (danfojs-node is loaded on first use; it is slow to import). */
+  async toDataFrame(rows: readonly ResultRow[] = this.toRows()): Promise<import("danfojs-node").DataFrame> {
+    const dfd = await import("danfojs-node");
+    if (rows.length === 0) throw new Error(`no finished runs with results under ${this.root}: run an experiment first`);
+    return new dfd.DataFrame(flattenRows(rows));
+  }
+
+  /** Write the rows as CSV (atomically) and return the text. */
+  exportCsv(file: string, rows: readonly ResultRow[] = this.toRows()): string {
+    const text = toCsv(rows);
+    writeFileAtomic(file, text);
+    return text;
+  }
+
+  private writeOrCheckConfig(dir: string, cfg: object, name: string): void {
+    const file = path.join(dir, "run.json");
+    const hash = configHash(cfg);
+    if (fs.existsSync(file)) {
+      const fix = `delete the directory ${dir} and rerun`;
+      const meta = checkFormat(readJsonStrict(file, "run config", fix), file, "run config", fix);
+      if (meta.hash !== hash || canonicalJson(meta.config) !== canonicalJson(cfg)) {
+        throw new Error(`run config ${file} belongs to another config (hash ${String(meta.hash)}, expected ${hash}): ${fix}`);
+      }
+      return;
+    }
+    writeJsonAtomic(file, { format: RUN_FORMAT, name, hash, config: cfg });
+  }
+
+  /** Create the lock file exclusively; false if another process holds it. */
+  private tryLock(dir: string): boolean {
+    const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+    try {
+      fs.writeFileSync(path.join(dir, "lock"), JSON.stringify(info), { flag: "wx" });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e;
+    }
+  }
+
+  /** Wait while a live process holds the lock; break a stale one. Returns when the lock is gone or broken. */
+  private async waitForLock(dir: string): Promise<void> {
+    const file = path.join(dir, "lock");
+    for (;;) {
+      if (fs.existsSync(path.join(dir, "done"))) return;
+      let stat: fs.Stats;
+      let text: string;
+      try {
+        stat = fs.statSync(file);
+        text = fs.readFileSync(file, "utf8");
+      } catch {
+        return; // released between our calls
+      }
+      let info: Partial<LockInfo> = {};
+      try {
+        info = JSON.parse(text) as Partial<LockInfo>;
+      } catch {
+        // subtle: the holder may be between create and write; an unreadable lock counts by its age only
+      }
+      // On this host the holder's pid decides (a long synchronous step may delay its heartbeat, never kill
+      // it); a lock from another host (shared disk) or an unreadable one is judged by its heartbeat's age.
+      const local = info.host === os.hostname() && typeof info.pid === "number";
+      const stale = local ? !pidAlive(info.pid as number) : Date.now() - stat.mtimeMs > this.staleMs;
+      if (stale) {
+        // rename first, so that of two processes breaking the same lock only one succeeds
+        try {
+          const aside = `${file}.stale-${process.pid}-${Date.now()}`;
+          fs.renameSync(file, aside);
+          fs.unlinkSync(aside);
+        } catch {
+          // another process broke it first
+        }
+        return;
+      }
+      await sleep(this.pollMs);
+    }
+  }
+
+  /** Touch the lock file every heartbeatMs while we hold it; returns the stop function. */
+  private heartbeat(dir: string): () => void {
+    const file = path.join(dir, "lock");
+    const timer = setInterval(() => {
+      const now = new Date();
+      try {
+        fs.utimesSync(file, now, now);
+      } catch {
+        // the lock was broken by another process; the holder finds out when it unlocks
+      }
+    }, this.heartbeatMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Remove the lock if it is still ours. */
+  private unlock(dir: string): void {
+    const file = path.join(dir, "lock");
+    try {
+      const info = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<LockInfo>;
+      if (info.pid === process.pid && info.host === os.hostname()) fs.unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Rows -> flat records: `group` keys become their own columns (a row's own field wins over a group key). */
+export function flattenRows(rows: readonly ResultRow[]): Record<string, string | number>[] {
+  return rows.map(({ group, ...r }) => {
+    const out: Record<string, string | number> = { ...r };
+    for (const [k, v] of Object.entries(group ?? {})) if (!(k in out)) out[k] = v;
+    return out;
+  });
+}
+
+/** RFC 4180 CSV of the rows (columns: the union of fields in first-seen order). */
+export function toCsv(rows: readonly ResultRow[]): string {
+  const flat = flattenRows(rows);
+  const cols: string[] = [];
+  for (const r of flat) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  const cell = (v: string | number | undefined): string => {
+    if (v === undefined) return "";
+    const s = String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(","), ...flat.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
+}

@@ -1,0 +1,202 @@
+/**
+ * Running experiments: an experiment config -> (dataset, training stream, model, budget) -> a trained and
+ * evaluated run in the run store. Asking again for a finished run returns it without training; an
+ * interrupted run resumes from its checkpoint.
+ *
+ *   runExperiment(spec)     one run (resolved at the current lab scale)
+ *   runGrid('patchSize')    every run of a named grid, each seed, skipping finished runs
+ *
+ * Budgets (paper §4). Compute-controlled: every model runs `train.steps` steps of `batchSize` rows of
+ * `globalLen` global units (tokens for the baselines, patches for LST), so LST reads more raw tokens.
+ * Data-controlled: every model reads the raw tokens that the reference LST (static patches of 4) reads in
+ * `train.steps` steps, so a baseline runs more steps. Example: LST reads 610 raw tokens per row of 192
+ * patches and the baseline 192, so with 400 steps the baseline gets round(400 * 610 / 192) = 1271 steps.
+ */
+import fs from "fs";
+import path from "path";
+import { buildDataset, type Dataset } from "../data/build";
+import { makeTrainSource, type TrainSource } from "../data/source";
+import { DEFAULT_INTERLEAVE, speechDocument, type InterleaveOptions } from "../data/interleave";
+import { trainSpeechBpe, speechBpeSource, type SpeechBpe } from "../data/speech-bpe";
+import { encodeItem, type EncodedItem } from "../data/bench-encode";
+import type { LmSequence, SequenceSource } from "../data/types";
+import { configHash } from "../config";
+import { modelSizeConfig } from "../model/sizes";
+import { makePatcher, type PatchingConfig } from "../model/patching";
+import { makeBatchStream } from "../train/batches";
+import { train, type StepMetrics } from "../train/train";
+import { scoreItems } from "../eval/evaluate";
+import type { ResultRow } from "../eval/metrics";
+import { RunStore, type RunRecord } from "./runs";
+import { resolveExperiment, labScale, type ExperimentConfig, type ExperimentSpec, type LabScale } from "./experiment";
+import { expandGrid, type GridRun } from "./grids";
+import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
+
+export interface StudyOptions {
+  scale?: LabScale;
+  /** run store root (default data/runs) */
+  runsRoot?: string;
+  /** dataset cache root (default data/cache) */
+  dataRoot?: string;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  onStep?: (run: string, m: StepMetrics) => void;
+}
+
+export interface StudyRun {
+  config: ExperimentConfig;
+  record: RunRecord;
+  group: Record<string, string | number>;
+  rows: ResultRow[];
+  metrics: StepMetrics[];
+}
+
+const datasets = new Map<string, Promise<Dataset>>();
+
+/** Build (or load) a dataset once per process. */
+export function datasetFor(cfg: ExperimentConfig, opts: StudyOptions = {}): Promise<Dataset> {
+  const key = `${opts.dataRoot ?? ""}:${configHash(cfg.data)}`;
+  let d = datasets.get(key);
+  if (!d) {
+    d = buildDataset(cfg.data, undefined, { root: opts.dataRoot, onProgress: opts.onProgress });
+    datasets.set(key, d);
+    d.catch(() => datasets.delete(key));
+  }
+  return d;
+}
+
+/** The training stream of a dataset for a mix (the paper's 1:2 interleaved : text-only by default). */
+export function datasetSource(
+  ds: Dataset,
+  mix: { mixRatio?: [number, number]; speechOnlyFrac?: number; seed?: number } = {},
+  interleave: InterleaveOptions = DEFAULT_INTERLEAVE,
+): TrainSource {
+  return makeTrainSource(
+    { vocab: ds.vocab, enc: ds.bpe, paired: ds.paired, textAt: ds.textAt, interleave },
+    { mixRatio: mix.mixRatio ?? [1, 2], speechOnlyFrac: mix.speechOnlyFrac ?? 0, seed: mix.seed ?? 1 },
+  );
+}
+
+/** The training stream of a config, and (BPE-speech baseline) the speech BPE that re-tokenizes it. */
+export function trainingSource(cfg: ExperimentConfig, ds: Dataset): { source: SequenceSource; speechBpe: SpeechBpe | null } {
+  const base = datasetSource(ds, { ...cfg.mix, seed: cfg.seed }, cfg.interleave);
+  if (cfg.variant !== "bpe-speech") return { source: base, speechBpe: null };
+  // The unit BPE is fitted on a fixed sample of training sequences (deterministic in the seed).
+  const sample: LmSequence[] = [];
+  for (let i = 0; i < 400; i++) sample.push(base.sequenceAt(1e8 + i));
+  const speechBpe = trainSpeechBpe(sample, ds.vocab, cfg.speechBpeVocab);
+  return { source: speechBpeSource(base, speechBpe), speechBpe };
+}
+
+/** A small unit n-gram fitted on the paired corpus, for the entropy patcher (deterministic). */
+export function entropyModelFor(ds: Dataset, maxUtterances = 300): UnitEntropyModel {
+  const seqs = ds.paired.slice(0, maxUtterances).map((u) => speechDocument(u, ds.vocab));
+  return fitUnitEntropyModel(seqs, { unitOffset: ds.vocab.unitOffset, nUnits: ds.vocab.nUnits });
+}
+
+/** Mean raw tokens per step of a batch stream, measured on its first steps (pure data, no model). */
+function rawTokensPerStep(source: SequenceSource, cfg: ExperimentConfig, kind: "baseline" | "lst", patching: PatchingConfig): number {
+  const patcher = kind === "lst" ? makePatcher(patching, { totalSteps: cfg.train.steps }) : undefined;
+  const stream = makeBatchStream(source, { ...streamOptions(cfg), kind, patcher });
+  let sum = 0;
+  const n = 6;
+  for (let s = 0; s < n; s++) {
+    const b = stream.batchAt(s);
+    sum += b.rawTokens.speech + b.rawTokens.text;
+  }
+  return sum / n;
+}
+
+function streamOptions(cfg: ExperimentConfig): { batchSize: number; seqLen: number; globalLen: number; maxRawLen: number; seed: number } {
+  return { batchSize: cfg.train.batchSize, seqLen: cfg.train.seqLen, globalLen: cfg.train.globalLen, maxRawLen: cfg.train.maxRawLen, seed: cfg.seed };
+}
+
+/** Steps a config trains for under its budget (see the top of the file). */
+export function budgetSteps(cfg: ExperimentConfig, source: SequenceSource): number {
+  if (cfg.budget === "compute") return cfg.train.steps;
+  const refPatching: PatchingConfig = { ...cfg.patching, scheme: "static", patchSize: 4 };
+  const ref = rawTokensPerStep(source, cfg, "lst", refPatching);
+  const own = rawTokensPerStep(source, cfg, cfg.variant === "lst" ? "lst" : "baseline", cfg.patching);
+  return Math.max(1, Math.round((cfg.train.steps * ref) / own));
+}
+
+/** Benchmark items encoded in every direction of the config (through the speech BPE for that baseline). */
+export function encodedBenchmarks(cfg: ExperimentConfig, ds: Dataset, speechBpe: SpeechBpe | null): EncodedItem[] {
+  const out: EncodedItem[] = [];
+  for (const [kind, items] of Object.entries(ds.bench)) {
+    const use = cfg.eval.maxItems > 0 ? items.slice(0, cfg.eval.maxItems) : items;
+    for (const sp of use) {
+      for (const d of cfg.eval.directions) {
+        const e = encodeItem(sp, d, ds.bpe, ds.vocab);
+        if (e.benchmark === undefined || e.benchmark === "") e.benchmark = kind;
+        out.push(speechBpe ? { ...e, prompt: speechBpe.apply(e.prompt), endings: e.endings.map((x) => speechBpe.apply(x)) } : e);
+      }
+    }
+  }
+  return out;
+}
+
+/** Run (or fetch from the run store) one experiment. */
+export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opts: StudyOptions = {}, group: Record<string, string | number> = {}): Promise<StudyRun> {
+  const scale = opts.scale ?? labScale();
+  const cfg = "format" in spec ? spec : resolveExperiment(spec, scale);
+  const store = new RunStore(opts.runsRoot ?? path.join("data", "runs"));
+  const record = await store.ensure(cfg, cfg.name, async (dir) => {
+    const ds = await datasetFor(cfg, opts);
+    const { source, speechBpe } = trainingSource(cfg, ds);
+    const kind = cfg.variant === "lst" ? "lst" : "baseline";
+    const steps = budgetSteps(cfg, source);
+    const model = modelSizeConfig(cfg.size, kind, source.vocabSize, { ...cfg.model, seed: cfg.seed }, source.unitOffset);
+    const uses = (p: PatchingConfig) => kind === "lst" && p.scheme === "entropy";
+    const entropyModel = uses(cfg.patching) || uses(cfg.evalPatching) ? entropyModelFor(ds) : undefined;
+    const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;
+    const items = encodedBenchmarks(cfg, ds, speechBpe);
+    // Learning curves: a fixed held-out subset (the first items of each benchmark, S2S and T2T) every evalEvery steps.
+    const curveItems = items.filter((e) => e.direction === "S2S" || e.direction === "T2T").filter((_, i, all) => i < Math.min(all.length, 240));
+    // Items are scored within the context the model was trained on (the oldest prompt tokens are dropped).
+    const maxLen = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
+    const trainDir = path.join(dir, "train");
+    const result = await train({
+      model,
+      train: { ...cfg.train, steps },
+      patching: kind === "lst" ? cfg.patching : undefined,
+      entropyModel,
+      source,
+      dir: trainDir,
+      onStep: (m) => {
+        opts.onProgress?.(`train ${cfg.name}`, m.step + 1, steps);
+        opts.onStep?.(cfg.name, m);
+      },
+      onEval: (m) => {
+        const r = scoreItems(m, curveItems, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
+        return Object.fromEntries(r.cells.map((c) => [`${c.benchmark}/${c.direction}`, c.accuracy]));
+      },
+    });
+    opts.onProgress?.(`eval ${cfg.name}`, 0, 1);
+    const scored = scoreItems(result.model, items, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
+    const params = result.model.paramCount();
+    result.model.dispose();
+    // The run's metrics stream is the trainer's (all steps, resumed segments included).
+    fs.copyFileSync(path.join(trainDir, "metrics.jsonl"), path.join(dir, "metrics.jsonl"));
+    opts.onProgress?.(`eval ${cfg.name}`, 1, 1);
+    return { eval: scored, steps, params, seed: cfg.seed, model: cfg.name, group };
+  });
+  return { config: cfg, record, group, rows: record.rows.map((r) => ({ ...r, group })), metrics: record.metrics as unknown as StepMetrics[] };
+}
+
+export interface GridOptions extends StudyOptions {
+  seeds?: number[];
+}
+
+/** Run every entry of a named grid (finished runs come back from the store at once). */
+export async function runGrid(name: string, opts: GridOptions = {}): Promise<StudyRun[]> {
+  const scale = opts.scale ?? labScale();
+  const entries: GridRun[] = expandGrid(name, scale, opts.seeds);
+  const out: StudyRun[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    opts.onProgress?.(`grid ${name}`, i, entries.length);
+    out.push(await runExperiment(e.spec, { ...opts, scale }, e.group));
+  }
+  opts.onProgress?.(`grid ${name}`, entries.length, entries.length);
+  return out;
+}

@@ -1,0 +1,284 @@
+/**
+ * The Latent Speech-Text Transformer, BLT-style (paper §1, Table 7):
+ *
+ *   tokens [B,T] -> patch encoder -> patches [B,P,d] -> global transformer -> [B,P,d] -> patch decoder -> [B,T,V]
+ *
+ * (a) Patch encoder: embedding [V,dl] + `encoderLayers` local blocks (causal, `localWindow`, doc reset) over
+ *     the raw tokens -> h [B,T,dl]. Each patch pools its span of h (avg or max), a linear maps it to k = crossAttnK
+ *     queries of width dl, which cross-attend to the tokens of their own span; the k vectors are concatenated
+ *     (and projected to d when k*dl != d): one vector per patch.
+ * (b) Global transformer over the P patch vectors: RoPE on patch positions, causal over patches, reset after
+ *     patches that end with EOS.
+ * (c) Patch decoder over the raw tokens, starting from h (BLT: dec_embeds = h_encoder): before every local
+ *     block a cross-attention whose queries are the tokens and whose keys/values are the k vectors of global
+ *     patch `targetPatchIds[t] - 1` (the shift of types.ts, which keeps the model causal); then RMSNorm and
+ *     one linear to the vocabulary: every token, text or speech, is predicted by this softmax.
+ * Documents: with docReset the local and global self-attentions restart after EOS. The decoder of a token
+ * reads patch targetPatchId - 1, which is in the token's own document as long as every document starts with
+ * a length-1 BOS patch (as the data does): BOS's target reads BOS's own patch.
+ * Cross-attentions gather their keys instead of masking a dense [queries x all keys] product: an encoder
+ * query sees the lmax slots of its patch's span (padded slots masked), a decoder token its k patch vectors.
+ * textPath 'global' feeds text patches (length-1 patches of ids below unitOffset) to the global model from a
+ * separate embedding table [unitOffset, d] instead of the encoder; they are still predicted by the decoder.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { EOS } from "../tokenizers/special";
+import { BlockStack, CrossAttention, ropeTables } from "./attention";
+import { checkBatchShape, countByModule, eosFlags } from "./baseline";
+import { derivedSizes, type ModelConfig } from "./config";
+import { crossEntropyNll, gatherRows, linear, ParamFactory, RMSNorm } from "./layers";
+import { NEG, selfAttentionMask, TensorCache } from "./masks";
+import type { Batch, LanguageModel } from "./types";
+
+/** The index arrays one LST forward derives from a batch (pure JS, see `lstBatchLayout`). */
+export interface LstLayout {
+  P: number;
+  /** [B*P] first token position of each patch in its row, -1 for an empty (padding) patch */
+  start: Int32Array;
+  /** [B*P] number of tokens of each patch (0 for padding) */
+  length: Int32Array;
+  /** [B*P] 1 where the patch's last token is EOS (global document reset) */
+  patchEnds: Uint8Array;
+  /** [B*T] global patch each decoder position reads (targetPatchIds - 1), -1 for padding (decoded from patch 0) */
+  readPatch: Int32Array;
+}
+
+/**
+ * Validate the LST fields of a batch and derive the patch layout. The worked example of types.ts
+ * (one row, patchIds [0,1,2,2,2,2,3,4,5], targetPatchIds [1,2,2,2,2,3,4,5,6], P = 6) gives
+ * start [0,1,2,6,7,8], length [1,1,4,1,1,1], readPatch [0,1,1,1,1,2,3,4,5].
+ */
+export function lstBatchLayout(batch: Batch): LstLayout {
+  const { B, T, patchIds, targetPatchIds, P } = batch;
+  if (!patchIds || !targetPatchIds || P === undefined) {
+    throw new Error("an LST batch needs patchIds, targetPatchIds and P: build it with toBatch(rows, { T }) from rows with patchLengths (lib/model/batch.ts)");
+  }
+  if (patchIds.length !== B * T || targetPatchIds.length !== B * T) {
+    throw new Error(`batch.patchIds/targetPatchIds have ${patchIds.length}/${targetPatchIds.length} entries, expected B*T = ${B * T}`);
+  }
+  if (!Number.isInteger(P) || P < 1) throw new Error(`batch.P must be a positive integer, got ${P}`);
+  const start = new Int32Array(B * P).fill(-1);
+  const length = new Int32Array(B * P);
+  const patchEnds = new Uint8Array(B * P);
+  const readPatch = new Int32Array(B * T).fill(-1);
+  for (let b = 0; b < B; b++) {
+    let prev = -1;
+    for (let t = 0; t < T; t++) {
+      const i = b * T + t;
+      const p = patchIds[i];
+      if (p === -1) {
+        prev = P; // padding: no real token may follow
+        continue;
+      }
+      if (!Number.isInteger(p) || p >= P || (p !== prev && p !== prev + 1)) {
+        throw new Error(`row ${b}, position ${t}: patch id ${p} after ${prev} (P=${P}); patch ids must start at 0 and grow by 0 or 1 per token, padding (-1) only at the end`);
+      }
+      if (p !== prev) start[b * P + p] = t;
+      length[b * P + p]++;
+      patchEnds[b * P + p] = batch.inputs[i] === EOS ? 1 : 0;
+      prev = p;
+      const tp = targetPatchIds[i];
+      // subtle: an ignored target may still carry its patch id (the last position of a scoring or
+      // generation batch), so its logits read the right patch; only -1 there means "no patch".
+      if (batch.targets[i] === -1 && tp === -1) continue;
+      const lastOfPatch = t === T - 1 || patchIds[i + 1] !== p;
+      if (!(tp === p || (tp === p + 1 && lastOfPatch)) || tp < 1 || tp > P) {
+        throw new Error(`row ${b}, position ${t}: targetPatchId ${tp} with patchId ${p} (P=${P}) would break causality; it must equal the patch id of the next token (p, or p+1 after a patch's last token) and be >= 1`);
+      }
+      readPatch[i] = tp - 1;
+    }
+  }
+  return { P, start, length, patchEnds, readPatch };
+}
+
+/** Every patch's span as lmax token rows (see `patchSpans`). */
+export interface PatchSpans {
+  /** the longest patch, in tokens */
+  lmax: number;
+  /** [B*P*lmax] row of h (b*T + t) for each span slot; slots past the patch's end repeat its last token */
+  idx: Int32Array;
+  /** [B*P*lmax] 1 for a real slot (j < length), 0 for a repeated one; an empty patch keeps slot 0 */
+  valid: Float32Array;
+  /** whether every slot is real (no mask needed) */
+  full: boolean;
+}
+
+/**
+ * The span slots of every patch, for pooling and the encoder cross-attention. Example (the worked row of
+ * types.ts, lengths [1,1,4,1,1,1], T = 9): lmax 4, patch 0 -> idx [0,0,0,0] valid [1,0,0,0],
+ * patch 2 -> idx [2,3,4,5] valid [1,1,1,1], patch 5 -> idx [8,8,8,8] valid [1,0,0,0].
+ */
+export function patchSpans(lay: LstLayout, B: number, T: number): PatchSpans {
+  const { P, start, length } = lay;
+  let lmax = 1;
+  for (let i = 0; i < length.length; i++) lmax = Math.max(lmax, length[i]);
+  const idx = new Int32Array(B * P * lmax);
+  const valid = new Float32Array(B * P * lmax);
+  let full = true;
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < P; p++) {
+      const n = length[b * P + p];
+      const o = (b * P + p) * lmax;
+      for (let j = 0; j < lmax; j++) {
+        idx[o + j] = n > 0 ? b * T + start[b * P + p] + Math.min(j, n - 1) : b * T;
+        valid[o + j] = j < Math.max(n, 1) ? 1 : 0;
+        if (valid[o + j] === 0) full = false;
+      }
+    }
+  }
+  return { lmax, idx, valid, full };
+}
+
+export class LstLM implements LanguageModel {
+  readonly kind = "lst" as const;
+  readonly vocabSize: number;
+  readonly variables: tf.Variable[];
+  private readonly embed: tf.Variable;
+  private readonly encoder: BlockStack;
+  private readonly poolProj: tf.Variable;
+  private readonly encCross: CrossAttention;
+  private readonly toGlobal: tf.Variable | null;
+  private readonly textEmbed: tf.Variable | null;
+  private readonly global: BlockStack;
+  private readonly globalNorm: RMSNorm;
+  private readonly kvProj: tf.Variable;
+  private readonly decCross: CrossAttention[] = [];
+  private readonly decoder: BlockStack;
+  private readonly decNorm: RMSNorm;
+  private readonly head: tf.Variable;
+  private readonly cache = new TensorCache();
+
+  constructor(readonly config: ModelConfig) {
+    if (config.kind !== "lst") throw new Error(`LstLM needs kind 'lst', got '${config.kind}': use createModel`);
+    const s = derivedSizes(config);
+    const l = config.lst;
+    const d = config.dModel;
+    const dl = l.dLocal;
+    const params = new ParamFactory(config.seed, config.initStd);
+    this.vocabSize = config.vocabSize;
+    this.embed = params.matrix("encoder.embed.tokens", config.vocabSize, dl);
+    this.encoder = new BlockStack(params, "encoder", l.encoderLayers, dl, l.nHeadsLocal, s.ffnLocal);
+    this.poolProj = params.matrix("encoder.poolProj", dl, s.patchWidth);
+    this.encCross = new CrossAttention(params, "encoder.crossAttn", dl, l.nHeadsLocal);
+    this.toGlobal = s.needsToGlobal ? params.matrix("encoder.toGlobal", s.patchWidth, d) : null;
+    this.textEmbed = l.textPath === "global" ? params.matrix("textEmbed.tokens", l.unitOffset, d) : null;
+    this.global = new BlockStack(params, "global", config.nLayers, d, config.nHeads, s.ffnGlobal);
+    this.globalNorm = new RMSNorm(params, "global.norm", d);
+    this.kvProj = params.matrix("decoder.kvProj", d, s.patchWidth);
+    for (let i = 0; i < l.decoderLayers; i++) this.decCross.push(new CrossAttention(params, `decoder.crossAttn.${i}`, dl, l.nHeadsLocal));
+    this.decoder = new BlockStack(params, "decoder", l.decoderLayers, dl, l.nHeadsLocal, s.ffnLocal);
+    this.decNorm = new RMSNorm(params, "decoder.norm", dl);
+    this.head = params.matrix("decoder.head", dl, config.vocabSize);
+    this.variables = params.variables;
+  }
+
+  /** Pool each patch's span of h [B*T,dl] -> [B,P,dl]: the mean of its real slots, or their max (repeats are harmless). */
+  private pool(hRows: tf.Tensor2D, spans: PatchSpans, B: number, P: number): tf.Tensor3D {
+    const dl = hRows.shape[1];
+    const slots = tf.reshape(gatherRows(hRows, spans.idx), [B, P, spans.lmax, dl]); // [B*P*lmax,dl] -> [B,P,lmax,dl]
+    if (this.config.lst.pooling === "max") return tf.max(slots, 2) as tf.Tensor3D; // [B,P,lmax,dl] -> [B,P,dl]
+    const w = new Float32Array(spans.valid.length); // 1/length on real slots, 0 elsewhere
+    for (let g = 0; g < B * P; g++) {
+      let n = 0;
+      for (let j = 0; j < spans.lmax; j++) n += spans.valid[g * spans.lmax + j];
+      for (let j = 0; j < spans.lmax; j++) w[g * spans.lmax + j] = spans.valid[g * spans.lmax + j] / n;
+    }
+    return tf.sum(tf.mul(slots, tf.tensor4d(w, [B, P, spans.lmax, 1])), 2) as tf.Tensor3D; // [B,P,lmax,dl] -> [B,P,dl]
+  }
+
+  /** Text patches (a length-1 patch of an id below unitOffset) take textEmbed instead of the encoder vector. */
+  private mixTextPatches(z: tf.Tensor3D, batch: Batch, lay: LstLayout): tf.Tensor3D {
+    if (!this.textEmbed) return z;
+    const { B, T } = batch;
+    const { P, start, length } = lay;
+    const unitOffset = this.config.lst.unitOffset;
+    const ids = new Int32Array(B * P);
+    const isText = new Float32Array(B * P);
+    for (let b = 0; b < B; b++) {
+      for (let p = 0; p < P; p++) {
+        if (length[b * P + p] !== 1) continue;
+        const id = batch.inputs[b * T + start[b * P + p]];
+        if (id < unitOffset) {
+          ids[b * P + p] = id;
+          isText[b * P + p] = 1;
+        }
+      }
+    }
+    const te = tf.reshape(gatherRows(this.textEmbed as tf.Tensor2D, ids), [B, P, this.config.dModel]); // [B*P,d] -> [B,P,d]
+    const m = tf.tensor3d(isText, [B, P, 1]);
+    return tf.add(z, tf.mul(m, tf.sub(te, z))) as tf.Tensor3D; // z where m = 0, te where m = 1
+  }
+
+  /** Decoder hidden states after the final norm, [B,T,dl]. */
+  hidden(batch: Batch): tf.Tensor3D {
+    return this.decNorm.apply(this.trunk(batch));
+  }
+
+  /** Decoder hidden states before the final norm, [B,T,dl]. */
+  private trunk(batch: Batch): tf.Tensor3D {
+    checkBatchShape(batch, this.config.maxSeqLen);
+    const lay = lstBatchLayout(batch);
+    const { B, T } = batch;
+    const { P } = lay;
+    const cfg = this.config;
+    const l = cfg.lst;
+    const dl = l.dLocal;
+    const k = l.crossAttnK;
+    const localRope = ropeTables(this.cache, T, dl / l.nHeadsLocal, cfg.ropeTheta);
+    const localMask = selfAttentionMask(this.cache, B, T, l.localWindow, eosFlags(batch.inputs, cfg.docReset));
+
+    // (a) patch encoder
+    const x = tf.reshape(gatherRows(this.embed as tf.Tensor2D, batch.inputs), [B, T, dl]) as tf.Tensor3D; // [B*T,dl] -> [B,T,dl]
+    const h = this.encoder.apply(x, localRope, localMask);
+    const hRows = tf.reshape(h, [B * T, dl]) as tf.Tensor2D; // [B,T,dl] -> [B*T,dl]
+    const spans = patchSpans(lay, B, T);
+    const q0 = tf.reshape(linear(this.pool(hRows, spans, B, P), this.poolProj as tf.Tensor2D), [B * P, k, dl]) as tf.Tensor3D; // [B,P,k*dl] -> [B*P,k,dl]
+    const spanMask = spans.full ? null : tf.tensor4d(spans.valid.map((v) => (v > 0 ? 0 : NEG)), [B * P, 1, 1, spans.lmax]);
+    const zq = tf.add(q0, this.encCross.apply(q0, hRows, spans.idx, spans.lmax, spanMask)); // [B*P,k,dl]
+    let z = tf.reshape(zq, [B, P, k * dl]) as tf.Tensor3D; // [B*P,k,dl] -> [B,P,k*dl]
+    if (this.toGlobal) z = linear(z, this.toGlobal as tf.Tensor2D) as tf.Tensor3D; // [B,P,k*dl] -> [B,P,d]
+    z = this.mixTextPatches(z, batch, lay);
+
+    // (b) global transformer over patches
+    const globalRope = ropeTables(this.cache, P, cfg.dModel / cfg.nHeads, cfg.ropeTheta);
+    const globalMask = selfAttentionMask(this.cache, B, P, cfg.slidingWindow, cfg.docReset ? lay.patchEnds : null);
+    const g = this.global.apply(z, globalRope, globalMask); // [B,P,d], before the final norm
+
+    // (c) patch decoder: token t reads the k vectors of patch readPatch[t] (patch 0 where its target is ignored)
+    const gn = this.globalNorm.normalize(g); // the norm's gain is folded into kvProj (layers.ts linear)
+    const kvRows = tf.reshape(linear(gn, this.kvProj as tf.Tensor2D, this.globalNorm.gain), [B * P * k, dl]) as tf.Tensor2D; // [B,P,k*dl] -> [B*P*k,dl]
+    const readIdx = new Int32Array(B * T * k);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const r = Math.max(lay.readPatch[b * T + t], 0);
+        for (let i = 0; i < k; i++) readIdx[(b * T + t) * k + i] = (b * P + r) * k + i;
+      }
+    }
+    let y = h;
+    for (let i = 0; i < this.decCross.length; i++) {
+      const update = this.decCross[i].apply(tf.reshape(y, [B * T, 1, dl]) as tf.Tensor3D, kvRows, readIdx, k, null); // [B,T,dl] -> [B*T,1,dl]
+      y = tf.add(y, tf.reshape(update, [B, T, dl])) as tf.Tensor3D; // [B*T,1,dl] -> [B,T,dl]
+      y = this.decoder.layers[i].apply(y, localRope, localMask);
+    }
+    return y;
+  }
+
+  logits(batch: Batch): tf.Tensor3D {
+    const h = this.decNorm.normalize(this.trunk(batch)); // the norm's gain is folded into the head
+    return linear(h, this.head as tf.Tensor2D, this.decNorm.gain) as tf.Tensor3D; // [B,T,dl] -> [B,T,V]
+  }
+
+  tokenNll(batch: Batch): tf.Tensor2D {
+    const logits = tf.reshape(this.logits(batch), [batch.B * batch.T, this.vocabSize]) as tf.Tensor2D; // [B,T,V] -> [BT,V]
+    return tf.reshape(crossEntropyNll(logits, batch.targets), [batch.B, batch.T]); // [BT] -> [B,T]
+  }
+
+  paramCount(): { total: number; byModule: Record<string, number> } {
+    return countByModule(this.variables);
+  }
+
+  dispose(): void {
+    this.cache.dispose();
+    for (const v of this.variables) v.dispose();
+  }
+}

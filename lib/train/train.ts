@@ -1,0 +1,243 @@
+/**
+ * `train(opts)`: the training loop for every model kind, in nanoGPT's order per step:
+ *   batchAt(step) -> lrAt(step) -> loss + gradients -> refuse non-finite -> clip + AdamW -> log -> checkpoint
+ *
+ * Deterministic: the weights are a pure function of `model.seed`, the batches of (`train.seed`, step) and the
+ * patches of (`patching.seed`, step, sequence), so with a run dir the loop resumes from its last checkpoint and
+ * produces the same losses as an uninterrupted run. A non-finite loss or gradient norm stops training with an
+ * error naming the step, before the weights change; the last checkpoint on disk stays the last good one.
+ *
+ * A run dir holds: config.json (the resolved configs and their hash), metrics.jsonl (one StepMetrics per line;
+ * lines of steps a resumed run redoes are dropped), checkpoint.json + checkpoint-<step>.bin.
+ */
+import fs from "fs";
+import path from "path";
+import * as tf from "@tensorflow/tfjs-core";
+// subtle: tfjs-core alone registers no gradients; tfjs-node brings them, the wasm and cpu backends do not
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { initBackend } from "../backend";
+import { configHash, type DeepPartial } from "../config";
+import type { SequenceSource } from "../data/types";
+import { resolveModelConfig, type ModelConfig } from "../model/config";
+import { createModel } from "../model/create";
+import type { UnitEntropyModel } from "../model/entropy";
+import { makePatcher, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import type { Batch, LanguageModel } from "../model/types";
+import { AdamW } from "./adamw";
+import { makeBatchStream, type StreamBatch } from "./batches";
+import { flopsPerStep } from "../model/flops";
+import { captureVariables, loadCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint";
+import { resolveTrainConfig, type TrainConfig } from "./config";
+import { lrAt } from "./schedule";
+
+export interface StepMetrics {
+  step: number;
+  /** mean next-token NLL (nats) over the batch's targets */
+  loss: number;
+  /** mean NLL over speech targets (id >= unitOffset); NaN when the batch has none */
+  lossSpeech: number;
+  /** mean NLL over text and special targets; NaN when the batch has none */
+  lossText: number;
+  lr: number;
+  /** global gradient norm before clipping */
+  gradNorm: number;
+  /** global positions that held data (baseline tokens, LST patches) */
+  globalUnits: number;
+  rawTokens: { speech: number; text: number };
+  /** training FLOPs of the step (set when a FLOP model is wired in; see lib/model/flops.ts) */
+  flops?: number;
+  /** results of `onEval` on the steps it ran */
+  eval?: Record<string, number>;
+  /** wall time of the step in milliseconds */
+  ms: number;
+}
+
+export interface TrainOptions {
+  model: DeepPartial<ModelConfig>;
+  train?: DeepPartial<TrainConfig>;
+  /** LST only (default: static patches of 4) */
+  patching?: DeepPartial<PatchingConfig>;
+  source: SequenceSource;
+  /** run dir: checkpoints, config.json and metrics.jsonl; a run resumes from its checkpoint */
+  dir?: string;
+  onStep?: (m: StepMetrics) => void;
+  /** called every `train.evalEvery` steps with the model after that step */
+  onEval?: (model: LanguageModel, step: number) => Record<string, number> | Promise<Record<string, number>>;
+  /** abort = stop after the current step, saving a checkpoint when a dir is given */
+  signal?: AbortSignal;
+  /** required by patching scheme 'entropy' */
+  entropyModel?: UnitEntropyModel;
+}
+
+export interface TrainResult {
+  model: LanguageModel;
+  /** the metrics of the steps this call ran */
+  metrics: StepMetrics[];
+  /** the step this call started from (0 for a fresh run) */
+  resumedFrom: number;
+  configHash: string;
+}
+
+/** Per-modality mean NLL from the [B*T] NLL values and targets. */
+export function modalityLosses(nll: Float32Array, targets: Int32Array, unitOffset: number): { loss: number; lossSpeech: number; lossText: number } {
+  let s = 0;
+  let ns = 0;
+  let x = 0;
+  let nx = 0;
+  for (let i = 0; i < targets.length; i++) {
+    if (targets[i] < 0) continue;
+    if (targets[i] >= unitOffset) {
+      s += nll[i];
+      ns++;
+    } else {
+      x += nll[i];
+      nx++;
+    }
+  }
+  return { loss: (s + x) / (ns + nx), lossSpeech: ns ? s / ns : NaN, lossText: nx ? x / nx : NaN };
+}
+
+/** The resolved configs of a run, completed from the source (vocabulary size, unit offset). */
+export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patching" | "source" | "entropyModel">): {
+  model: ModelConfig;
+  train: TrainConfig;
+  patching: PatchingConfig | null;
+  hash: string;
+} {
+  const { source } = opts;
+  const m = opts.model;
+  if (m.vocabSize !== undefined && m.vocabSize !== 0 && m.vocabSize < source.vocabSize) {
+    throw new Error(`model.vocabSize ${m.vocabSize} is smaller than the data's vocabulary ${source.vocabSize}: leave it unset (0) to take the source's`);
+  }
+  const lstOver = m.lst ?? {};
+  const model = resolveModelConfig({
+    ...m,
+    vocabSize: m.vocabSize || source.vocabSize,
+    lst: { ...lstOver, unitOffset: lstOver.unitOffset || source.unitOffset },
+  });
+  const train = resolveTrainConfig(opts.train);
+  if (model.kind !== "lst" && opts.patching !== undefined) {
+    throw new Error("patching applies to LST models only: drop the patching config for a baseline run");
+  }
+  const patching = model.kind === "lst" ? resolvePatchingConfig(opts.patching) : null;
+  const entropy = patching?.scheme === "entropy" && opts.entropyModel ? configHash(opts.entropyModel.toJSON()) : null;
+  // logging, checkpoint and eval cadence do not change the weights: a run may resume with other values
+  const { logEvery: _log, ckptEvery: _ckpt, evalEvery: _eval, ...trainForHash } = train;
+  const hash = configHash({ model, train: trainForHash, patching, entropy, vocabSize: source.vocabSize, unitOffset: source.unitOffset });
+  return { model, train, patching, hash };
+}
+
+function countTargets(batch: Batch): number {
+  let n = 0;
+  for (const t of batch.targets) if (t >= 0) n++;
+  return n;
+}
+
+function readMetricsBefore(file: string, step: number): string[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "" && (JSON.parse(l) as StepMetrics).step < step);
+}
+
+/** Training FLOPs of a step (model/flops.ts): global units at the row's global length, raw tokens through the local modules. */
+function stepFlops(modelCfg: ModelConfig, cfg: TrainConfig, sb: StreamBatch): number {
+  const raw = sb.rawTokens.speech + sb.rawTokens.text;
+  if (modelCfg.kind === "baseline") return flopsPerStep(modelCfg, { globalUnits: sb.globalUnits, rawTokens: sb.globalUnits, seqLen: cfg.seqLen }).total;
+  return flopsPerStep(modelCfg, { globalUnits: sb.globalUnits, rawTokens: raw, seqLen: cfg.globalLen, localSeqLen: cfg.maxRawLen }).total;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  await initBackend();
+  const { model: modelCfg, train: cfg, patching, hash } = resolveRun(opts);
+  const { source, dir } = opts;
+  const model = createModel(modelCfg);
+  const opt = new AdamW(model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, clip: cfg.clip });
+  const patcher = patching ? makePatcher(patching, { totalSteps: cfg.steps, entropyModel: opts.entropyModel }) : undefined;
+  const stream = makeBatchStream(source, {
+    kind: modelCfg.kind,
+    batchSize: cfg.batchSize,
+    seqLen: cfg.seqLen,
+    globalLen: cfg.globalLen,
+    maxRawLen: cfg.maxRawLen,
+    patcher,
+    seed: cfg.seed,
+  });
+  const metrics: StepMetrics[] = [];
+  let start = 0;
+  let lastSaved = -1;
+  const metricsFile = dir ? path.join(dir, "metrics.jsonl") : "";
+  const save = (next: number) => {
+    if (!dir || next === lastSaved) return;
+    saveCheckpoint(dir, {
+      step: next,
+      configHash: hash,
+      params: captureVariables(model.variables),
+      optimizer: opt.getState(),
+      cursor: { step: next },
+      meta: { model: modelCfg, train: cfg, patching },
+    });
+    lastSaved = next;
+  };
+  try {
+    if (dir) {
+      fs.mkdirSync(dir, { recursive: true });
+      const ckpt = loadCheckpoint(dir, { configHash: hash });
+      if (ckpt) {
+        restoreVariables(model.variables, ckpt.params);
+        opt.setState(ckpt.optimizer);
+        start = ckpt.step;
+        lastSaved = start;
+      }
+      const kept = readMetricsBefore(metricsFile, start);
+      fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
+      fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ configHash: hash, model: modelCfg, train: cfg, patching }, null, 1));
+    }
+    for (let step = start; step < cfg.steps; step++) {
+      if (opts.signal?.aborted) break;
+      const t0 = performance.now();
+      const sb = stream.batchAt(step);
+      const { batch } = sb;
+      const lr = lrAt(step, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
+      const nTargets = countTargets(batch);
+      if (nTargets === 0) throw new Error(`step ${step}: the batch has no targets; check the data source`);
+      const kept: { nll?: tf.Tensor2D } = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const nll = model.tokenNll(batch); // [B,T], 0 where the target is ignored
+        kept.nll = tf.keep(nll);
+        return tf.div(tf.sum(nll), nTargets) as tf.Scalar;
+      }, model.variables);
+      const nllValues = (kept.nll as tf.Tensor2D).dataSync() as Float32Array;
+      const losses = modalityLosses(nllValues, batch.targets, source.unitOffset);
+      const loss = value.dataSync()[0];
+      const gradNorm = Number.isFinite(loss) ? opt.gradNorm(grads) : NaN;
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        tf.dispose([value, kept.nll as tf.Tensor2D]);
+        tf.dispose(grads);
+        const where = dir ? (lastSaved >= 0 ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept` : `no checkpoint was written to ${dir} yet`) : "no run dir was given";
+        throw new Error(`training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. Stopped before updating the weights; ${where}. Lower train.lr (now ${cfg.lr}) or raise warmupSteps.`);
+      }
+      opt.apply(grads, lr, gradNorm);
+      tf.dispose([value, kept.nll as tf.Tensor2D]);
+      tf.dispose(grads);
+      const m: StepMetrics = { step, ...losses, lr, gradNorm, globalUnits: sb.globalUnits, rawTokens: sb.rawTokens, flops: stepFlops(modelCfg, cfg, sb), ms: 0 };
+      if (opts.onEval && cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0) m.eval = await opts.onEval(model, step + 1);
+      m.ms = performance.now() - t0;
+      metrics.push(m);
+      if (dir) fs.appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
+      if (cfg.logEvery > 0 && (step % cfg.logEvery === 0 || step === cfg.steps - 1)) {
+        console.log(`step ${step}/${cfg.steps} loss ${m.loss.toFixed(4)} (speech ${m.lossSpeech.toFixed(3)}, text ${m.lossText.toFixed(3)}) lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${m.ms.toFixed(0)} ms`);
+      }
+      opts.onStep?.(m);
+      if (cfg.ckptEvery > 0 && (step + 1) % cfg.ckptEvery === 0) save(step + 1);
+    }
+    save(start + metrics.length);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    opt.dispose();
+  }
+  return { model, metrics, resumedFrom: start, configHash: hash };
+}

@@ -1,0 +1,51 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { resolveExperiment, labScale, SCALES } from "../../lib/lab/experiment";
+import { expandGrid, GRIDS } from "../../lib/lab/grids";
+import { configHash } from "../../lib/config";
+
+const smoke = SCALES.smoke;
+
+test("an experiment resolves at a scale with the scale's data, size and training", () => {
+  const cfg = resolveExperiment({ name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } }, smoke);
+  assert.equal(cfg.data.name, "smoke");
+  assert.equal(cfg.size, "smoke");
+  assert.equal(cfg.train.steps, smoke.train.steps);
+  assert.equal(cfg.patching.patchSize, 4);
+  assert.equal(cfg.budget, "compute");
+  assert.deepEqual(cfg.mix.mixRatio, [1, 2]);
+});
+
+test("curriculum and mixed patching evaluate with static patches; aligned evaluates aligned", () => {
+  const cur = resolveExperiment({ name: "c", patching: { scheme: "curriculum" } }, smoke);
+  assert.equal(cur.patching.scheme, "curriculum");
+  assert.equal(cur.evalPatching.scheme, "static");
+  const al = resolveExperiment({ name: "a", patching: { scheme: "aligned" } }, smoke);
+  assert.equal(al.evalPatching.scheme, "aligned");
+});
+
+test("unknown keys and impossible combinations are rejected with the key named", () => {
+  assert.throws(() => resolveExperiment({ name: "x", tarin: {} } as never, smoke), /unknown experiment key 'tarin'/);
+  assert.throws(() => resolveExperiment({ name: "x", train: { stpes: 3 } } as never, smoke), /train\.stpes/);
+  assert.throws(() => resolveExperiment({ name: "x", variant: "baseline", patching: { scheme: "static" } }, smoke), /patching applies to LST only/);
+  assert.throws(() => resolveExperiment({ name: "x", variant: "gpt" as never }, smoke), /variant must be/);
+  assert.throws(() => labScale("huge"), /unknown lab scale 'huge'/);
+});
+
+test("the seed is part of the config, so seeds are different runs", () => {
+  const a = resolveExperiment({ name: "b", variant: "baseline", seed: 1 }, smoke);
+  const b = resolveExperiment({ name: "b", variant: "baseline", seed: 2 }, smoke);
+  assert.notEqual(configHash(a), configHash(b));
+  assert.equal(configHash(a), configHash(resolveExperiment({ name: "b", variant: "baseline", seed: 1 }, smoke)));
+});
+
+test("every grid expands to resolvable experiments, one per entry and seed", () => {
+  for (const name of Object.keys(GRIDS)) {
+    const runs = expandGrid(name, smoke, [1, 2]);
+    assert.equal(runs.length, GRIDS[name](smoke).length * 2, name);
+    const hashes = new Set(runs.map((r) => configHash(resolveExperiment(r.spec, smoke))));
+    assert.equal(hashes.size, runs.length, `grid ${name} has two runs with the same config`);
+  }
+  assert.equal(expandGrid("default", SCALES.small).length, 9);
+  assert.throws(() => expandGrid("nope", smoke), /unknown grid 'nope'/);
+});
