@@ -4,7 +4,7 @@
  * (/work/shared/peers/torch_lm_bench.py) run in the same script, one process at a time.
  *
  * The two tfjs models alternate step by step in one process, and the peer runs right after them, for
- * `rounds` rounds; each figure is the median over the rounds (these 2-core machines are shared and noisy:
+ * `rounds` rounds; each figure is the median over the rounds and each ratio the median of per-round ratios (these 2-core machines are shared and noisy:
  * compare ratios, not absolute times).
  * A timed step = forward + loss + backward + global-norm clip (1.0) + Adam (0.9, 0.95) update, on a fresh
  * random batch built before timing; ms/step is the median over the timed steps. LST uses static patches of 4
@@ -183,7 +183,13 @@ async function main(): Promise<void> {
     const loss = r.lossFirst !== undefined ? `${r.lossFirst.toFixed(3)} -> ${(r.lossLast ?? NaN).toFixed(3)}` : "";
     console.log(`| ${r.name} | ${r.msStep.toFixed(1)} | ${r.tokensPerS.toFixed(0)} | ${(r.flopsPerStep / 1e9).toFixed(2)} | ${r.gflopsPerS.toFixed(1)} | ${r.params ?? ""} | ${loss} |`);
   }
-  const ratio = (a: string, b: string) => (best[a] && best[b] ? best[a].tokensPerS / best[b].tokensPerS : null);
+  // ratios are paired within a round (same load), then the median over rounds
+  const ratio = (a: string, b: string) => {
+    const ra = runs[a] ?? [];
+    const rb = runs[b] ?? [];
+    const per = ra.slice(0, Math.min(ra.length, rb.length)).map((r, i) => r.tokensPerS / rb[i].tokensPerS);
+    return per.length ? median(per) : null;
+  };
   const ratios = {
     lstOverBaseline: ratio("tfjs lst", "tfjs baseline"),
     baselineOverPeer: ratio("tfjs baseline", "torch baseline"),

@@ -126,17 +126,19 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
     }
     const name = forcedName as BackendName;
     const a = await TRY[name](rejected);
-    if (!a.ok) throw new Error(`backend '${name}' was forced but is unavailable: ${a.why}. Unset LST_BACKEND to pick the best available one.`);
+    // `"why" in a` narrows under tslab's non-strict TypeScript 5.0 too (a boolean discriminant does not)
+    if ("why" in a) throw new Error(`backend '${name}' was forced but is unavailable: ${a.why}. Unset LST_BACKEND to pick the best available one.`);
     current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: true, rejected: [] };
     return current;
   }
   for (const name of BACKENDS) {
     const a = await TRY[name](rejected);
-    if (a.ok) {
-      current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: false, rejected };
-      return current;
+    if ("why" in a) {
+      rejected.push({ backend: name, why: a.why });
+      continue;
     }
-    rejected.push({ backend: name, why: a.why });
+    current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: false, rejected };
+    return current;
   }
   throw new Error("no TensorFlow.js backend could be initialised (tensorflow, wasm and cpu all failed)");
 }

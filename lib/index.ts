@@ -90,3 +90,21 @@ export type { RowDirection, MeanStd } from "./eval/metrics";
 export { RUN_FORMAT, readMetrics } from "./lab/runs";
 export type { LossSeries } from "./lab/figures";
 export { modelColor, SIZES } from "./lab/paper-style";
+
+// audio and units
+export { readWav, writeWav } from "./audio/wav";
+export { createTts, TRAIN_VOICES, TEST_VOICES } from "./audio/tts";
+export type { Tts, VoiceSpec } from "./audio/tts";
+export { logMel } from "./audio/logmel";
+export { resample } from "./audio/resample";
+export { SpeechUnitizer } from "./tokenizers/units";
+export { PhonemeInventory, phoneticUnits } from "./tokenizers/phonetic";
+
+// display, export, environment
+export { showFigure, showTable, showAudio, showHtml, tableHtml, displayBundle } from "./lab/display";
+export { exportFigure, closeExporter, renderPng, renderSvg, renderPdf, chromiumPath } from "./lab/export";
+export { versions, matmulBenchmark, matmulFigure } from "./lab/env";
+export { progress, progressText } from "./lab/progress-line";
+export type { Progress, ProgressOptions } from "./lab/progress-line";
+export { paperStyle } from "./lab/export";
+export type { PlotlyFigure, ExportOptions } from "./lab/export";

@@ -10,10 +10,13 @@
  * back its phonemes from the end of "from" (see timingsFromEvents).
  * Audio: eSpeak's 22050 Hz int16 output, resampled to 16 kHz Float32 in [-1, 1].
  *
- * Determinism: eSpeak draws from the C library's rand() (fixed seed at load, state carried between calls),
- * so the same sequence of synthesize() calls in a fresh process gives the same audio, but the same text
- * synthesized twice in one process differs slightly (a few samples of length, tiny waveform changes).
- * Timings come from the phoneme durations and match to within a few ms.
+ * Determinism: eSpeak draws from the C library's rand() (breath noise of the +f variants, small timing
+ * jitter), seeded from the clock when it initialises, and its state would carry from call to call. So
+ * createTts pins the clock during initialisation, snapshots the wasm memory after a warm-up, and every
+ * synthesize() first restores that snapshot: the same (text, voice) gives bit-identical audio in any call
+ * order and in any process. This relies on eSpeak keeping its state in wasm memory (tests check
+ * repeatability) and on the wrapper's string buffer being allocated before the snapshot (the warm-up sizes it
+ * to MAX_TEXT_BYTES; longer texts are refused).
  * eSpeak NG is GPL-3.0: audio it produces is not covered, but redistributing the package is.
  */
 import { pathToFileURL } from "url";
@@ -53,6 +56,8 @@ export interface Tts {
   synthesize(text: string, voice: VoiceSpec): Utterance;
 }
 
+/** Longest text (UTF-8 bytes) one synthesize call accepts: the wrapper's string buffer size set at load. */
+export const MAX_TEXT_BYTES = 60000;
 /** Output sample rate of every Utterance. */
 export const TTS_SAMPLE_RATE = 16000;
 /** Phoneme symbol used for pauses (eSpeak's empty phoneme). */
@@ -218,10 +223,19 @@ export function timingsFromEvents(
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<{ default: () => Promise<EspeakModule> }>;
 
 class EspeakTts implements Tts {
+  /** the current eSpeak voice id (the phonemes of a word depend on the accent) */
   private current = "";
   /** phoneme count of a word said alone, per voice and word */
   private readonly counts = new Map<string, number>();
-  constructor(private readonly mod: EspeakModule, private readonly worker: EspeakWorker, private readonly rate: number) {}
+  private readonly snapshot: Uint8Array;
+  constructor(private readonly mod: EspeakModule, private readonly worker: EspeakWorker, private readonly rate: number) {
+    // Warm-up: a long blank text makes the wrapper grow its string buffer (on the next call) to hold any text
+    // up to MAX_TEXT_BYTES, and one real synthesis runs eSpeak's lazy initialisation; then snapshot the memory.
+    worker.synthesize(" ".repeat(MAX_TEXT_BYTES + 1024), () => 0);
+    if (worker.set_voice("en-us") !== 0) throw new Error("tts: eSpeak could not load its default voice 'en-us': the espeak-ng.data file is missing or corrupt");
+    worker.synthesize("hello", () => 0);
+    this.snapshot = mod.HEAPU8.slice();
+  }
 
   /** Phonemes eSpeak gives `word` on its own in the current voice (text_to_phonemes; no audio, no rand()). */
   private countPhonemes(word: string): number {
@@ -239,14 +253,15 @@ class EspeakTts implements Tts {
 
   synthesize(text: string, voice: VoiceSpec): Utterance {
     if (text.trim().length === 0) throw new Error("tts.synthesize: text is empty: pass at least one word to speak");
-    const key = `${voice.voice}|${voice.rate}|${voice.pitch}`;
-    if (key !== this.current) {
-      const rc = this.worker.set_voice(voice.voice);
-      if (rc !== 0) throw new Error(`tts: eSpeak has no voice '${voice.voice}' (code ${rc}): use an id like "en-us" or "en-us+m3"`);
-      this.worker.set_rate(voice.rate);
-      this.worker.set_pitch(voice.pitch);
-      this.current = key;
-    }
+    const bytes = Buffer.byteLength(text, "utf8") + Buffer.byteLength(voice.voice, "utf8");
+    if (bytes > MAX_TEXT_BYTES) throw new Error(`tts.synthesize: text of ${bytes} bytes is longer than ${MAX_TEXT_BYTES}: split it into sentences`);
+    // restore the engine state of the snapshot (see the header), then select the voice
+    this.mod.HEAPU8.set(this.snapshot);
+    const rc = this.worker.set_voice(voice.voice);
+    if (rc !== 0) throw new Error(`tts: eSpeak has no voice '${voice.voice}' (code ${rc}): use an id like "en-us" or "en-us+m3"`);
+    this.worker.set_rate(voice.rate);
+    this.worker.set_pitch(voice.pitch);
+    this.current = voice.voice;
     const chunks: Int16Array[] = [];
     const events: EspeakEvent[] = [];
     this.worker.synthesize(text, (audio, evs) => {
@@ -269,16 +284,30 @@ class EspeakTts implements Tts {
 }
 
 let loaded: Promise<Tts> | null = null;
+/** the clock eSpeak sees while it seeds rand() (any constant) */
+const FIXED_CLOCK_MS = 1700000000000;
 
-/** Load the eSpeak wasm (once per process; ~0.1 s) and return a synchronous synthesizer. */
+/** Load the eSpeak wasm (once per process, ~0.4 s with the warm-up) and return a synchronous synthesizer. */
 export function createTts(): Promise<Tts> {
   if (loaded === null) {
     loaded = (async () => {
       const url = pathToFileURL(require.resolve("@echogarden/espeak-ng-emscripten")).href;
       const mod = await (await importEsm(url)).default();
-      const worker = new mod.eSpeakNGWorker();
+      // eSpeak seeds rand() from time() when the worker initialises: pin the clock for that call only, so
+      // that the seed (and the audio of voices with breath noise, like the +f variants) is the same every run
+      const realNow = Date.now;
+      let worker: EspeakWorker;
+      try {
+        Date.now = () => FIXED_CLOCK_MS;
+        worker = new mod.eSpeakNGWorker();
+      } finally {
+        Date.now = realNow;
+      }
       return new EspeakTts(mod, worker, worker.get_samplerate());
     })();
+    loaded.catch(() => {
+      loaded = null; // let a later call retry
+    });
   }
   return loaded;
 }

@@ -82,7 +82,9 @@ export function lossCurves(series: readonly LossSeries[], opts: LossCurveOptions
       const ys: (number | null)[] = [];
       let ema = NaN;
       for (const m of sorted) {
-        const v = field(m, name);
+        const raw = field(m, name);
+        // metrics.jsonl stores NaN as null (JSON has no NaN)
+        const v = raw === null && m.step >= 0 && name in (m as object) ? NaN : raw;
         if (typeof v !== "number") throw new Error(`lossCurves: series '${s.name}' step ${m.step} has no numeric '${name}'; pick fields the metrics have`);
         // subtle: lossSpeech/lossText are NaN on a step without that modality; leave a gap, keep the average
         if (!Number.isFinite(v)) {

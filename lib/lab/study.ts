@@ -180,6 +180,9 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     opts.onProgress?.(`eval ${cfg.name}`, 1, 1);
     return { eval: scored, steps, params, seed: cfg.seed, model: cfg.name, group };
   });
+  // the scaling figures read the parameter count from the group
+  const params = (record.result as { params?: { total?: number } } | null)?.params?.total;
+  if (group.size !== undefined && params !== undefined) group = { ...group, params };
   return { config: cfg, record, group, rows: record.rows.map((r) => ({ ...r, group })), metrics: record.metrics as unknown as StepMetrics[] };
 }
 

@@ -87,8 +87,16 @@ export function tierTable(runs: readonly StudyRun[], field: "tier" | "type" = "t
   return [...acc.values()].map((e) => ({ model: e.model, benchmark: e.benchmark, direction: e.direction, [field]: e.value, items: e.n, "accuracy %": pct(e.xs.reduce((a, b) => a + b, 0) / e.xs.length), seeds: e.xs.length }));
 }
 
+export interface MixRow {
+  mixRatio: string;
+  /** the interleaved token share the knob asks for */
+  target: string;
+  interleavedShare: string;
+  textShare: string;
+}
+
 /** The realised interleaved / text-only token shares for each mix ratio (over the first n documents). */
-export function mixRatioTable(ds: Dataset, ratios: [number, number][], n = 300): Record<string, string | number>[] {
+export function mixRatioTable(ds: Dataset, ratios: [number, number][], n = 300): MixRow[] {
   return ratios.map(([i, t]) => {
     const s = mixShares(datasetSource(ds, { mixRatio: [i, t] }), n);
     return { mixRatio: `${i}:${t}`, target: (i / (i + t)).toFixed(3), interleavedShare: s.interleaved.toFixed(3), textShare: s.text.toFixed(3) };

@@ -10,7 +10,8 @@
  *   gpuBase    d 768 x 12, local d 384 (1 + 4), windows of 512 as in the paper
  *   paper1B    the paper's Table 7 (d 2048 x 25, local d 1024, 1 + 9 layers): for accounting only
  *
- * In every preset crossAttnK * dLocal = dModel, so the encoder's patch vector needs no projection (the
+ * maxSeqLen only bounds the rows a forward accepts (raw tokens for the baseline and LST's local modules);
+ * it allocates nothing. In every preset crossAttnK * dLocal = dModel, so the encoder's patch vector needs no projection (the
  * reading of Table 7 in lst-paper.md §1: local 1024, global 2048, k = 2).
  */
 import { resolveConfig, type DeepPartial } from "../config";
@@ -27,7 +28,7 @@ export const MODEL_SIZES = {
     lst: { dLocal: 16, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 1, crossAttnK: 2, localWindow: 32 },
   },
   cpuSmall: {
-    dModel: 128, nLayers: 4, nHeads: 2, maxSeqLen: 512,
+    dModel: 128, nLayers: 4, nHeads: 2, maxSeqLen: 1024,
     lst: { dLocal: 64, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 2, crossAttnK: 2, localWindow: 64 },
   },
   reference: {
@@ -35,11 +36,11 @@ export const MODEL_SIZES = {
     lst: { dLocal: 128, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 2, crossAttnK: 2, localWindow: 64 },
   },
   gpuSmall: {
-    dModel: 512, nLayers: 8, nHeads: 8, maxSeqLen: 2048,
+    dModel: 512, nLayers: 8, nHeads: 8, maxSeqLen: 4096,
     lst: { dLocal: 256, nHeadsLocal: 4, encoderLayers: 1, decoderLayers: 3, crossAttnK: 2, localWindow: 256 },
   },
   gpuBase: {
-    dModel: 768, nLayers: 12, nHeads: 12, maxSeqLen: 2048,
+    dModel: 768, nLayers: 12, nHeads: 12, maxSeqLen: 4096,
     lst: { dLocal: 384, nHeadsLocal: 6, encoderLayers: 1, decoderLayers: 4, crossAttnK: 2, localWindow: 512 },
   },
   paper1B: {

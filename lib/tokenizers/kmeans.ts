@@ -1,6 +1,7 @@
 /**
  * K-means over row-major Float32 data [n, dim]: k-means++ initialisation (D^2 sampling, seeded) and Lloyd
- * iterations with Hamerly's bounds, stopping when fewer than `stopFraction` of the points change cluster.
+ * iterations with Hamerly's bounds, stopping when fewer than `stopFraction` (default 0.5%) of the points change
+ * cluster or after `maxIter` (50) iterations (on log-mel frames the changes plateau near 0.2% per iteration).
  *
  * Hamerly's trick: every point keeps an upper bound u on the distance to its own centroid and a lower bound
  * l on the distance to every other centroid. After the centroids move by delta[c], u grows by delta[own]
@@ -52,12 +53,33 @@ function dist2(a: Float32Array, i: number, b: Float32Array, j: number, dim: numb
   return s;
 }
 
+/**
+ * Squared distance, abandoned once it reaches `limit` (checked every 8 dims): the result is exact when below
+ * `limit` and some value >= `limit` otherwise. A full scan only needs the best and second-best distances, so
+ * the far centroids (most of them) stop early.
+ */
+function dist2Below(a: Float32Array, i: number, b: Float32Array, j: number, dim: number, limit: number): number {
+  let s = 0;
+  const ai = i * dim;
+  const bj = j * dim;
+  let d = 0;
+  while (d < dim) {
+    const stop = Math.min(dim, d + 8);
+    for (; d < stop; d++) {
+      const t = a[ai + d] - b[bj + d];
+      s += t * t;
+    }
+    if (s >= limit) return s;
+  }
+  return s;
+}
+
 /** Index of the centroid nearest to row i of `data`, and its squared distance. */
 export function nearestCentroid(centroids: Float32Array, k: number, data: Float32Array, i: number, dim: number): { index: number; dist: number } {
   let best = 0;
   let bestD = Infinity;
   for (let c = 0; c < k; c++) {
-    const d = dist2(data, i, centroids, c, dim);
+    const d = dist2Below(data, i, centroids, c, dim, bestD);
     if (d < bestD) {
       bestD = d;
       best = c;
@@ -75,7 +97,7 @@ function kmeansPlusPlus(data: Float32Array, n: number, dim: number, k: number, r
     cent.set(data.subarray(pick * dim, (pick + 1) * dim), c * dim);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const d = dist2(data, i, cent, c, dim);
+      const d = dist2Below(data, i, cent, c, dim, minD[i]);
       if (d < minD[i]) minD[i] = d;
       total += minD[i];
     }
@@ -115,7 +137,7 @@ export function kmeans(data: Float32Array, n: number, dim: number, options: Pick
     let b2 = Infinity;
     let bi = 0;
     for (let c = 0; c < k; c++) {
-      const d = dist2(data, i, cent, c, dim);
+      const d = dist2Below(data, i, cent, c, dim, b2);
       if (d < b1) {
         b2 = b1;
         b1 = d;
@@ -191,7 +213,7 @@ export function kmeans(data: Float32Array, n: number, dim: number, options: Pick
       let b2 = Infinity;
       let bi = a;
       for (let c = 0; c < k; c++) {
-        const d = dist2(data, i, cent, c, dim);
+        const d = dist2Below(data, i, cent, c, dim, b2);
         if (d < b1) {
           b2 = b1;
           b1 = d;

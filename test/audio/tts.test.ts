@@ -121,11 +121,23 @@ test("voices differ: slower rate gives longer audio, train and test voices are d
   for (const v of TEST_VOICES) assert.ok(!trainVariants.has(variant(v.voice)), `test variant ${v.voice} is heard in training`);
 });
 
+test("synthesize is repeatable: the same text and voice give identical audio whatever came before", async () => {
+  const tts = await createTts();
+  const a = tts.synthesize(STORY, TRAIN_VOICES[3]);
+  tts.synthesize("kai took his white hat to the river.", TEST_VOICES[0]);
+  tts.synthesize("pia wanted the hat.", TRAIN_VOICES[1]);
+  const b = tts.synthesize(STORY, TRAIN_VOICES[3]);
+  assert.deepEqual(b.audio, a.audio);
+  assert.deepEqual(b.words, a.words);
+  assert.deepEqual(b.phonemes, a.phonemes);
+});
+
 test("synthesize: empty text and unknown voices throw clear errors", async () => {
   const tts = await createTts();
   assert.throws(() => tts.synthesize("   ", TRAIN_VOICES[0]), /text is empty/);
   assert.throws(() => tts.synthesize("hello", { name: "x", voice: "zz-nope", rate: 170, pitch: 50 }), /no voice 'zz-nope'/);
   assert.throws(() => tts.synthesize("... !", TRAIN_VOICES[0]), /has no words/);
+  assert.throws(() => tts.synthesize("la ".repeat(30000), TRAIN_VOICES[0]), /longer than 60000: split it/);
   // the engine still works after an error
   checkUtterance(tts.synthesize("hello there", TRAIN_VOICES[2]), "hello there");
 });

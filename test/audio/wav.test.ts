@@ -38,6 +38,20 @@ test("readWav mixes stereo down to mono and reads float WAVs", () => {
   assert.ok(Math.abs(r.samples[0] - 0.125) < 1e-6);
 });
 
+test("readWav scales 8-bit (unsigned), 24-bit and 32-bit integer WAVs to [-1, 1]", () => {
+  const cases: [string, number[], number[]][] = [
+    ["8", [0, 128, 255], [-1, 0, 127 / 128]],
+    ["24", [-8388608, 0, 4194304], [-1, 0, 0.5]],
+    ["32", [-2147483648, 1073741824, 0], [-1, 0.5, 0]],
+  ];
+  for (const [depth, raw, want] of cases) {
+    const w = new WaveFile();
+    w.fromScratch(1, 8000, depth, raw);
+    const got = Array.from(readWav(w.toBuffer()).samples);
+    got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-6, `${depth}-bit sample ${i}: ${g} vs ${want[i]}`));
+  }
+});
+
 test("readWav names the problem for empty, truncated and corrupt input", () => {
   assert.throws(() => readWav(new Uint8Array(0)), /empty \(0 bytes\)/);
   assert.throws(() => readWav(new Uint8Array(10)), /only 10 bytes/);

@@ -141,6 +141,9 @@ test("causality: baseline, and LST under static, word-like and random patches", 
     assertCausal(lst, ids, randomLengths(rng, n, 6), `lst random ${pooling}`);
     lst.dispose();
   }
+  const light = tiny("lst", { lst: { encoderLayers: 0, crossAttnK: 1, localWindow: 0 } }); // pools raw embeddings; k*dLocal != dModel
+  assertCausal(light, ids, randomLengths(rng, n, 4), "lst no encoder layer, k = 1, full local attention");
+  light.dispose();
   const textGlobal = tiny("lst", { lst: { textPath: "global", unitOffset: 20 } });
   assertCausal(textGlobal, ids, randomLengths(rng, n, 5), "lst textPath global");
   textGlobal.dispose();

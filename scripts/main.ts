@@ -1,0 +1,100 @@
+/**
+ * The main job (`npm start`): the default study on the embedded defaults. It builds the `small` data if
+ * missing, trains baseline, LST static and LST curriculum at the CPU-small size under a compute budget
+ * (3 seeds), evaluates every benchmark in every direction, prints the results table and writes the figures
+ * and a CSV. Finished runs are reused, so a second `npm start` only prints.
+ *
+ *   npm start                                   the default study at the small scale
+ *   npm start -- --grid=mixRatio                another grid (see lib/lab/grids.ts)
+ *   npm start -- --scale=smoke --seeds=1        another scale / seeds
+ *   LST_BACKEND=wasm npm start                  another backend
+ */
+import path from "path";
+import * as lab from "../lib";
+
+interface MainArgs {
+  grid: string;
+  scale: string;
+  seeds: string;
+  backend: string;
+  out: string;
+}
+
+function parseArgs(argv: string[]): MainArgs {
+  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures") };
+  for (const a of argv) {
+    const m = /^--([a-zA-Z]+)=(.*)$/.exec(a);
+    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=`);
+    (args as unknown as Record<string, string>)[m[1]] = m[2];
+  }
+  return args;
+}
+
+function pct(x: number): string {
+  return (100 * x).toFixed(1);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  await lab.initBackend(args.backend ? { backend: args.backend } : {});
+  console.log(lab.describeBackend());
+  const scale = lab.labScale(args.scale);
+  const seeds = args.seeds ? args.seeds.split(",").map((s) => Number(s)) : scale.seeds;
+  if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, got '${args.seeds}'`);
+  console.log(`grid '${args.grid}' at scale '${scale.name}', seeds ${seeds.join(",")}`);
+
+  let last = "";
+  const runs = await lab.runGrid(args.grid, {
+    scale,
+    seeds,
+    onProgress: (stage, done, total) => {
+      const line = `${stage} ${done}/${total}`;
+      const every = stage.startsWith("train") ? Math.max(1, Math.floor(total / 10)) : 1;
+      if (line !== last && (done === total || done % every === 0)) console.log(`  ${line}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      last = line;
+    },
+  });
+
+  const rows = runs.flatMap((r) => lab.withMacroRows(r.rows));
+  const summary = lab.summarize(rows);
+  console.log("\naccuracy % (mean ± std over seeds; chance: sc/tsc 50, hs 25)");
+  const directions = ["S2S", "T2T", "S2T", "T2S", "macro"];
+  const models = [...new Set(summary.map((s) => s.model))];
+  const benches = [...new Set(summary.map((s) => s.benchmark))];
+  const header = ["model", "bench", ...directions].map((h, i) => (i < 2 ? h.padEnd(i === 0 ? 16 : 5) : h.padStart(12))).join(" ");
+  console.log(header);
+  for (const m of models) {
+    for (const b of benches) {
+      const cells = directions.map((d) => {
+        const s = summary.find((x) => x.model === m && x.benchmark === b && x.direction === d);
+        return (s ? `${pct(s.mean)}±${pct(s.std)}` : "-").padStart(12);
+      });
+      console.log([m.padEnd(16), b.padEnd(5), ...cells].join(" "));
+    }
+  }
+  for (const r of runs.filter((x) => x.config.seed === seeds[0])) {
+    const lastStep = r.metrics[r.metrics.length - 1];
+    if (lastStep) console.log(`  ${r.config.name}: ${r.metrics.length} steps, final loss ${lastStep.loss.toFixed(3)} (speech ${lastStep.lossSpeech.toFixed(3)}, text ${lastStep.lossText.toFixed(3)})`);
+  }
+
+  const base = path.join(args.out, `${args.grid}-${scale.name}`);
+  const csv = lab.toCsv(rows);
+  lab.writeFileAtomic(`${base}.csv`, csv);
+  const bars = lab.accuracyBars(rows, { title: `${args.grid} (${scale.name}, ${seeds.length} seeds)` });
+  const loss = lab.lossCurves(runs.filter((r) => r.config.seed === seeds[0]).map((r) => ({ name: r.config.name, metrics: r.metrics })), { title: "training loss" });
+  const written: string[] = [`${base}.csv`];
+  for (const ext of ["png", "svg", "pdf"]) {
+    await lab.exportFigure(bars, `${base}-accuracy.${ext}`);
+    await lab.exportFigure(loss, `${base}-loss.${ext}`);
+    written.push(`${base}-accuracy.${ext}`, `${base}-loss.${ext}`);
+  }
+  await lab.closeExporter();
+  console.log(`\nwrote ${written.join(", ")}`);
+  console.log(`done in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
