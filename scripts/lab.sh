@@ -1,26 +1,41 @@
 #!/usr/bin/env bash
-# `npm run lab`: JupyterLab with the lst-lab TypeScript kernel, from a virtualenv at .venv.
-# JupyterLab comes from pip (the local wheel mirror on these machines); where it cannot be installed, the
-# classic notebook is tried, then a Jupyter already on PATH.
+# `npm run lab`: JupyterLab with the lst-lab TypeScript kernel, from a virtualenv at .venv (or $LST_LAB_VENV).
+# JupyterLab comes from pip; where it cannot be installed, the classic notebook is tried, then a Jupyter
+# already on PATH. Extra arguments go to `jupyter lab` (e.g. `npm run lab -- --no-browser --port 8890`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
-VENV="$ROOT/.venv"
+VENV="${LST_LAB_VENV:-$ROOT/.venv}"
 if [ ! -x "$VENV/bin/jupyter" ]; then
   command -v python3 >/dev/null || { echo "python3 is needed for Jupyter: sudo apt-get install python3 python3-venv" >&2; exit 1; }
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
-  if ! "$VENV/bin/pip" install -q jupyterlab plotly; then
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  PIP=("$VENV/bin/pip" install -q --retries 1 --timeout 20)
+  # Offline machines with a local package mirror: pip would retry pypi.org for every package (minutes);
+  # when pypi.org does not answer, make the first configured extra index (the mirror) the main one.
+  if ! "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('https://pypi.org/simple/pip/', timeout=5)" >/dev/null 2>&1; then
+    MIRROR="$("$VENV/bin/pip" config get global.extra-index-url 2>/dev/null | awk '{print $1}' || true)"
+    if [ -n "$MIRROR" ]; then
+      echo "pypi.org is unreachable: installing from the configured mirror $MIRROR" >&2
+      export PIP_INDEX_URL="$MIRROR"
+    else
+      PIP+=(--no-index)
+      echo "pypi.org is unreachable: installing from local wheels only (pip's find-links)" >&2
+    fi
+  fi
+  if ! "${PIP[@]}" jupyterlab plotly; then
     echo "jupyterlab could not be installed from pip; trying the classic notebook" >&2
-    "$VENV/bin/pip" install -q notebook || true
+    "${PIP[@]}" notebook || true
   fi
 fi
 if [ -x "$VENV/bin/jupyter" ]; then JUPYTER="$VENV/bin/jupyter"; PREFIX="$VENV";
 elif command -v jupyter >/dev/null; then JUPYTER="$(command -v jupyter)"; PREFIX="";
 else echo "no Jupyter available: install jupyterlab (pip install jupyterlab) or Debian's jupyter-notebook" >&2; exit 1; fi
 if [ -n "$PREFIX" ]; then npx tsx scripts/kernel.ts --prefix "$PREFIX"; else npx tsx scripts/kernel.ts; fi
+# Jupyter refuses to run as root (containers) unless told
+ROOT_OK=()
+if [ "$(id -u)" = 0 ]; then ROOT_OK=(--allow-root); fi
 if "$JUPYTER" lab --version >/dev/null 2>&1; then
-  exec "$JUPYTER" lab --notebook-dir="$ROOT/notebooks" "$@"
+  exec "$JUPYTER" lab --notebook-dir="$ROOT/notebooks" "${ROOT_OK[@]}" "$@"
 else
-  exec "$JUPYTER" notebook --notebook-dir="$ROOT/notebooks" "$@"
+  exec "$JUPYTER" notebook --notebook-dir="$ROOT/notebooks" "${ROOT_OK[@]}" "$@"
 fi

@@ -2,8 +2,11 @@
  * The `lst-lab` Jupyter kernelspec: tslab started from the project root, so that notebooks in notebooks/
  * import the library as `./lib` (tslab uses the kernel's working directory as its rootDir; a notebook-dir
  * kernel could not import `../lib`). Jupyter substitutes `{connection_file}`, which `sh -c` receives as $0.
+ * Node runs with tsx's loader (`--import tsx`), as the headless runner does: tslab type-checks a cell against
+ * the library, but at run time `require("./lib")` is Node's, which cannot load lib/index.ts without it
+ * (tslab's own loader only maps "./lib" to "./lib.js", not to the folder's index).
  *
- *   { "argv": ["/bin/sh", "-c", "cd '<root>' && exec '<tslab>' kernel --config-path \"$0\"", "{connection_file}"],
+ *   { "argv": ["/bin/sh", "-c", "cd '<root>' && exec '<node>' --import tsx '<tslab>' kernel --config-path \"$0\"", "{connection_file}"],
  *     "display_name": "LST Lab (TypeScript)", "language": "typescript" }
  */
 import fs from "fs";
@@ -22,10 +25,10 @@ export interface KernelSpec {
 
 const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export function kernelSpec(root: string, tslabBin: string): KernelSpec {
+export function kernelSpec(root: string, tslabBin: string, nodeBin = "node"): KernelSpec {
   if (!path.isAbsolute(root) || !path.isAbsolute(tslabBin)) throw new Error(`kernelSpec needs absolute paths, got root '${root}' and tslab '${tslabBin}'`);
   return {
-    argv: ["/bin/sh", "-c", `cd ${shQuote(root)} && exec ${shQuote(tslabBin)} kernel --config-path "$0"`, "{connection_file}"],
+    argv: ["/bin/sh", "-c", `cd ${shQuote(root)} && exec ${shQuote(nodeBin)} --import tsx ${shQuote(tslabBin)} kernel --config-path "$0"`, "{connection_file}"],
     display_name: "LST Lab (TypeScript)",
     language: "typescript",
     env: {},
@@ -47,6 +50,7 @@ export function installKernel(root: string, opts: { prefix?: string } = {}): str
   const dir = path.join(kernelsDir(opts.prefix), KERNEL_NAME);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "kernel.json");
-  fs.writeFileSync(file, `${JSON.stringify(kernelSpec(root, tslabBin), null, 1)}\n`);
+  // the node running this script (Jupyter may start kernels with a PATH that lacks node)
+  fs.writeFileSync(file, `${JSON.stringify(kernelSpec(root, tslabBin, process.execPath), null, 1)}\n`);
   return file;
 }

@@ -154,11 +154,13 @@ export async function runNotebook(nb: Notebook, opts: { cwd: string; onCell?: (n
       cell.execution_count = ++count;
       if (!ok) {
         const text = errorText.trim() || "the cell failed without an error message";
-        const lines = text.split("\n");
+        // drop the stack frames of the machinery under the cell (vm, tslab, this runner): they are the same for every error
+        const lines = text.split("\n").filter((l) => !/^\s+at .*(node:vm|node:internal|tslab\/dist\/|notebook-runner\.ts|scripts\/notebooks\.ts)/.test(l));
         // the most telling line: "Error: ..." of a throw, or the first compiler diagnostic
         const headline = lines.find((l) => /^\w*(Error|Exception)\b/.test(l)) ?? lines[0];
         outputs.push({ output_type: "error", ename: "CellError", evalue: headline, traceback: lines });
-        failure = { cell: i + 1, error: headline === lines[0] ? text : `${headline}\n${text}` };
+        const shown = lines.join("\n");
+        failure = { cell: i + 1, error: headline === lines[0] ? shown : `${headline}\n${shown}` };
       }
       cell.outputs = outputs;
       if (failure) break;

@@ -53,25 +53,78 @@ function dist2(a: Float32Array, i: number, b: Float32Array, j: number, dim: numb
   return s;
 }
 
-/**
- * Squared distance, abandoned once it reaches `limit` (checked every 8 dims): the result is exact when below
- * `limit` and some value >= `limit` otherwise. A full scan only needs the best and second-best distances, so
- * the far centroids (most of them) stop early.
- */
-function dist2Below(a: Float32Array, i: number, b: Float32Array, j: number, dim: number, limit: number): number {
-  let s = 0;
-  const ai = i * dim;
-  const bj = j * dim;
-  let d = 0;
-  while (d < dim) {
-    const stop = Math.min(dim, d + 8);
-    for (; d < stop; d++) {
-      const t = a[ai + d] - b[bj + d];
-      s += t * t;
-    }
-    if (s >= limit) return s;
+/** Squared norm of every centroid row. */
+function rowNorms(cent: Float32Array, k: number, dim: number, out: Float64Array): void {
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += cent[c * dim + d] * cent[c * dim + d];
+    out[c] = s;
   }
-  return s;
+}
+
+/**
+ * Nearest and second-nearest centroid of row i, from |x - c|^2 = |x|^2 - 2 x.c + |c|^2 with the dot products
+ * taken four centroids at a time (each x[d] is loaded once for four products: ~2x faster than one distance
+ * at a time in V8). Writes [best index, best squared distance, second-best squared distance] into `out`.
+ */
+function scan(data: Float32Array, i: number, dim: number, cent: Float32Array, norms: Float64Array, k: number, out: Float64Array): void {
+  const ai = i * dim;
+  let xx = 0;
+  for (let d = 0; d < dim; d++) xx += data[ai + d] * data[ai + d];
+  let b1 = Infinity;
+  let b2 = Infinity;
+  let bi = 0;
+  const consider = (c: number, dot: number): void => {
+    const dist = Math.max(0, xx + norms[c] - 2 * dot);
+    if (dist < b1) {
+      b2 = b1;
+      b1 = dist;
+      bi = c;
+    } else if (dist < b2) b2 = dist;
+  };
+  let c = 0;
+  for (; c + 3 < k; c += 4) {
+    const r0 = c * dim;
+    const r1 = r0 + dim;
+    const r2 = r1 + dim;
+    const r3 = r2 + dim;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let d = 0; d < dim; d++) {
+      const x = data[ai + d];
+      s0 += x * cent[r0 + d];
+      s1 += x * cent[r1 + d];
+      s2 += x * cent[r2 + d];
+      s3 += x * cent[r3 + d];
+    }
+    consider(c, s0);
+    consider(c + 1, s1);
+    consider(c + 2, s2);
+    consider(c + 3, s3);
+  }
+  for (; c < k; c++) {
+    let s0 = 0;
+    for (let d = 0; d < dim; d++) s0 += data[ai + d] * cent[c * dim + d];
+    consider(c, s0);
+  }
+  out[0] = bi;
+  out[1] = b1;
+  out[2] = b2;
+}
+
+/** Nearest centroid of every row of `data` (what encoding needs; same result as nearestCentroid row by row). */
+export function assignAll(centroids: Float32Array, k: number, data: Float32Array, n: number, dim: number): Int32Array {
+  const norms = new Float64Array(k);
+  rowNorms(centroids, k, dim, norms);
+  const out = new Int32Array(n);
+  const r = new Float64Array(3);
+  for (let i = 0; i < n; i++) {
+    scan(data, i, dim, centroids, norms, k, r);
+    out[i] = r[0];
+  }
+  return out;
 }
 
 /** Index of the centroid nearest to row i of `data`, and its squared distance. */
@@ -79,7 +132,7 @@ export function nearestCentroid(centroids: Float32Array, k: number, data: Float3
   let best = 0;
   let bestD = Infinity;
   for (let c = 0; c < k; c++) {
-    const d = dist2Below(data, i, centroids, c, dim, bestD);
+    const d = dist2(data, i, centroids, c, dim);
     if (d < bestD) {
       bestD = d;
       best = c;
@@ -97,7 +150,7 @@ function kmeansPlusPlus(data: Float32Array, n: number, dim: number, k: number, r
     cent.set(data.subarray(pick * dim, (pick + 1) * dim), c * dim);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const d = dist2Below(data, i, cent, c, dim, minD[i]);
+      const d = dist2(data, i, cent, c, dim);
       if (d < minD[i]) minD[i] = d;
       total += minD[i];
     }
@@ -131,22 +184,15 @@ export function kmeans(data: Float32Array, n: number, dim: number, options: Pick
   const assign = new Int32Array(n);
   const upper = new Float64Array(n); // distance (not squared) to own centroid, upper bound
   const lower = new Float64Array(n); // distance to the second-nearest centroid, lower bound
+  const norms = new Float64Array(k);
+  const r = new Float64Array(3); // scan result: [index, best, second best]
   // exact first assignment
+  rowNorms(cent, k, dim, norms);
   for (let i = 0; i < n; i++) {
-    let b1 = Infinity;
-    let b2 = Infinity;
-    let bi = 0;
-    for (let c = 0; c < k; c++) {
-      const d = dist2Below(data, i, cent, c, dim, b2);
-      if (d < b1) {
-        b2 = b1;
-        b1 = d;
-        bi = c;
-      } else if (d < b2) b2 = d;
-    }
-    assign[i] = bi;
-    upper[i] = Math.sqrt(b1);
-    lower[i] = Math.sqrt(b2);
+    scan(data, i, dim, cent, norms, k, r);
+    assign[i] = r[0];
+    upper[i] = Math.sqrt(r[1]);
+    lower[i] = Math.sqrt(r[2]);
   }
   const sums = new Float64Array(k * dim);
   const counts = new Int32Array(k);
@@ -197,6 +243,7 @@ export function kmeans(data: Float32Array, n: number, dim: number, options: Pick
       for (let c2 = 0; c2 < k; c2++) if (c2 !== c) m = Math.min(m, dist2(cent, c, cent, c2, dim));
       half[c] = k > 1 ? Math.sqrt(m) / 2 : Infinity;
     }
+    rowNorms(cent, k, dim, norms);
     // assignment step with bounds
     let changed = 0;
     let scanned = 0;
@@ -209,23 +256,13 @@ export function kmeans(data: Float32Array, n: number, dim: number, options: Pick
       upper[i] = Math.sqrt(dist2(data, i, cent, a, dim)); // tighten, then test again
       if (upper[i] <= bound) continue;
       scanned++;
-      let b1 = Infinity;
-      let b2 = Infinity;
-      let bi = a;
-      for (let c = 0; c < k; c++) {
-        const d = dist2Below(data, i, cent, c, dim, b2);
-        if (d < b1) {
-          b2 = b1;
-          b1 = d;
-          bi = c;
-        } else if (d < b2) b2 = d;
-      }
-      if (bi !== a) {
+      scan(data, i, dim, cent, norms, k, r);
+      if (r[0] !== a) {
         changed++;
-        assign[i] = bi;
+        assign[i] = r[0];
       }
-      upper[i] = Math.sqrt(b1);
-      lower[i] = Math.sqrt(b2);
+      upper[i] = Math.sqrt(r[1]);
+      lower[i] = Math.sqrt(r[2]);
     }
     if (o.onIteration) o.onIteration({ iteration: iterations, changed, scanned });
     if (changed < o.stopFraction * n) break;

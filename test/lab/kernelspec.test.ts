@@ -6,8 +6,8 @@ import path from "path";
 import { kernelSpec, installKernel, KERNEL_NAME } from "../../lib/lab/kernelspec";
 
 test("the kernelspec starts tslab from the project root with Jupyter's connection file", () => {
-  const spec = kernelSpec("/home/me/lst lab", "/home/me/lst lab/node_modules/tslab/bin/tslab");
-  assert.deepEqual(spec.argv, ["/bin/sh", "-c", `cd '/home/me/lst lab' && exec '/home/me/lst lab/node_modules/tslab/bin/tslab' kernel --config-path "$0"`, "{connection_file}"]);
+  const spec = kernelSpec("/home/me/lst lab", "/home/me/lst lab/node_modules/tslab/bin/tslab", "/usr/bin/node");
+  assert.deepEqual(spec.argv, ["/bin/sh", "-c", `cd '/home/me/lst lab' && exec '/usr/bin/node' --import tsx '/home/me/lst lab/node_modules/tslab/bin/tslab' kernel --config-path "$0"`, "{connection_file}"]);
   assert.equal(spec.language, "typescript");
   assert.equal(spec.display_name, "LST Lab (TypeScript)");
   assert.throws(() => kernelSpec("relative", "/x/tslab"), /absolute paths/);
@@ -21,7 +21,7 @@ test("installing writes kernel.json under <prefix>/share/jupyter/kernels/lst-lab
     assert.equal(file, path.join(prefix, "share", "jupyter", "kernels", KERNEL_NAME, "kernel.json"));
     const spec = JSON.parse(fs.readFileSync(file, "utf8"));
     assert.match(spec.argv[2], /kernel --config-path "\$0"$/);
-    assert.ok(spec.argv[2].includes(`cd '${root}'`));
+    assert.ok(spec.argv[2].includes(`cd '${root}' && exec '${process.execPath}' --import tsx `));
   } finally {
     fs.rmSync(prefix, { recursive: true, force: true });
   }

@@ -45,8 +45,20 @@ test("a failing cell fails the run, naming the notebook, the cell number and the
   }
 });
 
+test("a cell that does not compile fails the run with tslab's diagnostic", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "lst-nb-"));
+  try {
+    const r = runNotebooks(["typo"], out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /typo\.ipynb cell 2: 1:7 - Type 'number' is not assignable to type 'string'\./);
+    assert.match(JSON.stringify(readNotebook(path.join(out, "typo.ipynb")).cells[0].outputs), /n = 1/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test("an unknown notebook name is an error listing the ones there are", () => {
   const r = runNotebooks(["nope"], os.tmpdir());
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /no notebook named nope .*there are: bad\.ipynb, good\.ipynb/);
+  assert.match(r.stderr, /no notebook named nope .*there are: bad\.ipynb, good\.ipynb, typo\.ipynb/);
 });
