@@ -71,7 +71,7 @@ export type { Figure } from "./lab/paper-style";
 export { SCALES, labScale, resolveExperiment, LAB_FORMAT } from "./lab/experiment";
 export type { ExperimentConfig, ExperimentSpec, LabScale } from "./lab/experiment";
 export { GRIDS, expandGrid } from "./lab/grids";
-export { runExperiment, runGrid, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks } from "./lab/study";
+export { runExperiment, runGrid, scaleRows, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks } from "./lab/study";
 export type { StudyRun, StudyOptions } from "./lab/study";
 export { unitStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";
 export { PAPER_FINDINGS, reproductionReport, reportMarkdown } from "./lab/report";
@@ -93,12 +93,17 @@ export { modelColor, SIZES } from "./lab/paper-style";
 
 // audio and units
 export { readWav, writeWav } from "./audio/wav";
-export { createTts, TRAIN_VOICES, TEST_VOICES } from "./audio/tts";
-export type { Tts, VoiceSpec } from "./audio/tts";
-export { logMel } from "./audio/logmel";
 export { resample } from "./audio/resample";
-export { SpeechUnitizer } from "./tokenizers/units";
-export { PhonemeInventory, phoneticUnits } from "./tokenizers/phonetic";
+export { logMel, unitFrameCount, DEFAULT_LOGMEL } from "./audio/logmel";
+export type { LogMelOptions, LogMelResult } from "./audio/logmel";
+export { createTts, textWords, timingsFromEvents, TRAIN_VOICES, TEST_VOICES, TTS_SAMPLE_RATE, PAUSE_PHONEME, MAX_TEXT_BYTES } from "./audio/tts";
+export type { Tts, VoiceSpec, TextWord, EspeakEvent, PhonemeCounter } from "./audio/tts";
+export { kmeans, nearestCentroid, assignAll, DEFAULT_KMEANS } from "./tokenizers/kmeans";
+export type { KMeansOptions, KMeansResult } from "./tokenizers/kmeans";
+export { SpeechUnitizer, dedupUnits, UNIT_SAMPLE_RATE } from "./tokenizers/units";
+export type { UnitizerTrainOptions, UnitizerTrainStats } from "./tokenizers/units";
+export { PhonemeInventory, phoneticUnits, normalizePhoneme, PHONE_SILENCE, PHONE_UNK } from "./tokenizers/phonetic";
+export type { PhoneticUnitOptions } from "./tokenizers/phonetic";
 
 // display, export, environment
 export { showFigure, showTable, showAudio, showHtml, tableHtml, displayBundle } from "./lab/display";

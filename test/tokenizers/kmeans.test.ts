@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { kmeans, nearestCentroid } from "../../lib/tokenizers/kmeans";
+import { assignAll, kmeans, nearestCentroid } from "../../lib/tokenizers/kmeans";
 import { Rng } from "../../lib/rng";
 
 test("worked example: [0, 1, 10, 11] with k = 2 -> centroids 0.5 and 10.5, inertia 1", () => {
@@ -55,6 +55,7 @@ test("seeded: same seed same centroids, nearestCentroid agrees with the assignme
   assert.deepEqual(a.centroids, b.centroids);
   assert.deepEqual(a.assignments, b.assignments);
   for (let i = 0; i < 500; i++) assert.equal(nearestCentroid(a.centroids, 7, x, i, 2).index, a.assignments[i]);
+  assert.deepEqual(assignAll(a.centroids, 7, x, 500, 2), a.assignments);
   const c = kmeans(x, 500, 2, { k: 7, seed: 12 });
   assert.notDeepEqual(a.centroids, c.centroids);
 });

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "fs";
 import os from "os";
@@ -25,7 +25,13 @@ function sample(step: number, hash = "abc123"): Checkpoint {
   };
 }
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "lst-ckpt-"));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "lst-ckpt-"));
+  made.push(d);
+  return d;
+};
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 test("save/load round trip; an empty dir has no checkpoint", () => {
   const dir = tmp();

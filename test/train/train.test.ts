@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "fs";
 import os from "os";
@@ -9,7 +9,13 @@ import { modalityLosses, train, type StepMetrics, type TrainOptions } from "../.
 import { loadCheckpoint } from "../../lib/train/checkpoint";
 import { syntheticSource } from "../../lib/train/synthetic";
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "lst-train-"));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "lst-train-"));
+  made.push(d);
+  return d;
+};
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 const tiny = (kind: "baseline" | "lst") => ({
   kind,
   dModel: 32,
