@@ -17,6 +17,7 @@
  *   budget        compute- vs data-controlled, baseline and LST (Tab. 3 vs 4)   4
  *   scaling       model size (Fig. 4), baseline and LST                 2 x sizes
  *   jitter        aligner boundary noise 0, 1, 2, 4 frames              4
+ *   textPath      LST with text through the local modules vs in and out of the global model (§1 [I])   3
  *   calibration   unit source (acoustic, phonetic) x budget (1x, 4x the scale's steps), baseline and LST   8
  */
 import type { ExperimentSpec, LabScale } from "./experiment";
@@ -95,6 +96,11 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     }
     return out;
   },
+  textPath: () => [
+    { spec: baseline(), group: { model: "baseline", textPath: "-" } },
+    { spec: lst("lst-static", STATIC), group: { model: "lst-static", textPath: "local" } },
+    { spec: { ...lst("lst-static-textglobal", STATIC), model: { lst: { textPath: "global" } } }, group: { model: "lst-static", textPath: "global" } },
+  ],
   calibration: (scale) => {
     const out: GridEntry[] = [];
     const steps = scale.train.steps ?? 200;

@@ -81,7 +81,8 @@ export function flopsPerStep(cfg: ModelConfig, counts: FlopCounts): StepFlops {
   macs += l.decoderLayers * tok * 2 * k * dl; // decoder cross-attn: each token reads k keys
   macs += tok * l.decoderLayers * localBlock; // decoder blocks
   macs += tok * dl * cfg.vocabSize; // head
-  const global = 6 * globalMacs;
+  // textPath 'global': the global head runs on every position too (global.head in lst.ts)
+  const global = 6 * (globalMacs + (l.textPath === "global" ? tok * d * cfg.vocabSize : 0));
   const local = 6 * macs;
   return { global, local, total: global + local };
 }
@@ -144,8 +145,8 @@ export function paramCountFromConfig(cfg: ModelConfig): { total: number; byModul
     const cross = 4 * dl * dl + 2 * dl; // wq, wkv, wo + q/kv norms
     const encoder = cfg.vocabSize * dl + l.encoderLayers * block(dl, s.ffnLocal) + dl * s.patchWidth + cross + (s.needsToGlobal ? s.patchWidth * d : 0);
     const decoder = d * s.patchWidth + l.decoderLayers * (cross + block(dl, s.ffnLocal)) + dl + dl * cfg.vocabSize;
-    byModule = { encoder, global, decoder };
-    if (l.textPath === "global") byModule.textEmbed = l.unitOffset * d;
+    // textPath 'global': text in through its own embedding, out through the global model's head
+    byModule = l.textPath === "global" ? { encoder, global: global + d * cfg.vocabSize, decoder, textEmbed: l.unitOffset * d } : { encoder, global, decoder };
   }
   let total = 0;
   for (const v of Object.values(byModule)) total += v;

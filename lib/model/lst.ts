@@ -146,6 +146,8 @@ export class LstLM implements LanguageModel {
   private readonly decoder: BlockStack;
   private readonly decNorm: RMSNorm;
   private readonly head: tf.Variable;
+  /** textPath 'global': the global model's own output head (see `logits`) */
+  private readonly globalHead: tf.Variable | null;
   private readonly cache = new TensorCache();
 
   constructor(readonly config: ModelConfig) {
@@ -169,6 +171,7 @@ export class LstLM implements LanguageModel {
     this.decoder = new BlockStack(params, "decoder", l.decoderLayers, dl, l.nHeadsLocal, s.ffnLocal);
     this.decNorm = new RMSNorm(params, "decoder.norm", dl);
     this.head = params.matrix("decoder.head", dl, config.vocabSize);
+    this.globalHead = l.textPath === "global" ? params.matrix("global.head", d, config.vocabSize) : null;
     this.variables = params.variables;
   }
 
@@ -211,11 +214,11 @@ export class LstLM implements LanguageModel {
 
   /** Decoder hidden states after the final norm, [B,T,dl]. */
   hidden(batch: Batch): tf.Tensor3D {
-    return this.decNorm.apply(this.trunk(batch));
+    return this.decNorm.apply(this.trunk(batch).y);
   }
 
-  /** Decoder hidden states before the final norm, [B,T,dl]. */
-  private trunk(batch: Batch): tf.Tensor3D {
+  /** Decoder hidden states before the final norm [B,T,dl], the normalised global output [B,P,d] and the layout. */
+  private trunk(batch: Batch): { y: tf.Tensor3D; gn: tf.Tensor3D; lay: LstLayout } {
     checkBatchShape(batch, this.config.maxSeqLen);
     const lay = lstBatchLayout(batch);
     const { B, T } = batch;
@@ -260,12 +263,39 @@ export class LstLM implements LanguageModel {
       y = tf.add(y, tf.reshape(update, [B, T, dl])) as tf.Tensor3D; // [B*T,1,dl] -> [B,T,dl]
       y = this.decoder.layers[i].apply(y, localRope, localMask);
     }
-    return y;
+    return { y, gn: gn as tf.Tensor3D, lay };
   }
 
+  /**
+   * Logits [B,T,V]. With textPath 'local' every token is predicted by the patch decoder. With textPath
+   * 'global' (the paper's alternative: text enters and leaves through the global model) a position whose
+   * input token ends its patch is predicted by the global head from that patch's global output, and only the
+   * positions inside a speech patch by the decoder. Both read the same patch (readPatch[t] = patchIds[t] at a
+   * patch's last token), so the model stays causal. Worked example (types.ts): patchIds [0,1,2,2,2,2,3,4,5],
+   * readPatch [0,1,1,1,1,2,3,4,5] -> global head at t = 0,1,5,6,7,8 (every text target and the first unit of
+   * the speech patch), decoder at t = 2,3,4.
+   */
   logits(batch: Batch): tf.Tensor3D {
-    const h = this.decNorm.normalize(this.trunk(batch)); // the norm's gain is folded into the head
-    return linear(h, this.head as tf.Tensor2D, this.decNorm.gain) as tf.Tensor3D; // [B,T,dl] -> [B,T,V]
+    const { y, gn, lay } = this.trunk(batch);
+    const h = this.decNorm.normalize(y); // the norm's gain is folded into the head
+    const local = linear(h, this.head as tf.Tensor2D, this.decNorm.gain) as tf.Tensor3D; // [B,T,dl] -> [B,T,V]
+    if (!this.globalHead) return local;
+    const { B, T } = batch;
+    const P = lay.P;
+    const V = this.vocabSize;
+    const rows = new Int32Array(B * T);
+    const atBoundary = new Float32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const r = lay.readPatch[b * T + t];
+        rows[b * T + t] = b * P + Math.max(r, 0);
+        atBoundary[b * T + t] = r >= 0 && r === (batch.patchIds as Int32Array)[b * T + t] ? 1 : 0;
+      }
+    }
+    const gRows = tf.reshape(gn, [B * P, this.config.dModel]) as tf.Tensor2D; // [B,P,d] -> [B*P,d]
+    const fromGlobal = tf.reshape(linear(gatherRows(gRows, rows), this.globalHead as tf.Tensor2D, this.globalNorm.gain), [B, T, V]); // [B*T,V] -> [B,T,V]
+    const m = tf.tensor3d(atBoundary, [B, T, 1]);
+    return tf.add(local, tf.mul(m, tf.sub(fromGlobal, local))) as tf.Tensor3D; // decoder inside patches, global head at their ends
   }
 
   tokenNll(batch: Batch): tf.Tensor2D {
