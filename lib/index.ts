@@ -113,3 +113,8 @@ export { progress, progressText } from "./lab/progress-line";
 export type { Progress, ProgressOptions } from "./lab/progress-line";
 export { paperStyle } from "./lab/export";
 export type { PlotlyFigure, ExportOptions } from "./lab/export";
+export { MODEL_SIZES, MODEL_SIZE_NAMES, modelSizeConfig, paramTable } from "./model/sizes";
+export type { ModelSizeName, ParamRow } from "./model/sizes";
+export { flopsPerStep, computeSaving, paramCountFromConfig, PAPER_UNIT_MIX } from "./model/flops";
+export type { StepFlops, ComputeSaving } from "./model/flops";
+export { lstBatchLayout } from "./model/lst";

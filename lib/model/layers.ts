@@ -228,7 +228,8 @@ export function crossEntropyNll(logits: tf.Tensor2D, targets: Int32Array): tf.Te
         const [xs, lses] = saved;
         const scale = tf.reshape(tf.mul(dy, tf.tensor1d(keep)), [n, 1]); // [N] -> [N, 1]
         const probs = tf.exp(tf.sub(xs, tf.reshape(lses, [n, 1]))); // softmax, [N, V]
-        const onehot = tf.oneHot(tf.tensor1d(cls, "int32"), v, 1, 0, "float32"); // [N, V]
+        // subtle: tf.oneHot(..., "float32") returns 1.4e-45 for 1 on the wasm backend; cast an int one-hot instead
+        const onehot = tf.cast(tf.oneHot(tf.tensor1d(cls, "int32"), v), "float32"); // [N, V]
         return tf.mul(tf.sub(probs, onehot), scale);
       },
     };
