@@ -97,6 +97,18 @@ export interface ExperimentSpec {
 
 const SPEC_KEYS = ["name", "variant", "seed", "size", "data", "model", "speechBpeVocab", "patching", "evalPatching", "mix", "interleave", "train", "budget", "eval"];
 
+/**
+ * The lab's LST default: text enters and leaves through the global model (model.lst.textPath 'global', the
+ * paper's alternative reading, §1 [I]). Measured at the small scale (3 seeds, `npm start -- --grid=textPath`):
+ * with text through the light local modules LST's T→T fell far below the baseline (HS 36 vs 55), with text
+ * through the global model it matched or beat it. A spec can still ask for 'local'.
+ */
+function lstModelDefaults(variant: Variant, model: DeepPartial<ModelConfig> | undefined): DeepPartial<ModelConfig> {
+  const m = structuredClone(model ?? {}) as DeepPartial<ModelConfig>;
+  if (variant === "lst") return { ...m, lst: { textPath: "global", ...(m.lst ?? {}) } };
+  return m;
+}
+
 /** Resolve a spec at a scale into the full config (unknown keys anywhere throw, naming the key). */
 export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labScale()): ExperimentConfig {
   for (const k of Object.keys(spec)) {
@@ -120,7 +132,7 @@ export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labSca
     data: resolveDataConfig(scale.data, spec.data),
     variant,
     size: spec.size ?? scale.size,
-    model: structuredClone(spec.model ?? {}) as DeepPartial<ModelConfig>,
+    model: lstModelDefaults(variant, spec.model),
     speechBpeVocab: spec.speechBpeVocab ?? 1000,
     patching,
     evalPatching: resolveConfig(patching, { ...evalBase, ...spec.evalPatching }, "evalPatching"),

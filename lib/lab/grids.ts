@@ -98,8 +98,8 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
   },
   textPath: () => [
     { spec: baseline(), group: { model: "baseline", textPath: "-" } },
-    { spec: lst("lst-static", STATIC), group: { model: "lst-static", textPath: "local" } },
-    { spec: { ...lst("lst-static-textglobal", STATIC), model: { lst: { textPath: "global" } } }, group: { model: "lst-static", textPath: "global" } },
+    { spec: { ...lst("lst-static-textlocal", STATIC), model: { lst: { textPath: "local" } } }, group: { model: "lst-static", textPath: "local" } },
+    { spec: lst("lst-static", STATIC), group: { model: "lst-static", textPath: "global" } },
   ],
   calibration: (scale) => {
     const out: GridEntry[] = [];
