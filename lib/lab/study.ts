@@ -29,7 +29,7 @@ import { scoreItems } from "../eval/evaluate";
 import type { ResultRow } from "../eval/metrics";
 import { RunStore, type RunRecord } from "./runs";
 import { resolveExperiment, labScale, type ExperimentConfig, type ExperimentSpec, type LabScale } from "./experiment";
-import { expandGrid, type GridRun } from "./grids";
+import { expandGrid, GRIDS, type GridRun } from "./grids";
 import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
 
 export interface StudyOptions {
@@ -205,14 +205,24 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
 }
 
 /**
- * Every finished run of a scale in the run store, as result rows (runs of other scales are left out, so
- * a smoke run never mixes with a small one in a table).
+ * The finished runs of a scale that belong to the grids as they are defined now (every grid by default), as
+ * result rows with their grid groups. Runs of other scales, and stale runs of an older definition of the same
+ * name (another config, so another directory), are left out, so a table never mixes them.
  */
-export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs")): ResultRow[] {
-  if (!fs.existsSync(runsRoot)) return [];
+export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
   const store = new RunStore(runsRoot);
-  return store
-    .list()
-    .filter((r) => (r.config as ExperimentConfig).data?.name === scale.data)
-    .flatMap((r) => r.rows);
+  const seen = new Set<string>();
+  const rows: ResultRow[] = [];
+  for (const g of grids) {
+    for (const e of expandGrid(g, scale)) {
+      const dir = store.runDir(resolveExperiment(e.spec, scale));
+      if (seen.has(dir) || !fs.existsSync(path.join(dir, "done"))) continue;
+      seen.add(dir);
+      const rec = store.load(dir);
+      const params = (rec.result as { params?: { total?: number } } | null)?.params?.total;
+      const group = e.group.size !== undefined && params !== undefined ? { ...e.group, params } : e.group;
+      for (const r of rec.rows) rows.push({ ...r, group });
+    }
+  }
+  return rows;
 }
