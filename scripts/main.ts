@@ -7,6 +7,7 @@
  *   npm start                                   the default study at the small scale
  *   npm start -- --grid=mixRatio                another grid (see lib/lab/grids.ts)
  *   npm start -- --scale=smoke --seeds=1        another scale / seeds
+ *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
  *   LST_BACKEND=wasm npm start                  another backend
  */
 import path from "path";
@@ -18,13 +19,14 @@ interface MainArgs {
   seeds: string;
   backend: string;
   out: string;
+  where: string;
 }
 
 function parseArgs(argv: string[]): MainArgs {
-  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures") };
+  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "" };
   for (const a of argv) {
     const m = /^--([a-zA-Z]+)=(.*)$/.exec(a);
-    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=`);
+    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,...`);
     (args as unknown as Record<string, string>)[m[1]] = m[2];
   }
   return args;
@@ -40,12 +42,18 @@ async function main(): Promise<void> {
   await lab.initBackend(args.backend ? { backend: args.backend } : {});
   console.log(lab.describeBackend());
   const scale = lab.labScale(args.scale);
+  const where: Record<string, string> = {};
+  for (const kv of args.where ? args.where.split(",") : []) {
+    const [k, v] = kv.split(":");
+    if (!k || v === undefined) throw new Error(`--where takes key:value pairs separated by commas, got '${args.where}'`);
+    where[k] = v;
+  }
   const seeds = args.seeds ? args.seeds.split(",").map((s) => Number(s)) : scale.seeds;
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, got '${args.seeds}'`);
   console.log(`grid '${args.grid}' at scale '${scale.name}', seeds ${seeds.join(",")}`);
 
   // The dataset first (built once, then cached), with its size and build speed.
-  const first = lab.resolveExperiment(lab.expandGrid(args.grid, scale, seeds)[0].spec, scale);
+  const first = lab.resolveExperiment(lab.expandGrid(args.grid, scale, seeds).filter((e) => Object.entries(where).every(([k, v]) => String(e.group[k]) === v))[0]?.spec ?? lab.expandGrid(args.grid, scale, seeds)[0].spec, scale);
   const ds = await lab.datasetFor(first, { onProgress: lab.stageProgress() });
   const st = ds.stats;
   const audioS = st.audioHours * 3600;
@@ -57,6 +65,7 @@ async function main(): Promise<void> {
   const runs = await lab.runGrid(args.grid, {
     scale,
     seeds,
+    where,
     onProgress: (stage, done, total) => {
       const line = `${stage} ${done}/${total}`;
       const every = stage.startsWith("train") ? Math.max(1, Math.floor(total / 10)) : 1;
@@ -87,7 +96,7 @@ async function main(): Promise<void> {
     if (lastStep) console.log(`  ${r.config.name}: ${r.metrics.length} steps, final loss ${lastStep.loss.toFixed(3)} (speech ${lastStep.lossSpeech.toFixed(3)}, text ${lastStep.lossText.toFixed(3)})`);
   }
 
-  const base = path.join(args.out, `${args.grid}-${scale.name}`);
+  const base = path.join(args.out, `${args.grid}${args.where ? `-${args.where.replace(/[:,]/g, "-")}` : ""}-${scale.name}`);
   const csv = lab.toCsv(rows);
   lab.writeFileAtomic(`${base}.csv`, csv);
   const bars = lab.accuracyBars(rows, { title: `${args.grid} (${scale.name}, ${seeds.length} seeds)` });

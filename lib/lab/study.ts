@@ -188,12 +188,16 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
 
 export interface GridOptions extends StudyOptions {
   seeds?: number[];
+  /** keep only the entries whose group has these values, e.g. { units: "phonetic", budget: "1x" } */
+  where?: Record<string, string | number>;
 }
 
 /** Run every entry of a named grid (finished runs come back from the store at once). */
 export async function runGrid(name: string, opts: GridOptions = {}): Promise<StudyRun[]> {
   const scale = opts.scale ?? labScale();
-  const entries: GridRun[] = expandGrid(name, scale, opts.seeds);
+  const where = opts.where ?? {};
+  const entries: GridRun[] = expandGrid(name, scale, opts.seeds).filter((e) => Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)));
+  if (entries.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
   const out: StudyRun[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
