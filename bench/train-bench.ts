@@ -147,7 +147,12 @@ function peerPython(): string | null {
 function benchPeer(py: string, script: string, kind: ModelKind, args: Args): Result | string {
   const cli = ["--d", "256", "--layers", "4", "--heads", "4", "--seq", String(T), "--batch", String(B), "--vocab", String(V)];
   cli.push("--steps", String(args.steps), "--warmup", String(args.warmup), "--threads", "2", "--json", "--no-flop-count");
-  if (kind === "lst") cli.push("--model", "lst", "--patch", String(PATCH), "--d-local", "128", "--enc-layers", "1", "--dec-layers", "2", "--local-window", "64", "--cross-k", "2");
+  if (kind === "lst") {
+    // the peer's LST gets the same local modules as ours (the reference preset)
+    const l = modelSizeConfig("reference", "lst", V).lst;
+    cli.push("--model", "lst", "--patch", String(PATCH), "--d-local", String(l.dLocal), "--local-heads", String(l.nHeadsLocal), "--enc-layers", String(l.encoderLayers));
+    cli.push("--dec-layers", String(l.decoderLayers), "--local-window", String(l.localWindow), "--cross-k", String(l.crossAttnK));
+  }
   const r = spawnSync(py, [script, ...cli], { encoding: "utf8", maxBuffer: 1 << 24 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) return `peer failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`;

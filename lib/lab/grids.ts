@@ -18,9 +18,10 @@
  *   scaling       model size (Fig. 4), baseline and LST                 2 x sizes
  *   jitter        aligner boundary noise 0, 1, 2, 4 frames              4
  *   textPath      LST with text through the local modules vs in and out of the global model (§1 [I])   3
- *   calibration   unit source (acoustic, phonetic) x budget (1x, 4x the scale's steps), baseline and LST   8
+ *   calibration   unit source (acoustic, phonetic) x budget (1x, 4x the scale's steps) x mix (the scale's,
+ *                 the paper's: no speech-only documents), baseline and LST                           16
  */
-import type { ExperimentSpec, LabScale } from "./experiment";
+import { PAPER_MIX, type ExperimentSpec, type LabScale } from "./experiment";
 
 export interface GridEntry {
   spec: ExperimentSpec;
@@ -104,11 +105,24 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
   calibration: (scale) => {
     const out: GridEntry[] = [];
     const steps = scale.train.steps ?? 200;
-    for (const source of ["acoustic", "phonetic"] as const) {
-      for (const mult of [1, 4]) {
-        const common = { data: { units: { source } }, train: { steps: steps * mult } };
-        out.push({ spec: { ...baseline(`baseline-${source}-${mult}x`), ...common }, group: { model: "baseline", units: source, budget: `${mult}x` } });
-        out.push({ spec: { ...lst(`lst-static-${source}-${mult}x`, STATIC), ...common }, group: { model: "lst-static", units: source, budget: `${mult}x` } });
+    const mixes = [{ name: "lab", mix: scale.mix }, { name: "paper", mix: PAPER_MIX }];
+    for (const { name: mixName, mix } of mixes) {
+      // at a scale whose mix is the paper's, the 'paper' entries would repeat the 'lab' ones
+      if (mixName === "paper" && JSON.stringify(mix) === JSON.stringify(scale.mix)) continue;
+      const tag = mixName === "lab" ? "" : "-papermix";
+      for (const source of ["acoustic", "phonetic"] as const) {
+        for (const mult of [1, 4]) {
+          const group = { units: source, budget: `${mult}x`, mix: mixName };
+          // the main job's own cell (acoustic units, its budget and mix) is the default grid's runs, shared
+          if (mixName === "lab" && source === "acoustic" && mult === 1) {
+            out.push({ spec: baseline(), group: { model: "baseline", ...group } });
+            out.push({ spec: lst("lst-static", STATIC), group: { model: "lst-static", ...group } });
+            continue;
+          }
+          const common = { data: { units: { source } }, train: { steps: steps * mult }, mix };
+          out.push({ spec: { ...baseline(`baseline-${source}-${mult}x${tag}`), ...common }, group: { model: "baseline", ...group } });
+          out.push({ spec: { ...lst(`lst-static-${source}-${mult}x${tag}`, STATIC), ...common }, group: { model: "lst-static", ...group } });
+        }
       }
     }
     return out;

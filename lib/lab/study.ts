@@ -150,8 +150,14 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     const entropyModel = uses(cfg.patching) || uses(cfg.evalPatching) ? entropyModelFor(ds) : undefined;
     const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;
     const items = encodedBenchmarks(cfg, ds, speechBpe);
-    // Learning curves: a fixed held-out subset (the first items of each benchmark, S2S and T2T) every evalEvery steps.
-    const curveItems = items.filter((e) => e.direction === "S2S" || e.direction === "T2T").filter((_, i, all) => i < Math.min(all.length, 240));
+    // Learning curves: a fixed held-out subset (the first 40 items of each benchmark, S2S and T2T) every evalEvery steps.
+    const perCell = new Map<string, number>();
+    const curveItems = items.filter((e) => {
+      if (e.direction !== "S2S" && e.direction !== "T2T") return false;
+      const key = `${e.benchmark}/${e.direction}`;
+      perCell.set(key, (perCell.get(key) ?? 0) + 1);
+      return (perCell.get(key) as number) <= 40;
+    });
     // Items are scored within the context the model was trained on (the oldest prompt tokens are dropped).
     const maxLen = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
     const trainDir = path.join(dir, "train");

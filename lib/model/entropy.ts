@@ -41,12 +41,16 @@ export class UnitEntropyModel {
   private readonly totals = new Map<string, { c: number; n: number }>();
   /** entropy of the next-unit distribution per context key (contexts repeat a lot) */
   private readonly entropyCache = new Map<string, number>();
+  /** calibrated thresholds per "mode:meanLen" */
+  private readonly thresholdCache = new Map<string, number>();
 
   constructor(
     readonly order: number,
     readonly unitOffset: number,
     readonly nUnits: number,
     private readonly counts: Map<string, Map<number, number>>,
+    /** the sequences the model was fitted on (kept for threshold calibration; empty when loaded from JSON) */
+    readonly fitSample: readonly LmSequence[] = [],
   ) {
     if (!Number.isInteger(order) || order < 1 || order > 5) throw new Error(`entropy model order must be an integer in 1..5, got ${order}`);
     if (!Number.isInteger(nUnits) || nUnits < 1) throw new Error(`entropy model needs nUnits >= 1, got ${nUnits}`);
@@ -121,6 +125,42 @@ export class UnitEntropyModel {
     return splitLongPatches(lengthsFromBoundaries(seq, starts), maxPatchLen);
   }
 
+  /**
+   * The threshold that makes speech patches average `meanLen` frames on `seqs` (the fit data by default).
+   * Every run's first frame starts a patch anyway (R starts over F frames); the other F/meanLen - R boundaries
+   * go to the frames with the highest criterion value c(t) (H(t), or H(t) - H(t-1) when monotonic), so the
+   * threshold is the next value below them. Example: F = 12 frames in one run, meanLen 4 -> 3 boundaries,
+   * 1 is the run start, so the 2 highest c(t) start patches and the threshold is the 3rd highest.
+   */
+  thresholdForMeanLength(meanLen: number, mode: "global" | "monotonic", seqs: readonly LmSequence[] = this.fitSample): number {
+    if (!(meanLen >= 1)) throw new Error(`mean patch length must be >= 1, got ${meanLen}`);
+    const key = `${mode}:${meanLen}`;
+    const useCache = seqs === this.fitSample;
+    const hit = useCache ? this.thresholdCache.get(key) : undefined;
+    if (hit !== undefined) return hit;
+    if (seqs.length === 0) {
+      throw new Error("this entropy model has no fit data to calibrate a threshold on (loaded from JSON?): pass the sequences, or set patching.entropyMeanLen = 0 and an explicit entropyThreshold");
+    }
+    const values: number[] = [];
+    let frames = 0;
+    let starts = 0;
+    for (const seq of seqs) {
+      const h = this.entropies(seq);
+      for (let t = 0; t < seq.ids.length; t++) {
+        if (!seq.isSpeech[t]) continue;
+        frames++;
+        if (t === 0 || !seq.isSpeech[t - 1]) starts++;
+        else values.push(mode === "global" ? h[t] : h[t] - h[t - 1]);
+      }
+    }
+    const extra = Math.round(frames / meanLen) - starts;
+    values.sort((a, b) => b - a);
+    // no extra boundary wanted: above every value; all of them: below every value
+    const threshold = extra <= 0 ? (values[0] ?? 0) + 1 : extra >= values.length ? (values[values.length - 1] ?? 0) - 1 : values[extra];
+    if (useCache) this.thresholdCache.set(key, threshold);
+    return threshold;
+  }
+
   toJSON(): UnitEntropyModelJson {
     const counts: Record<string, [number, number][]> = {};
     const keys = [...this.counts.keys()].sort();
@@ -161,8 +201,10 @@ export function fitUnitEntropyModel(seqs: Iterable<LmSequence>, opts: { unitOffs
     if (!m) counts.set(key, (m = new Map()));
     m.set(u, (m.get(u) ?? 0) + 1);
   };
-  const model = new UnitEntropyModel(order, opts.unitOffset, opts.nUnits, counts);
+  const sample: LmSequence[] = [];
+  const model = new UnitEntropyModel(order, opts.unitOffset, opts.nUnits, counts, sample);
   for (const seq of seqs) {
+    sample.push(seq);
     let run: number[] = [];
     for (let t = 0; t <= seq.ids.length; t++) {
       if (t < seq.ids.length && seq.isSpeech[t]) {

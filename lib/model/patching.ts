@@ -50,8 +50,14 @@ export interface PatchingConfig {
   /** 'curriculum': aligned with probability 1 until tau1 * totalSteps, linear to 0 at tau2 * totalSteps */
   tau1: number;
   tau2: number;
-  /** 'entropy': threshold in nats (see entropyMode) */
+  /** 'entropy': threshold in nats (see entropyMode); used as is only when entropyMeanLen is 0 */
   entropyThreshold: number;
+  /**
+   * 'entropy': target mean speech patch length. When > 0 the threshold is calibrated on the entropy model's fit
+   * data so that patches average this many frames (BLT tunes its threshold to a target patch size; a fixed
+   * threshold means different patch sizes for every unit inventory). Default 4 = the compute of static p = 4.
+   */
+  entropyMeanLen: number;
   /**
    * 'entropy' boundary criterion (BLT `patcher.py`): 'global' starts a patch at frame t when H(t) > threshold;
    * 'monotonic' when H(t) - H(t-1) > threshold (entropy rises: the LM got surprised relative to the last frame).
@@ -71,6 +77,7 @@ export const DEFAULT_PATCHING: PatchingConfig = {
   tau1: 1 / 3,
   tau2: 2 / 3,
   entropyThreshold: 2,
+  entropyMeanLen: 4,
   entropyMode: "global",
   seed: 0,
 };
@@ -88,6 +95,7 @@ export function resolvePatchingConfig(overrides?: DeepPartial<PatchingConfig>): 
     throw new Error(`patching needs 0 <= tau1 <= tau2 <= 1 (fractions of training), got tau1=${cfg.tau1}, tau2=${cfg.tau2}`);
   }
   if (cfg.entropyMode !== "global" && cfg.entropyMode !== "monotonic") throw new Error(`patching.entropyMode must be 'global' or 'monotonic', got '${cfg.entropyMode}'`);
+  if (!(cfg.entropyMeanLen === 0 || cfg.entropyMeanLen >= 1)) throw new Error(`patching.entropyMeanLen must be 0 (use entropyThreshold) or a mean patch length >= 1, got ${cfg.entropyMeanLen}`);
   if (!Number.isFinite(cfg.entropyThreshold)) throw new Error(`patching.entropyThreshold must be a finite number of nats, got ${cfg.entropyThreshold}`);
   return cfg;
 }
@@ -221,7 +229,8 @@ export function makePatcher(cfg: PatchingConfig, ctx: { totalSteps: number; entr
     case "entropy": {
       const model = ctx.entropyModel;
       if (!model) throw new Error("entropy patching needs an entropyModel: fit one with fitUnitEntropyModel (lib/model/entropy.ts) and pass it in the patcher context");
-      return (seq) => model.patchLengths(seq, cfg.entropyThreshold, cfg.entropyMode, cfg.maxPatchLen);
+      const threshold = cfg.entropyMeanLen > 0 ? model.thresholdForMeanLength(cfg.entropyMeanLen, cfg.entropyMode) : cfg.entropyThreshold;
+      return (seq) => model.patchLengths(seq, threshold, cfg.entropyMode, cfg.maxPatchLen);
     }
   }
 }

@@ -14,6 +14,11 @@ test("an experiment resolves at a scale with the scale's data, size and training
   assert.equal(cfg.patching.patchSize, 4);
   assert.equal(cfg.budget, "compute");
   assert.deepEqual(cfg.mix.mixRatio, [1, 2]);
+  // the CPU scales add speech-only documents; the paper scale trains on the paper's mix; a spec overrides either
+  assert.equal(cfg.mix.speechOnlyFrac, 0.3);
+  assert.equal(resolveExperiment({ name: "b", variant: "baseline" }, SCALES.paper).mix.speechOnlyFrac, 0);
+  assert.equal(resolveExperiment({ name: "b", variant: "baseline", mix: { speechOnlyFrac: 0 } }, smoke).mix.speechOnlyFrac, 0);
+  assert.throws(() => resolveExperiment({ name: "b", mix: { speechOnly: 0 } as never }, smoke), /speechOnly/);
 });
 
 test("curriculum and mixed patching evaluate with static patches; aligned evaluates aligned", () => {
@@ -47,5 +52,8 @@ test("every grid expands to resolvable experiments, one per entry and seed", () 
     assert.equal(hashes.size, runs.length, `grid ${name} has two runs with the same config`);
   }
   assert.equal(expandGrid("default", SCALES.small).length, 9);
+  // calibration: units x budget x mix x model at a CPU scale; the paper scale has no separate 'paper mix' half
+  assert.equal(GRIDS.calibration(SCALES.small).length, 16);
+  assert.equal(GRIDS.calibration(SCALES.paper).length, 8);
   assert.throws(() => expandGrid("nope", smoke), /unknown grid 'nope'/);
 });

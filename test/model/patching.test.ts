@@ -67,8 +67,10 @@ test("every scheme tiles every speech span exactly (synthetic corpus)", () => {
     { scheme: "aligned", maxPatchLen: 3 },
     { scheme: "mixed" },
     { scheme: "curriculum" },
-    { scheme: "entropy", entropyThreshold: 1 },
-    { scheme: "entropy", entropyMode: "monotonic", entropyThreshold: 0.2, maxPatchLen: 5 },
+    { scheme: "entropy", entropyMeanLen: 0, entropyThreshold: 1 },
+    { scheme: "entropy", entropyMeanLen: 0, entropyMode: "monotonic", entropyThreshold: 0.2, maxPatchLen: 5 },
+    { scheme: "entropy" },
+    { scheme: "entropy", entropyMode: "monotonic", entropyMeanLen: 6 },
   ] as const;
   for (const c of configs) {
     const cfg = resolvePatchingConfig(c);
@@ -156,6 +158,41 @@ test("entropy model serializes to JSON and back with identical entropies", () =>
   for (const s of seqs.slice(0, 5)) assert.deepEqual(Array.from(back.entropies(s)), Array.from(m.entropies(s)));
   assert.throws(() => UnitEntropyModel.fromJSON({ ...m.toJSON(), version: 99 }), /refit/);
   assert.throws(() => makePatcher(resolvePatchingConfig({ scheme: "entropy" }), { totalSteps: 1 }), /needs an entropyModel/);
+});
+
+test("entropy threshold calibration: patches average the target length on the fit data", () => {
+  const seqs = Array.from({ length: 60 }, (_, i) => syntheticSequence(3, i));
+  const m = fitUnitEntropyModel(seqs, { unitOffset: 16, nUnits: 8, order: 3 });
+  const meanOver = (threshold: number, mode: "global" | "monotonic") => {
+    let frames = 0;
+    let patches = 0;
+    for (const s of seqs) {
+      const lengths = m.patchLengths(s, threshold, mode);
+      const n = lengths.length;
+      let t = 0;
+      for (let i = 0; i < n; i++) {
+        if (s.isSpeech[t]) {
+          frames += lengths[i];
+          patches++;
+        }
+        t += lengths[i];
+      }
+    }
+    return frames / patches;
+  };
+  for (const mode of ["global", "monotonic"] as const) {
+    for (const target of [2, 4]) {
+      const got = meanOver(m.thresholdForMeanLength(target, mode), mode);
+      // ties between equal entropies make the count inexact; a fixed threshold of 2 nats gave ~1 frame per patch
+      assert.ok(Math.abs(got - target) / target < 0.25, `${mode} target ${target}: mean patch length ${got.toFixed(2)}`);
+    }
+  }
+  // a longer target needs a higher threshold
+  assert.ok(m.thresholdForMeanLength(6, "global") >= m.thresholdForMeanLength(2, "global"));
+  const loaded = UnitEntropyModel.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+  assert.throws(() => loaded.thresholdForMeanLength(4, "global"), /no fit data.*entropyMeanLen = 0/);
+  assert.equal(loaded.thresholdForMeanLength(4, "global", seqs), m.thresholdForMeanLength(4, "global"));
+  assert.throws(() => resolvePatchingConfig({ entropyMeanLen: 0.5 }), /entropyMeanLen must be 0/);
 });
 
 test("helpers: lengthsFromBoundaries, splitLongPatches, meanSpeechPatchLen; config errors", () => {
