@@ -39,6 +39,10 @@ export const PAPER_FINDINGS: Finding[] = [
   { claim: "Word alignment ≥ BPE alignment on SC S→S under curriculum (close; Tab. 6)", grid: "alignment", benchmark: "sc", direction: "S2S", higher: "lst-curriculum-word", lower: "lst-curriculum-bpe" },
   { claim: "Mix 1:2 > 1:1 on T→T (1:1 drops T→T by ~2; Fig. 6)", grid: "mixRatio", benchmark: "hs", direction: "T2T", higher: "lst-static-mix-1-2", lower: "lst-static-mix-1-1" },
   { claim: "Aligner jitter of ±4 frames costs at most ~1% (aligned)", grid: "jitter", benchmark: "hs", direction: "S2S", higher: "lst-aligned-jitter-0", lower: "lst-aligned-jitter-4" },
+  // calibration (lst-paper.md §7 directions at lab scale; issue: LST above the baseline on S→S with one unit source)
+  { claim: "LST > baseline on S→S with consistent (phonetic) units, 4x budget (calibration)", grid: "calibration", benchmark: "tsc", direction: "S2S", higher: "lst-static-phonetic-4x", lower: "baseline-phonetic-4x" },
+  { claim: "LST > baseline on HS T→T with phonetic units (calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-phonetic-1x", lower: "baseline-phonetic-1x" },
+  { claim: "LST > baseline on HS T→T with the paper's mix (no speech-only documents; calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-acoustic-1x-papermix", lower: "baseline-acoustic-1x-papermix" },
 ];
 
 export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "direction only" | "not run";

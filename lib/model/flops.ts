@@ -81,8 +81,8 @@ export function flopsPerStep(cfg: ModelConfig, counts: FlopCounts): StepFlops {
   macs += l.decoderLayers * tok * 2 * k * dl; // decoder cross-attn: each token reads k keys
   macs += tok * l.decoderLayers * localBlock; // decoder blocks
   macs += tok * dl * cfg.vocabSize; // head
-  // textPath 'global': the global head runs on every position too (global.head in lst.ts)
-  const global = 6 * (globalMacs + (l.textPath === "global" ? tok * d * cfg.vocabSize : 0));
+  // textPath 'global': the global head runs once per patch (global.head in lst.ts; tokens then gather its rows)
+  const global = 6 * (globalMacs + (l.textPath === "global" ? pat * d * cfg.vocabSize : 0));
   const local = 6 * macs;
   return { global, local, total: global + local };
 }

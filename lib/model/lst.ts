@@ -292,8 +292,9 @@ export class LstLM implements LanguageModel {
         atBoundary[b * T + t] = r >= 0 && r === (batch.patchIds as Int32Array)[b * T + t] ? 1 : 0;
       }
     }
-    const gRows = tf.reshape(gn, [B * P, this.config.dModel]) as tf.Tensor2D; // [B,P,d] -> [B*P,d]
-    const fromGlobal = tf.reshape(linear(gatherRows(gRows, rows), this.globalHead as tf.Tensor2D, this.globalNorm.gain), [B, T, V]); // [B*T,V] -> [B,T,V]
+    // the global head runs once per patch (P rows), then each token takes its patch's row: P x d x V MACs, not T x d x V
+    const perPatch = tf.reshape(linear(gn, this.globalHead as tf.Tensor2D, this.globalNorm.gain), [B * P, V]) as tf.Tensor2D; // [B,P,V] -> [B*P,V]
+    const fromGlobal = tf.reshape(gatherRows(perPatch, rows), [B, T, V]); // [B*T,V] -> [B,T,V]
     const m = tf.tensor3d(atBoundary, [B, T, 1]);
     return tf.add(local, tf.mul(m, tf.sub(fromGlobal, local))) as tf.Tensor3D; // decoder inside patches, global head at their ends
   }

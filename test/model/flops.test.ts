@@ -16,7 +16,7 @@ test("flopsPerStep: the baseline at the bench size equals the PyTorch peer's for
 
 test("flopsPerStep: LST at the bench size equals the peer's lst_flops, split global/local", () => {
   // peer: lst_flops(B=16, T=256, p=4, dl=128, fl=352, W=64, enc=1, dec=2, dg=256, Lg=4, fg=704, k=2, V=1000)
-  const cfg = modelSizeConfig("reference", "lst", 1000, { lst: { dLocal: 128, crossAttnK: 2 } });
+  const cfg = modelSizeConfig("reference", "lst", 1000, { lst: { dLocal: 128, crossAttnK: 2, decoderLayers: 2 } });
   const f = flopsPerStep(cfg, { globalUnits: 16 * 64, rawTokens: 16 * 256, seqLen: 64, localSeqLen: 256 });
   assert.equal(f.total, 43952111616);
   assert.equal(f.global, 20535312384);
