@@ -91,6 +91,19 @@ async function main(): Promise<void> {
       console.log([m.padEnd(16), b.padEnd(5), ...cells].join(" "));
     }
   }
+  // per difficulty tier, S→S and T→T (the per-tier accuracies add up to the overall, weighted by items)
+  console.log("\naccuracy % by tier (S→S, T→T; mean ± std over seeds)");
+  for (const t of lab.tierTable(runs).filter((x) => x.direction === "S2S" || x.direction === "T2T")) {
+    console.log(`  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(4)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`);
+  }
+  // the paper's expected directions this grid tests (verdict: LST minus baseline beyond 2 spreads over seeds)
+  const findings = lab.PAPER_FINDINGS.filter((f) => f.grid === args.grid);
+  if (findings.length) {
+    console.log("\nexpected directions (lst-paper.md §7) tested by this grid:");
+    for (const r of lab.reproductionReport(rows, findings)) {
+      console.log(`  ${r.verdict.padEnd(12)} ${r.claim}: ${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)} (seeds ${r.seeds})${r.why ? `\n               likely reason: ${r.why}` : ""}`);
+    }
+  }
   for (const r of runs.filter((x) => x.config.seed === seeds[0])) {
     const lastStep = r.metrics[r.metrics.length - 1];
     if (lastStep) console.log(`  ${r.config.name}: ${r.metrics.length} steps, final loss ${lastStep.loss.toFixed(3)} (speech ${lastStep.lossSpeech.toFixed(3)}, text ${lastStep.lossText.toFixed(3)})`);

@@ -82,10 +82,11 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
   },
   budget: () => {
     const out: GridEntry[] = [];
-    for (const budget of ["compute", "data"] as const) {
-      out.push({ spec: { ...baseline(`baseline-${budget}`), budget }, group: { model: "baseline", budget } });
-      out.push({ spec: { ...lst(`lst-static-${budget}`, STATIC), budget }, group: { model: "lst-static", budget } });
-    }
+    // the compute-controlled cell is the main job's (default grid's) runs, shared
+    out.push({ spec: baseline(), group: { model: "baseline", budget: "compute" } });
+    out.push({ spec: lst("lst-static", STATIC), group: { model: "lst-static", budget: "compute" } });
+    out.push({ spec: { ...baseline("baseline-data"), budget: "data" }, group: { model: "baseline", budget: "data" } });
+    out.push({ spec: { ...lst("lst-static-data", STATIC), budget: "data" }, group: { model: "lst-static", budget: "data" } });
     return out;
   },
   scaling: (scale) => {

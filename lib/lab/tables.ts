@@ -10,7 +10,7 @@
  */
 import type { Dataset } from "../data/build";
 import { speechDocument } from "../data/interleave";
-import { summarize, type ResultRow } from "../eval/metrics";
+import { meanStd, summarize, type ResultRow } from "../eval/metrics";
 import { accuracyBy } from "../eval/evaluate";
 import type { ItemScore } from "../eval/score";
 import type { BpeTokenizer } from "../tokenizers/bpe";
@@ -72,7 +72,7 @@ export function budgetTable(runs: readonly StudyRun[]): Record<string, string | 
   });
 }
 
-/** Accuracy per difficulty tier and item type, mean over the seeds of each model. */
+/** Accuracy per difficulty tier or item type, mean ± std over the seeds of each model. */
 export function tierTable(runs: readonly StudyRun[], field: "tier" | "type" = "tier"): Record<string, string | number>[] {
   const acc = new Map<string, { model: string; benchmark: string; direction: string; value: string | number; xs: number[]; n: number }>();
   for (const r of runs) {
@@ -84,7 +84,10 @@ export function tierTable(runs: readonly StudyRun[], field: "tier" | "type" = "t
       acc.set(key, e);
     }
   }
-  return [...acc.values()].map((e) => ({ model: e.model, benchmark: e.benchmark, direction: e.direction, [field]: e.value, items: e.n, "accuracy %": pct(e.xs.reduce((a, b) => a + b, 0) / e.xs.length), seeds: e.xs.length }));
+  return [...acc.values()].map((e) => {
+    const { mean, std } = meanStd(e.xs);
+    return { model: e.model, benchmark: e.benchmark, direction: e.direction, [field]: e.value, items: e.n, "accuracy %": `${pct(mean)} ± ${pct(std)}`, seeds: e.xs.length };
+  });
 }
 
 export interface MixRow {
