@@ -34,9 +34,9 @@ const SMALL_WHY = "a second-order effect in the paper (a few points at 1B); at t
 export const PAPER_FINDINGS: Finding[] = [
   { claim: "LST > baseline on HS S→S, compute-controlled (+4 to +6.5 at 1B; Tab. 3)", grid: "default", benchmark: "hs", direction: "S2S", higher: "lst-static", lower: "baseline", ifNot: SPEECH_WHY },
   { claim: "LST > baseline on HS T→T, compute-controlled (+2 to +5; Tab. 3)", grid: "default", benchmark: "hs", direction: "T2T", higher: "lst-static", lower: "baseline", ifNot: SMALL_WHY },
-  { claim: "LST > baseline on SC T→T (entity tracking; the probe's strongest signal)", grid: "default", benchmark: "sc", direction: "T2T", higher: "lst-static", lower: "baseline", ifNot: SMALL_WHY },
+  { claim: "LST > baseline on SC T→T (entity tracking; the probe's strongest signal)", grid: "default", benchmark: "sc", direction: "T2T", higher: "lst-static", lower: "baseline", ifNot: "entity tracking comes late in training (the science probe saw it after 30 core-minutes); at the main job's 400 steps the gap is under the 2-spread bar" },
   { claim: "LST curriculum > baseline on HS S→S (Tab. 3)", grid: "default", benchmark: "hs", direction: "S2S", higher: "lst-curriculum", lower: "baseline", ifNot: SPEECH_WHY },
-  { claim: "LST wins under a data-controlled budget too (Tab. 4)", grid: "budget", benchmark: "hs", direction: "macro", higher: "lst-static-data", lower: "baseline-data", ifNot: SMALL_WHY },
+  { claim: "LST wins under a data-controlled budget too (Tab. 4)", grid: "budget", benchmark: "hs", direction: "macro", higher: "lst-static-data", lower: "baseline-data", ifNot: "at the lab mix LST reads 2x the raw tokens per step, so the data-controlled baseline runs 2x the steps (2x the global compute); LST matching it with half the compute is the compute saving, beating it needs more scale" },
   { claim: "BPE-speech ≤ baseline on S→S (Tab. 3)", grid: "models", benchmark: "hs", direction: "S2S", higher: "baseline", lower: "bpe-speech", ifNot: SPEECH_WHY },
   { claim: "Curriculum ≥ static on HS S→S (Tab. 5)", grid: "models", benchmark: "hs", direction: "S2S", higher: "lst-curriculum", lower: "lst-static", ifNot: SPEECH_WHY },
   { claim: "Static > aligned on HS S→S (aligned patches are longer; Tab. 5)", grid: "models", benchmark: "hs", direction: "S2S", higher: "lst-static", lower: "lst-aligned", ifNot: SPEECH_WHY },
@@ -47,7 +47,7 @@ export const PAPER_FINDINGS: Finding[] = [
   // calibration (lst-paper.md §7 directions at lab scale; issue: LST above the baseline on S→S with one unit source)
   { claim: "LST > baseline on S→S with consistent (phonetic) units, 4x budget (calibration)", grid: "calibration", benchmark: "tsc", direction: "S2S", higher: "lst-static-phonetic-4x", lower: "baseline-phonetic-4x", ifNot: SPEECH_WHY },
   { claim: "LST > baseline on HS T→T with phonetic units (calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-phonetic-1x", lower: "baseline-phonetic-1x", ifNot: SMALL_WHY },
-  { claim: "LST > baseline on HS T→T with the paper's mix (no speech-only documents; calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-acoustic-1x-papermix", lower: "baseline-acoustic-1x-papermix", ifNot: SMALL_WHY },
+  { claim: "LST > baseline on HS T→T with the paper's mix (no speech-only documents; calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-acoustic-1x-papermix", lower: "baseline-acoustic-1x-papermix", ifNot: "with the paper's mix LST reads only 1.24x the baseline's raw tokens (2.0x with the lab mix), too small a data advantage to clear seed noise in 400 steps" },
 ];
 
 export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "direction only" | "not run";
