@@ -112,7 +112,7 @@ export const PATCHING_GALLERY: Record<string, DeepPartial<PatchingConfig>> = {
   "aligned to words, silence separate": { scheme: "aligned", align: "word", silence: "separate" },
   "aligned to words, silence merged": { scheme: "aligned", align: "word", silence: "merged" },
   "aligned to BPE tokens": { scheme: "aligned", align: "bpe", silence: "separate" },
-  "entropy (unit trigram, global threshold)": { scheme: "entropy" },
+  "entropy (unit bigram, threshold for mean length 4)": { scheme: "entropy" },
 };
 
 /** Mean speech-patch length of each scheme over (up to) the first 200 paired utterances. */
