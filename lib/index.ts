@@ -70,7 +70,7 @@ export { paperLayout, MODEL_COLORS } from "./lab/paper-style";
 export type { Figure } from "./lab/paper-style";
 export { SCALES, labScale, resolveExperiment, LAB_FORMAT } from "./lab/experiment";
 export type { ExperimentConfig, ExperimentSpec, LabScale } from "./lab/experiment";
-export { GRIDS, expandGrid } from "./lab/grids";
+export { GRIDS, expandGrid, selectGrid } from "./lab/grids";
 export { runExperiment, runGrid, scaleRows, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks } from "./lab/study";
 export type { StudyRun, StudyOptions } from "./lab/study";
 export { unitStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";

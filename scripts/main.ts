@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   console.log(`grid '${args.grid}' at scale '${scale.name}', seeds ${seeds.join(",")}`);
 
   // The dataset first (built once, then cached), with its size and build speed.
-  const first = lab.resolveExperiment(lab.expandGrid(args.grid, scale, seeds).filter((e) => Object.entries(where).every(([k, v]) => String(e.group[k]) === v))[0]?.spec ?? lab.expandGrid(args.grid, scale, seeds)[0].spec, scale);
+  const first = lab.resolveExperiment(lab.selectGrid(args.grid, scale, seeds, where)[0].spec, scale);
   const ds = await lab.datasetFor(first, { onProgress: lab.stageProgress() });
   const st = ds.stats;
   const audioS = st.audioHours * 3600;

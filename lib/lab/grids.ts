@@ -145,3 +145,13 @@ export function expandGrid(name: string, scale: LabScale, seeds: number[] = scal
   for (const e of make(scale)) for (const seed of seeds) out.push({ spec: { ...e.spec, seed }, group: e.group, seed });
   return out;
 }
+
+/**
+ * The runs of a grid whose group has every value in `where` (compared as strings, so the CLI's text matches
+ * numbers), e.g. selectGrid('calibration', scale, [1], { units: 'phonetic', budget: '1x' }). None is an error.
+ */
+export function selectGrid(name: string, scale: LabScale, seeds: number[] = scale.seeds, where: Record<string, string | number> = {}): GridRun[] {
+  const out = expandGrid(name, scale, seeds).filter((e) => Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)));
+  if (out.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
+  return out;
+}

@@ -29,7 +29,7 @@ import { scoreItems } from "../eval/evaluate";
 import type { ResultRow } from "../eval/metrics";
 import { RunStore, type RunRecord } from "./runs";
 import { resolveExperiment, labScale, type ExperimentConfig, type ExperimentSpec, type LabScale } from "./experiment";
-import { expandGrid, GRIDS, type GridRun } from "./grids";
+import { expandGrid, GRIDS, selectGrid, type GridRun } from "./grids";
 import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
 
 export interface StudyOptions {
@@ -201,9 +201,7 @@ export interface GridOptions extends StudyOptions {
 /** Run every entry of a named grid (finished runs come back from the store at once). */
 export async function runGrid(name: string, opts: GridOptions = {}): Promise<StudyRun[]> {
   const scale = opts.scale ?? labScale();
-  const where = opts.where ?? {};
-  const entries: GridRun[] = expandGrid(name, scale, opts.seeds).filter((e) => Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)));
-  if (entries.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
+  const entries: GridRun[] = selectGrid(name, scale, opts.seeds, opts.where);
   const out: StudyRun[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveExperiment, labScale, SCALES } from "../../lib/lab/experiment";
-import { expandGrid, GRIDS } from "../../lib/lab/grids";
+import { expandGrid, GRIDS, selectGrid } from "../../lib/lab/grids";
 import { configHash } from "../../lib/config";
 
 const smoke = SCALES.smoke;
@@ -56,4 +56,13 @@ test("every grid expands to resolvable experiments, one per entry and seed", () 
   assert.equal(GRIDS.calibration(SCALES.small).length, 16);
   assert.equal(GRIDS.calibration(SCALES.paper).length, 8);
   assert.throws(() => expandGrid("nope", smoke), /unknown grid 'nope'/);
+});
+
+test("selectGrid keeps the runs whose group matches every where-value, compared as text", () => {
+  const runs = selectGrid("calibration", SCALES.small, [1, 2], { units: "phonetic", budget: "1x", mix: "lab" });
+  assert.deepEqual(runs.map((r) => `${r.spec.name}/${r.seed}`), ["baseline-phonetic-1x/1", "baseline-phonetic-1x/2", "lst-static-phonetic-1x/1", "lst-static-phonetic-1x/2"]);
+  // numbers in a group match their text form (the CLI passes text)
+  assert.equal(selectGrid("jitter", smoke, [1], { jitterFrames: "4" }).length, 1);
+  assert.equal(selectGrid("default", smoke, [1]).length, 3);
+  assert.throws(() => selectGrid("calibration", smoke, [1], { units: "phonetc" }), /grid 'calibration' has no entry whose group matches \{"units":"phonetc"\}/);
 });
