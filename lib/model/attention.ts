@@ -4,7 +4,7 @@
  * pre-norm transformer block.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { gatherRows, linear, ParamFactory, RMSNorm, SwiGLU } from "./layers";
+import { customGradOne, gatherRows, linear, ParamFactory, RMSNorm, SwiGLU } from "./layers";
 import type { AttnMask, TensorCache } from "./masks";
 
 /**
@@ -46,12 +46,23 @@ export interface RopeTables {
   kSin: tf.Tensor2D;
 }
 
-/** rope(x) for x [B, H, n, dh] with one pair of tables [n, dh]. */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+/** [x2 | x1] for x = [x1 | x2] [B,H,n,dh] (halves of the last axis). */
+function swapHalves(x: tf.Tensor): tf.Tensor {
   const [B, H, n, dh] = x.shape;
   const halves = tf.reshape(x, [B * H * n, 2, dh / 2]); // [B,H,n,dh] -> [BHn, 2, dh/2]
-  const swapped = tf.reshape(tf.reverse(halves, 1), x.shape); // [x2 | x1], back to [B,H,n,dh]
-  return tf.add(tf.mul(x, cos), tf.mul(swapped, sin)) as tf.Tensor4D;
+  return tf.reshape(tf.reverse(halves, 1), x.shape); // [x2 | x1], back to [B,H,n,dh]
+}
+
+/**
+ * rope(x) = x * cos + swap(x) * sin for x [B, H, n, dh] with one pair of tables [n, dh]. swap is its own
+ * inverse, so the fused gradient is the same form: dx = dy * cos + swap(dy * sin).
+ */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const fused = customGradOne((t: tf.Tensor) => ({
+    value: tf.add(tf.mul(t, cos), tf.mul(swapHalves(t), sin)),
+    gradFunc: (dy: tf.Tensor) => tf.add(tf.mul(dy, cos), swapHalves(tf.mul(dy, sin))),
+  }));
+  return fused(x) as tf.Tensor4D;
 }
 
 /** softmax(q k^T + mask) v for q [B,H,nq,dh], k/v [B,H,nk,dh], mask [B|1,1,nq,nk] or none -> [B, nq, H*dh]. */

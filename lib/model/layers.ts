@@ -82,7 +82,7 @@ type OneInputGrad = (x: tf.Tensor, save: tf.GradSaveFunc) => {
  * `tf.customGrad` for a function of one tensor. subtle: tfjs types the callback as variadic over
  * `Tensor | GradSaveFunc`, which no function of named parameters satisfies, so the cast lives here once.
  */
-function customGradOne(f: OneInputGrad): (x: tf.Tensor) => tf.Tensor {
+export function customGradOne(f: OneInputGrad): (x: tf.Tensor) => tf.Tensor {
   const g = tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
   return (x: tf.Tensor) => g(x);
 }
@@ -151,11 +151,33 @@ export class SwiGLU {
   }
   /** x [..., d] -> [..., d]; `inGain` = the gain of the RMSNorm that produced x (see `linear`). */
   apply<T extends tf.Tensor>(x: T, inGain?: tf.Tensor): T {
-    const f = this.w2.shape[0];
     const ab = linear(x, this.w13 as tf.Tensor2D, inGain); // [..., d] -> [..., 2f]
-    const [a, b] = tf.split(ab, [f, f], -1); // [..., 2f] -> 2 x [..., f]
-    return linear(tf.mul(tf.mul(a, tf.sigmoid(a)), b), this.w2 as tf.Tensor2D) as T; // [..., f] -> [..., d]
+    return linear(swiglu(ab), this.w2 as tf.Tensor2D) as T; // [..., f] -> [..., d]
   }
+}
+
+/**
+ * silu(a) * b for ab = [a | b] [..., 2f] -> [..., f], with one fused gradient (autodiff of split, sigmoid
+ * and two products takes about twice the passes): with s = sigmoid(a),
+ *   d/da = dy * b * s * (1 + a (1 - s)),   d/db = dy * a * s.
+ */
+export function swiglu(ab: tf.Tensor): tf.Tensor {
+  const f = ab.shape[ab.shape.length - 1] / 2;
+  const fused = customGradOne((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [a, b] = tf.split(x, [f, f], -1); // [..., 2f] -> 2 x [..., f]
+    const s = tf.sigmoid(a);
+    const silu = tf.mul(a, s);
+    save([a, b, s, silu]);
+    return {
+      value: tf.mul(silu, b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [as, bs, ss, silus] = saved;
+        const da = tf.mul(tf.mul(dy, bs), tf.add(ss, tf.sub(silus, tf.mul(silus, ss)))); // s (1 + a (1 - s)) = s + silu - silu s
+        return tf.concat([da, tf.mul(dy, silus)], -1); // [..., 2f]
+      },
+    };
+  });
+  return fused(ab);
 }
 
 /** Backends whose gather gradient (UnsortedSegmentSum) is missing (wasm) or very slow (cpu: ~35 s a call). */
@@ -195,42 +217,47 @@ export function gatherRows(table: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
 
 /**
  * Per-row negative log-likelihood of `targets` under `logits` [N, V] -> [N]; 0 where the target is -1.
- * One fused custom gradient, d nll / d logits = softmax - onehot, so the backward pass never materialises
- * the log-softmax graph (and no gather gradient is needed on any backend).
+ * One fused custom gradient, d nll / d logits = softmax - onehot, built from the softmax the forward pass
+ * saved: three passes over [N, V] in all (softmax; scale it; copy it with the N target entries lowered by
+ * the scale), where autodiff of logSumExp takes about ten.
+ * The value is exact without a second exponential pass: with m = argmax x, p = softmax(x) and lse the
+ * log-sum-exp, p_m = exp(x_m - lse), so nll = lse - x_t = (max x - x_t) - log(max p); max p >= 1/V never
+ * underflows.
  */
 export function crossEntropyNll(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
   const [n, v] = logits.shape;
   if (targets.length !== n) throw new Error(`crossEntropyNll: ${targets.length} targets for ${n} logit rows`);
-  const flat = new Int32Array(n); // index of (row, target) in the flattened logits, 0 for ignored rows
-  const cls = new Int32Array(n);
+  // (row, target) in the flattened logits; an ignored row points at its own column 0 (never another row's entry)
+  const flat = new Int32Array(n);
   const keep = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const t = targets[i];
+    flat[i] = i * v;
     if (t === -1) continue;
     if (t < 0 || t >= v || !Number.isInteger(t)) {
       throw new Error(`target ${t} at position ${i} is outside 0..${v - 1} (or -1 = ignored): check vocabSize ${v}`);
     }
-    flat[i] = i * v + t;
-    cls[i] = t;
+    flat[i] += t;
     keep[i] = 1;
   }
   const flatT = tf.tensor1d(flat, "int32");
   const keepT = tf.tensor1d(keep);
   const fused = customGradOne((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const lse = tf.logSumExp(x, 1); // [N, V] -> [N]
+    const probs = tf.softmax(x); // [N, V]
     const picked = tf.gather(tf.reshape(x, [-1]), flatT); // [N*V] -> [N]
-    save([x, lse]);
+    const gap = tf.sub(tf.max(x, 1), picked); // max x - x_t, [N]
+    const nll = tf.sub(gap, tf.log(tf.max(probs, 1))); // lse - x_t, [N]
+    save([probs]);
     return {
-      value: tf.mul(tf.sub(lse, picked), keepT),
+      value: tf.mul(nll, keepT),
       // subtle: tensors made outside `save` are disposed before the backward pass, so the gradient
       // rebuilds its constants from the JS arrays.
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, lses] = saved;
-        const scale = tf.reshape(tf.mul(dy, tf.tensor1d(keep)), [n, 1]); // [N] -> [N, 1]
-        const probs = tf.exp(tf.sub(xs, tf.reshape(lses, [n, 1]))); // softmax, [N, V]
-        // subtle: tf.oneHot(..., "float32") returns 1.4e-45 for 1 on the wasm backend; cast an int one-hot instead
-        const onehot = tf.cast(tf.oneHot(tf.tensor1d(cls, "int32"), v), "float32"); // [N, V]
-        return tf.mul(tf.sub(probs, onehot), scale);
+        const scale = tf.mul(dy, tf.tensor1d(keep)); // [N]
+        const scaled = tf.reshape(tf.mul(saved[0], tf.reshape(scale, [n, 1])), [n * v]); // [N,V] * [N,1] -> [N*V]
+        const at = tf.tensor2d(flat, [n, 1], "int32"); // [N, 1] indices into [N*V]
+        const lowered = tf.sub(tf.gather(scaled, tf.tensor1d(flat, "int32")), scale); // (p_t - 1) * scale, [N]
+        return tf.reshape(tf.tensorScatterUpdate(scaled, at, lowered), [n, v]); // [N*V] -> [N, V]
       },
     };
   });

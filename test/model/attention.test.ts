@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend";
 import { applyRope, CrossAttention, ropeTables, SelfAttention } from "../../lib/model/attention";
-import { linear, ParamFactory, rmsNormalize } from "../../lib/model/layers";
+import { linear, ParamFactory, rmsNormalize, swiglu } from "../../lib/model/layers";
 import { lstBatchLayout, patchSpans } from "../../lib/model/lst";
 import { toBatch } from "../../lib/model/batch";
 import { blockedMaskData, causalMaskData, documentStarts, NEG, selfAttentionMask, TensorCache } from "../../lib/model/masks";
@@ -109,6 +109,30 @@ test("rmsNormalize: fused gradient equals autodiff; linear folds a row gain", ()
   const gain = tf.randomNormal([8], 1, 0.5, "float32", 4);
   assert.ok(maxAbsDiff(linear(x, w, gain), linear(tf.mul(x, gain), w)) < 1e-5);
   for (const t of [x, dy, g1, g2, w, gain]) t.dispose();
+});
+
+test("swiglu and applyRope: fused gradients equal autodiff of the plain formulas", () => {
+  tf.tidy(() => {
+    const ab = tf.randomNormal([2, 3, 10], 0, 2, "float32", 5);
+    const dy = tf.randomNormal([2, 3, 5], 0, 1, "float32", 6);
+    const plainSwiglu = (t: tf.Tensor) => {
+      const [a, b] = tf.split(t, [5, 5], -1);
+      return tf.mul(tf.mul(a, tf.sigmoid(a)), b);
+    };
+    assert.ok(maxAbsDiff(swiglu(ab), plainSwiglu(ab)) < 1e-6, "swiglu value");
+    assert.ok(maxAbsDiff(tf.grad(swiglu)(ab, dy), tf.grad(plainSwiglu)(ab, dy)) < 1e-5, "swiglu gradient");
+
+    const x = tf.randomNormal([2, 3, 4, 8], 0, 1, "float32", 7) as tf.Tensor4D; // [B,H,n,dh]
+    const dx = tf.randomNormal([2, 3, 4, 8], 0, 1, "float32", 8);
+    const rope = ropeTables(new TensorCache(), 4, 8, 100);
+    const plainRope = (t: tf.Tensor) => {
+      const [x1, x2] = tf.split(t, 2, -1);
+      return tf.add(tf.mul(t, rope.kCos), tf.mul(tf.concat([x2, x1], -1), rope.kSin));
+    };
+    const fused = (t: tf.Tensor) => applyRope(t as tf.Tensor4D, rope.kCos, rope.kSin);
+    assert.ok(maxAbsDiff(fused(x), plainRope(x)) < 1e-6, "rope value");
+    assert.ok(maxAbsDiff(tf.grad(fused)(x, dx), tf.grad(plainRope)(x, dx)) < 1e-5, "rope gradient");
+  });
 });
 
 test("patchSpans: the worked example of lst.ts", () => {

@@ -24,3 +24,28 @@ test("cross-entropy and its gradient agree on the native and wasm backends (wasm
   for (let i = 0; i < native.grad.length; i++) assert.ok(Math.abs(native.grad[i] - wasm.grad[i]) < 1e-5, `gradient ${i}: ${native.grad[i]} vs ${wasm.grad[i]}`);
   for (let i = 0; i < native.nll.length; i++) assert.ok(Math.abs(native.nll[i] - wasm.nll[i]) < 1e-5);
 });
+
+test("cross-entropy equals -log softmax at the target (ignored rows 0) with the softmax - onehot gradient, and stays exact for huge logit gaps", async () => {
+  await initBackend({ backend: "tensorflow" });
+  tf.tidy(() => {
+    const N = 7;
+    const V = 11;
+    const logits = tf.mul(tf.randomNormal([N, V], 0, 1, "float32", 3), 5) as tf.Tensor2D;
+    const targets = Int32Array.from([0, 3, -1, 10, 0, -1, 5]); // row 0 and row 4 both target column 0; two ignored rows
+    const keep = tf.tensor1d(Array.from(targets, (t) => (t < 0 ? 0 : 1)));
+    const reference = (x: tf.Tensor2D) => {
+      const onehot = tf.cast(tf.oneHot(tf.tensor1d(targets.map((t) => Math.max(t, 0)), "int32"), V), "float32");
+      return tf.mul(tf.neg(tf.sum(tf.mul(tf.logSoftmax(x), onehot), 1)), keep);
+    };
+    const w = tf.randomNormal([N], 0, 1, "float32", 4); // a weighted sum, so each row's dy differs
+    const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(crossEntropyNll(x as tf.Tensor2D, targets), w)))(logits);
+    const theirs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(reference(x as tf.Tensor2D), w)))(logits);
+    const dv = tf.max(tf.abs(tf.sub(crossEntropyNll(logits, targets), reference(logits)))).dataSync()[0];
+    const dg = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0];
+    assert.ok(dv < 1e-5, `nll differs by ${dv}`);
+    assert.ok(dg < 1e-6, `gradient differs by ${dg}`);
+    // the target's probability underflows float32 here; the value must not become Infinity
+    const nll = crossEntropyNll(tf.tensor2d([[0, 200, -300], [1000, 0, 0]]), Int32Array.from([2, 1])).dataSync();
+    assert.deepEqual(Array.from(nll), [500, 1000]);
+  });
+});
