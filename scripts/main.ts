@@ -8,6 +8,7 @@
  *   npm start -- --grid=mixRatio                another grid (see lib/lab/grids.ts)
  *   npm start -- --scale=smoke --seeds=1        another scale / seeds
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
+ *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)
  *   LST_BACKEND=wasm npm start                  another backend
  */
 import path from "path";
@@ -20,13 +21,14 @@ interface MainArgs {
   backend: string;
   out: string;
   where: string;
+  norms: string;
 }
 
 function parseArgs(argv: string[]): MainArgs {
-  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "" };
+  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "", norms: "" };
   for (const a of argv) {
     const m = /^--([a-zA-Z]+)=(.*)$/.exec(a);
-    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,...`);
+    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,..., --norms=1`);
     (args as unknown as Record<string, string>)[m[1]] = m[2];
   }
   return args;
@@ -101,7 +103,15 @@ async function main(): Promise<void> {
   if (findings.length) {
     console.log("\nexpected directions (lst-paper.md §7) tested by this grid:");
     for (const r of lab.reproductionReport(rows, findings)) {
-      console.log(`  ${r.verdict.padEnd(12)} ${r.claim}: ${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)} (seeds ${r.seeds})${r.why ? `\n               likely reason: ${r.why}` : ""}`);
+      console.log(`  ${r.verdict.padEnd(18)} ${r.claim}: ${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)} (seeds ${r.seeds})${r.why ? `\n                     likely reason: ${r.why}` : ""}`);
+    }
+  }
+  // scoring variants: S→S and T→T under per-token mean (the runs' own), sum and PMI
+  const variants = args.norms ? await lab.scoringVariants(runs, { onProgress: lab.stageProgress() }) : [];
+  if (variants.length) {
+    console.log("\naccuracy % by scoring (mean ± std over seeds)");
+    for (const s of lab.summarize(variants).filter((x) => x.direction === "S2S" || x.direction === "T2T")) {
+      console.log(`  ${s.model.padEnd(34)} ${s.benchmark.padEnd(4)} ${s.direction} ${pct(s.mean)}±${pct(s.std)}`);
     }
   }
   for (const r of runs.filter((x) => x.config.seed === seeds[0])) {
@@ -119,6 +129,10 @@ async function main(): Promise<void> {
     await lab.exportFigure(bars, `${base}-accuracy.${ext}`);
     await lab.exportFigure(loss, `${base}-loss.${ext}`);
     written.push(`${base}-accuracy.${ext}`, `${base}-loss.${ext}`);
+    if (variants.length) {
+      await lab.exportFigure(lab.accuracyBars(variants, { title: "scoring variants: mean, sum, PMI" }), `${base}-scoring.${ext}`);
+      written.push(`${base}-scoring.${ext}`);
+    }
   }
   await lab.closeExporter();
   console.log(`\nwrote ${written.join(", ")}`);

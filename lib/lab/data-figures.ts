@@ -16,7 +16,7 @@ import { makePatcher, resolvePatchingConfig, type PatchingConfig } from "../mode
 import { patchFigure, spansFromAligned, speechPatchLengths } from "./figures";
 import { paperLayout, type Figure } from "./paper-style";
 import type { UnitStats } from "./inspect";
-import type { ReportRow } from "./report";
+import type { ReportRow, Verdict } from "./report";
 import { entropyModelFor } from "./study";
 
 export interface UtteranceFigureOptions {
@@ -74,7 +74,7 @@ export function mixSharesFigure(rows: readonly { mixRatio: string | number; targ
   };
 }
 
-const VERDICT_COLOURS: Record<string, string> = { reproduces: "#2ca02c", contradicts: "#d62728", inconclusive: "#999999", "direction only": "#9ecae1", "not run": "#eeeeee" };
+const VERDICT_COLOURS: Record<Verdict, string> = { reproduces: "#2ca02c", contradicts: "#d62728", inconclusive: "#999999", "direction only": "#9ecae1", "opposite direction": "#fcae91", "not run": "#eeeeee" };
 
 export function reportFigure(report: readonly ReportRow[]): Figure {
   const run = report.filter((r) => r.verdict !== "not run");

@@ -6,7 +6,8 @@
  *   'reproduces'   delta > 2 * spread and delta > 0 in the expected direction (and n >= 2 seeds each)
  *   'contradicts'  delta beyond 2 * spread in the opposite direction
  *   'inconclusive' otherwise (within noise), 'not run' when a cell has no runs
- * With one seed the spread is unknown (std 0), so the verdict is at most 'direction only'.
+ * With one seed the spread is unknown (std 0), so the verdict only says the sign: 'direction only' when
+ * delta > 0, 'opposite direction' otherwise.
  *
  * Example: A = LST T2T [0.70, 0.74, 0.72], B = baseline T2T [0.50, 0.52, 0.54] -> delta 0.20,
  * spread sqrt(0.02^2 + 0.02^2) = 0.028, 0.20 > 0.057 -> 'reproduces'.
@@ -50,7 +51,7 @@ export const PAPER_FINDINGS: Finding[] = [
   { claim: "LST > baseline on HS T→T with the paper's mix (no speech-only documents; calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-acoustic-1x-papermix", lower: "baseline-acoustic-1x-papermix", ifNot: "with the paper's mix LST reads only 1.24x the baseline's raw tokens (2.0x with the lab mix), too small a data advantage to clear seed noise in 400 steps" },
 ];
 
-export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "direction only" | "not run";
+export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "direction only" | "opposite direction" | "not run";
 
 export interface ReportRow {
   claim: string;
@@ -87,7 +88,7 @@ export function reproductionReport(rows: readonly ResultRow[], findings: readonl
     const delta = a.mean - b.mean;
     const spread = Math.sqrt(a.std * a.std + b.std * b.std);
     let verdict: Verdict;
-    if (a.n < 2 || b.n < 2) verdict = "direction only";
+    if (a.n < 2 || b.n < 2) verdict = delta > 0 ? "direction only" : "opposite direction";
     else if (delta > 2 * spread && delta > 0) verdict = "reproduces";
     else if (-delta > 2 * spread && delta < 0) verdict = "contradicts";
     else verdict = "inconclusive";

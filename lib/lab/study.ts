@@ -22,7 +22,8 @@ import { encodeItem, type EncodedItem } from "../data/bench-encode";
 import type { LmSequence, SequenceSource } from "../data/types";
 import { configHash } from "../config";
 import { modelSizeConfig } from "../model/sizes";
-import { makePatcher, type PatchingConfig } from "../model/patching";
+import { makePatcher, type Patcher, type PatchingConfig } from "../model/patching";
+import type { ModelConfig } from "../model/config";
 import { makeBatchStream } from "../train/batches";
 import { train, type StepMetrics } from "../train/train";
 import { scoreItems } from "../eval/evaluate";
@@ -135,21 +136,44 @@ export function encodedBenchmarks(cfg: ExperimentConfig, ds: Dataset, speechBpe:
   return out;
 }
 
+/** What training and scoring one config need, derived from its dataset (a pure function of the config). */
+export interface ExperimentContext {
+  source: SequenceSource;
+  speechBpe: SpeechBpe | null;
+  kind: "baseline" | "lst";
+  /** training steps under the config's budget */
+  steps: number;
+  model: ModelConfig;
+  entropyModel?: UnitEntropyModel;
+  /** LST's inference-time patcher */
+  patcher?: Patcher;
+  /** the encoded benchmark items (every direction) */
+  items: EncodedItem[];
+  /** items are scored within the context the model was trained on (the oldest prompt tokens are dropped) */
+  maxLen: number;
+}
+
+export async function experimentContext(cfg: ExperimentConfig, opts: StudyOptions = {}): Promise<ExperimentContext> {
+  const ds = await datasetFor(cfg, opts);
+  const { source, speechBpe } = trainingSource(cfg, ds);
+  const kind = cfg.variant === "lst" ? "lst" : "baseline";
+  const steps = budgetSteps(cfg, source);
+  const model = modelSizeConfig(cfg.size, kind, source.vocabSize, { ...cfg.model, seed: cfg.seed }, source.unitOffset);
+  const uses = (p: PatchingConfig) => kind === "lst" && p.scheme === "entropy";
+  const entropyModel = uses(cfg.patching) || uses(cfg.evalPatching) ? entropyModelFor(ds) : undefined;
+  const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;
+  const items = encodedBenchmarks(cfg, ds, speechBpe);
+  const maxLen = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
+  return { source, speechBpe, kind, steps, model, entropyModel, patcher, items, maxLen };
+}
+
 /** Run (or fetch from the run store) one experiment. */
 export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opts: StudyOptions = {}, group: Record<string, string | number> = {}): Promise<StudyRun> {
   const scale = opts.scale ?? labScale();
   const cfg = "format" in spec ? spec : resolveExperiment(spec, scale);
   const store = new RunStore(opts.runsRoot ?? path.join("data", "runs"));
   const record = await store.ensure(cfg, cfg.name, async (dir) => {
-    const ds = await datasetFor(cfg, opts);
-    const { source, speechBpe } = trainingSource(cfg, ds);
-    const kind = cfg.variant === "lst" ? "lst" : "baseline";
-    const steps = budgetSteps(cfg, source);
-    const model = modelSizeConfig(cfg.size, kind, source.vocabSize, { ...cfg.model, seed: cfg.seed }, source.unitOffset);
-    const uses = (p: PatchingConfig) => kind === "lst" && p.scheme === "entropy";
-    const entropyModel = uses(cfg.patching) || uses(cfg.evalPatching) ? entropyModelFor(ds) : undefined;
-    const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;
-    const items = encodedBenchmarks(cfg, ds, speechBpe);
+    const { source, kind, steps, model, entropyModel, patcher, items, maxLen } = await experimentContext(cfg, opts);
     // Learning curves: a fixed held-out subset (the first 40 items of each benchmark, S2S and T2T) every evalEvery steps.
     const perCell = new Map<string, number>();
     const curveItems = items.filter((e) => {
@@ -158,8 +182,6 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
       perCell.set(key, (perCell.get(key) ?? 0) + 1);
       return (perCell.get(key) as number) <= 40;
     });
-    // Items are scored within the context the model was trained on (the oldest prompt tokens are dropped).
-    const maxLen = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
     const trainDir = path.join(dir, "train");
     const result = await train({
       model,

@@ -13,10 +13,11 @@ test("the worked example of the header reproduces", () => {
   assert.ok(Math.abs(r.delta - 0.2) < 1e-12);
 });
 
-test("within noise is inconclusive, the opposite beyond noise contradicts, one seed is direction only, missing is not run", () => {
+test("within noise is inconclusive, the opposite beyond noise contradicts, one seed gives only the sign (direction only / opposite direction), missing is not run", () => {
   assert.equal(reproductionReport([...rows("A", [0.5, 0.6, 0.55]), ...rows("B", [0.52, 0.5, 0.54])], [f])[0].verdict, "inconclusive");
   assert.equal(reproductionReport([...rows("A", [0.3, 0.31, 0.32]), ...rows("B", [0.5, 0.52, 0.54])], [f])[0].verdict, "contradicts");
   assert.equal(reproductionReport([...rows("A", [0.9]), ...rows("B", [0.5])], [f])[0].verdict, "direction only");
+  assert.equal(reproductionReport([...rows("A", [0.5]), ...rows("B", [0.9])], [f])[0].verdict, "opposite direction");
   const missing = reproductionReport(rows("A", [0.9, 0.8]), [f])[0];
   assert.equal(missing.verdict, "not run");
   assert.match(reportMarkdown([missing]), /\| A > B \| sc T2T \|.*not run \|/);

@@ -1,0 +1,73 @@
+/**
+ * Scoring variants of finished runs, side by side: per-token mean (the runs' default), sum, and PMI (the
+ * ending's NLL given the prompt minus its NLL given `BOS <m>` alone; lib/eval/score.ts).
+ *
+ * A run stores the scores of its own normalisation only. `scoringVariants` loads each run's final checkpoint,
+ * scores its benchmark items once with the unconditional rows PMI needs, and re-decides every item under each
+ * normalisation (`rescore`: the NLLs are shared, only the argmax changes). The per-item NLLs are cached in the
+ * run directory (`scores-by-norm.json`, written atomically), so asking again costs nothing and never touches
+ * the run's own eval.json.
+ *
+ * Rows come back with model `<name> · <norm>` and group { ...the run's group, norm }, so `accuracyBars` draws
+ * the three variants of a model next to each other.
+ */
+import fs from "fs";
+import path from "path";
+import { writeJsonAtomic } from "../data/store";
+import { accuracyCells, scoreItems } from "../eval/evaluate";
+import { rowsFromEval, type ResultRow } from "../eval/metrics";
+import { NORMS, rescore, type ItemScore, type Norm } from "../eval/score";
+import { createModel } from "../model/create";
+import { loadCheckpoint, restoreVariables } from "../train/checkpoint";
+import { experimentContext, type StudyOptions, type StudyRun } from "./study";
+
+const FILE = "scores-by-norm.json";
+const FORMAT = 1;
+
+interface Cached {
+  format: number;
+  /** the checkpoint step the scores come from */
+  step: number;
+  items: ItemScore[];
+}
+
+/** The run's items scored with PMI's unconditional NLLs, from its final checkpoint (cached in the run dir). */
+async function pmiScores(run: StudyRun, opts: StudyOptions): Promise<ItemScore[]> {
+  const file = path.join(run.record.dir, FILE);
+  if (fs.existsSync(file)) {
+    const c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
+    if (c.format === FORMAT && Array.isArray(c.items)) return c.items;
+    throw new Error(`${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`);
+  }
+  const ctx = await experimentContext(run.config, opts);
+  const ckpt = loadCheckpoint(path.join(run.record.dir, "train"));
+  if (!ckpt || ckpt.step !== ctx.steps) {
+    throw new Error(`run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`);
+  }
+  const model = createModel(ctx.model);
+  try {
+    restoreVariables(model.variables, ckpt.params);
+    const r = scoreItems(model, ctx.items, { norm: "pmi", patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
+    writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items: r.items } satisfies Cached);
+    return r.items;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Accuracy rows of finished runs under each normalisation (see the header). */
+export async function scoringVariants(runs: readonly StudyRun[], opts: StudyOptions & { norms?: readonly Norm[] } = {}): Promise<ResultRow[]> {
+  const norms = opts.norms ?? NORMS;
+  const rows: ResultRow[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i];
+    opts.onProgress?.("scoring variants", i, runs.length);
+    const items = await pmiScores(run, opts);
+    for (const norm of norms) {
+      const cells = accuracyCells(rescore(items, norm));
+      rows.push(...rowsFromEval({ cells }, { run: run.record.id, model: `${run.config.name} · ${norm}`, seed: run.config.seed, group: { ...run.group, norm } }));
+    }
+  }
+  opts.onProgress?.("scoring variants", runs.length, runs.length);
+  return rows;
+}
