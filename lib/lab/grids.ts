@@ -6,6 +6,10 @@
  * Each spec carries `group` values (the knob and its value) that the figures and tables read, so a figure
  * never parses run names.
  *
+ * An entry at the lab's own setting of its knob (patch size 4, word alignment, silence separate, the default
+ * curriculum, the scale's mix ratio, no jitter, the main job's calibration cell) is named like the main job's
+ * or the models grid's run of the same config, so it is the same run directory: computed once, in every table.
+ *
  *   grid          knob (paper)                                      runs per seed
  *   default       baseline vs LST static vs LST curriculum (Tab. 3)    3
  *   models        baseline, BPE-speech, LST static/aligned/mixed/curriculum (Tab. 3, 4)   6
@@ -52,18 +56,18 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
       lst("lst-mixed", { scheme: "mixed", align: "word", silence: "separate", mixedProb: 0.5, patchSize: 4 }),
       lst("lst-curriculum", CURRICULUM),
     ]),
-  patchSize: () => [4, 6, 9].map((p) => ({ spec: lst(`lst-static-p${p}`, { scheme: "static", patchSize: p }), group: { patchSize: p } })),
+  patchSize: () => [4, 6, 9].map((p) => ({ spec: lst(p === 4 ? "lst-static" : `lst-static-p${p}`, { scheme: "static", patchSize: p }), group: { patchSize: p } })),
   silence: () =>
-    (["separate", "merged"] as const).map((s) => ({ spec: lst(`lst-aligned-sil-${s}`, { ...ALIGNED, silence: s }), group: { silence: s } })),
+    (["separate", "merged"] as const).map((s) => ({ spec: lst(s === "separate" ? "lst-aligned" : `lst-aligned-sil-${s}`, { ...ALIGNED, silence: s }), group: { silence: s } })),
   alignment: () =>
-    (["word", "bpe"] as const).map((a) => ({ spec: lst(`lst-curriculum-${a}`, { ...CURRICULUM, align: a }), group: { alignment: a } })),
+    (["word", "bpe"] as const).map((a) => ({ spec: lst(a === "word" ? "lst-curriculum" : `lst-curriculum-${a}`, { ...CURRICULUM, align: a }), group: { alignment: a } })),
   curriculum: () =>
     ([
       [1 / 3, 2 / 3],
       [0.1, 0.5],
       [0.5, 0.9],
     ] as const).map(([tau1, tau2]) => ({
-      spec: lst(`lst-curriculum-${tau1.toFixed(2)}-${tau2.toFixed(2)}`, { ...CURRICULUM, tau1, tau2 }),
+      spec: lst(tau1 === 1 / 3 && tau2 === 2 / 3 ? "lst-curriculum" : `lst-curriculum-${tau1.toFixed(2)}-${tau2.toFixed(2)}`, { ...CURRICULUM, tau1, tau2 }),
       group: { schedule: `${tau1.toFixed(2)}-${tau2.toFixed(2)}` },
     })),
   mixRatio: () => {
@@ -75,8 +79,9 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
       [1, 1],
     ] as const) {
       const mix = { mixRatio: [i, t] as [number, number] };
-      out.push({ spec: { ...baseline(`baseline-mix-${i}-${t}`), mix }, group: { model: "baseline", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
-      out.push({ spec: { ...lst(`lst-static-mix-${i}-${t}`, STATIC), mix }, group: { model: "lst-static", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
+      const shared = i === 1 && t === 2; // the scale's own ratio: the main job's runs
+      out.push({ spec: { ...baseline(shared ? "baseline" : `baseline-mix-${i}-${t}`), mix }, group: { model: "baseline", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
+      out.push({ spec: { ...lst(shared ? "lst-static" : `lst-static-mix-${i}-${t}`, STATIC), mix }, group: { model: "lst-static", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
     }
     return out;
   },
@@ -129,7 +134,7 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     return out;
   },
   jitter: () =>
-    [0, 1, 2, 4].map((j) => ({ spec: { ...lst(`lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { jitterFrames: j } })),
+    [0, 1, 2, 4].map((j) => ({ spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { jitterFrames: j } })),
 };
 
 export interface GridRun extends GridEntry {

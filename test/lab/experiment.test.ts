@@ -66,3 +66,20 @@ test("selectGrid keeps the runs whose group matches every where-value, compared 
   assert.equal(selectGrid("default", smoke, [1]).length, 3);
   assert.throws(() => selectGrid("calibration", smoke, [1], { units: "phonetc" }), /grid 'calibration' has no entry whose group matches \{"units":"phonetc"\}/);
 });
+
+test("a grid's entry at the scale's default value is the main job's (or the models grid's) run: same name and config", () => {
+  const small = labScale("small");
+  const key = (grid: string, where: Record<string, string | number> = {}) =>
+    selectGrid(grid, small, [1], where).map((e) => {
+      const cfg = resolveExperiment(e.spec, small);
+      return `${cfg.name}-${configHash(cfg)}`;
+    });
+  const main = key("default");
+  const models = key("models");
+  for (const k of [...key("patchSize", { patchSize: 4 }), ...key("alignment", { alignment: "word" }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" })]) {
+    assert.ok(main.includes(k), `${k} should be one of the main job's runs ${main.join(", ")}`);
+  }
+  for (const k of [...key("silence", { silence: "separate" }), ...key("jitter", { jitterFrames: 0 })]) assert.ok(models.includes(k), `${k} should be one of the models grid's runs`);
+  // and the other values stay runs of their own
+  assert.ok(!main.includes(key("patchSize", { patchSize: 6 })[0]));
+});
