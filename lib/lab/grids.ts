@@ -7,7 +7,7 @@
  * never parses run names.
  *
  * An entry at the lab's own setting of its knob (patch size 4, word alignment, silence separate, the default
- * curriculum, the scale's mix ratio, no jitter, the main job's calibration cell) is named like the main job's
+ * curriculum, the scale's mix ratio and model size, no jitter, the main job's calibration cell) is named like the main job's
  * or the models grid's run of the same config, so it is the same run directory: computed once, in every table.
  *
  *   grid          knob (paper)                                      runs per seed
@@ -98,8 +98,9 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     const sizes = scale.name === "paper" ? ["gpuSmall", "gpuBase"] : scale.name === "smoke" ? ["smoke"] : ["smoke", "cpuSmall"];
     const out: GridEntry[] = [];
     for (const size of sizes) {
-      out.push({ spec: { ...baseline(`baseline-${size}`), size }, group: { model: "baseline", size } });
-      out.push({ spec: { ...lst(`lst-static-${size}`, STATIC), size }, group: { model: "lst-static", size } });
+      const own = size === scale.size; // the scale's own size: the main job's runs
+      out.push({ spec: { ...baseline(own ? "baseline" : `baseline-${size}`), size }, group: { model: "baseline", size } });
+      out.push({ spec: { ...lst(own ? "lst-static" : `lst-static-${size}`, STATIC), size }, group: { model: "lst-static", size } });
     }
     return out;
   },

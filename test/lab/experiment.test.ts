@@ -76,7 +76,7 @@ test("a grid's entry at the scale's default value is the main job's (or the mode
     });
   const main = key("default");
   const models = key("models");
-  for (const k of [...key("patchSize", { patchSize: 4 }), ...key("alignment", { alignment: "word" }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" })]) {
+  for (const k of [...key("patchSize", { patchSize: 4 }), ...key("alignment", { alignment: "word" }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" }), ...key("scaling", { size: "cpuSmall" })]) {
     assert.ok(main.includes(k), `${k} should be one of the main job's runs ${main.join(", ")}`);
   }
   for (const k of [...key("silence", { silence: "separate" }), ...key("jitter", { jitterFrames: 0 })]) assert.ok(models.includes(k), `${k} should be one of the models grid's runs`);
