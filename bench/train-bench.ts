@@ -189,10 +189,13 @@ async function main(): Promise<void> {
     console.log(`| ${r.name} | ${r.msStep.toFixed(1)} | ${r.tokensPerS.toFixed(0)} | ${(r.flopsPerStep / 1e9).toFixed(2)} | ${r.gflopsPerS.toFixed(1)} | ${r.params ?? ""} | ${loss} |`);
   }
   // ratios are paired within a round (same load), then the median over rounds
-  const ratio = (a: string, b: string) => {
+  const perRound = (a: string, b: string) => {
     const ra = runs[a] ?? [];
     const rb = runs[b] ?? [];
-    const per = ra.slice(0, Math.min(ra.length, rb.length)).map((r, i) => r.tokensPerS / rb[i].tokensPerS);
+    return ra.slice(0, Math.min(ra.length, rb.length)).map((r, i) => r.tokensPerS / rb[i].tokensPerS);
+  };
+  const ratio = (a: string, b: string) => {
+    const per = perRound(a, b);
     return per.length ? median(per) : null;
   };
   const ratios = {
@@ -201,9 +204,14 @@ async function main(): Promise<void> {
     lstOverPeerLst: ratio("tfjs lst", "torch lst"),
     peerLstOverPeerBaseline: ratio("torch lst", "torch baseline"),
   };
+  // the spread of the per-round ratios says how far a verdict can be trusted on a noisy machine
+  const range = (a: string, b: string) => {
+    const per = perRound(a, b);
+    return per.length > 1 ? `, rounds ${Math.min(...per).toFixed(2)}-${Math.max(...per).toFixed(2)}` : "";
+  };
   const fmt = (x: number | null, target?: number) => (x === null ? "n/a" : `${x.toFixed(2)}x${target ? (x >= target ? ` (target >= ${target}x: met)` : ` (target >= ${target}x: MISSED)`) : ""}`);
-  console.log(`\nLST raw tokens/s / baseline: ${fmt(ratios.lstOverBaseline, 2)}`);
-  console.log(`baseline / PyTorch peer:     ${fmt(ratios.baselineOverPeer, 0.8)}`);
+  console.log(`\nLST raw tokens/s / baseline: ${fmt(ratios.lstOverBaseline, 2)}${range("tfjs lst", "tfjs baseline")}`);
+  console.log(`baseline / PyTorch peer:     ${fmt(ratios.baselineOverPeer, 0.8)}${range("tfjs baseline", "torch baseline")}`);
   console.log(`LST / PyTorch peer LST:      ${fmt(ratios.lstOverPeerLst)}`);
   console.log(`peer LST / peer baseline:    ${fmt(ratios.peerLstOverPeerBaseline)}`);
 
