@@ -153,12 +153,24 @@ export interface ExperimentContext {
   maxLen: number;
 }
 
+/**
+ * The model config of an experiment: its size preset with its overrides and seed. maxSeqLen only bounds the
+ * rows a forward accepts, so a size smaller than the scale's rows (the scaling grid's `smoke` size at the
+ * `small` scale: 256 < 512 raw tokens) takes the scale's row length.
+ */
+export function experimentModelConfig(cfg: ExperimentConfig, vocabSize: number, unitOffset: number): ModelConfig {
+  const kind = cfg.variant === "lst" ? "lst" : "baseline";
+  const sized = modelSizeConfig(cfg.size, kind, vocabSize, { ...cfg.model, seed: cfg.seed }, unitOffset);
+  const rows = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
+  return sized.maxSeqLen >= rows ? sized : { ...sized, maxSeqLen: rows };
+}
+
 export async function experimentContext(cfg: ExperimentConfig, opts: StudyOptions = {}): Promise<ExperimentContext> {
   const ds = await datasetFor(cfg, opts);
   const { source, speechBpe } = trainingSource(cfg, ds);
   const kind = cfg.variant === "lst" ? "lst" : "baseline";
   const steps = budgetSteps(cfg, source);
-  const model = modelSizeConfig(cfg.size, kind, source.vocabSize, { ...cfg.model, seed: cfg.seed }, source.unitOffset);
+  const model = experimentModelConfig(cfg, source.vocabSize, source.unitOffset);
   const uses = (p: PatchingConfig) => kind === "lst" && p.scheme === "entropy";
   const entropyModel = uses(cfg.patching) || uses(cfg.evalPatching) ? entropyModelFor(ds) : undefined;
   const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveExperiment, labScale, SCALES } from "../../lib/lab/experiment";
 import { expandGrid, GRIDS, selectGrid } from "../../lib/lab/grids";
+import { experimentModelConfig } from "../../lib/lab/study";
 import { configHash } from "../../lib/config";
 
 const smoke = SCALES.smoke;
@@ -82,4 +83,16 @@ test("a grid's entry at the scale's default value is the main job's (or the mode
   for (const k of [...key("silence", { silence: "separate" }), ...key("jitter", { jitterFrames: 0 })]) assert.ok(models.includes(k), `${k} should be one of the models grid's runs`);
   // and the other values stay runs of their own
   assert.ok(!main.includes(key("patchSize", { patchSize: 6 })[0]));
+});
+
+test("a size smaller than the scale's rows takes the scale's row length (the scaling grid's smoke size at small)", () => {
+  const small = labScale("small");
+  for (const e of selectGrid("scaling", small, [1], { size: "smoke" })) {
+    const cfg = resolveExperiment(e.spec, small);
+    const m = experimentModelConfig(cfg, 1200, 1100);
+    assert.equal(m.maxSeqLen, cfg.variant === "lst" ? small.train.maxRawLen : Math.max(256, small.train.seqLen ?? 0));
+    assert.equal(m.dModel, 32, "still the smoke size");
+  }
+  const main = resolveExperiment({ name: "lst-static", variant: "lst" }, small);
+  assert.equal(experimentModelConfig(main, 1200, 1100).maxSeqLen, 1024, "the cpuSmall size keeps its own bound");
 });
