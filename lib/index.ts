@@ -65,7 +65,7 @@ export type { ResultRow, SummaryRow } from "./eval/metrics";
 // lab
 export { RunStore, toCsv, flattenRows } from "./lab/runs";
 export type { RunRecord } from "./lab/runs";
-export { lossCurves, accuracyBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./lab/figures";
+export { lossCurves, accuracyBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./lab/figures";
 export { paperLayout, MODEL_COLORS } from "./lab/paper-style";
 export type { Figure } from "./lab/paper-style";
 export { SCALES, labScale, resolveExperiment, LAB_FORMAT } from "./lab/experiment";

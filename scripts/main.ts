@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     await lab.exportFigure(loss, `${base}-loss.${ext}`);
     written.push(`${base}-accuracy.${ext}`, `${base}-loss.${ext}`);
     if (variants.length) {
-      await lab.exportFigure(lab.accuracyBars(variants, { title: "scoring variants: mean, sum, PMI" }), `${base}-scoring.${ext}`);
+      await lab.exportFigure(lab.scoringBars(variants), `${base}-scoring.${ext}`);
       written.push(`${base}-scoring.${ext}`);
     }
   }

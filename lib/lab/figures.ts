@@ -148,6 +148,28 @@ export function accuracyBars(rows: readonly ResultRow[], opts: BarOptions = {}):
   return { data, layout };
 }
 
+/** Bar hatching per scoring normalisation, so one model's variants share its colour and differ by pattern. */
+const NORM_PATTERN: Record<string, string> = { mean: "", sum: "/", pmi: "." };
+
+/**
+ * The scoring variants of `scoringVariants` (rows named `<model> · <norm>`) as grouped bars: colour = the
+ * model, hatching = the normalisation (mean plain, sum hatched, PMI dotted), in the order model by model.
+ */
+export function scoringBars(rows: readonly ResultRow[], opts: BarOptions = {}): Figure {
+  const split = (name: string) => {
+    const at = name.lastIndexOf(" · ");
+    if (at < 0) throw new Error(`scoringBars: row model '${name}' is not '<model> · <norm>'; pass rows from lab.scoringVariants`);
+    return { model: name.slice(0, at), norm: name.slice(at + 3) };
+  };
+  const fig = accuracyBars(rows, { title: "scoring variants: mean, sum, PMI", ...opts });
+  const models = [...new Set(fig.data.map((t) => split(String(t.name)).model))];
+  for (const t of fig.data) {
+    const { model, norm } = split(String(t.name));
+    t.marker = { color: modelColor(model, models.indexOf(model)), pattern: { shape: NORM_PATTERN[norm] ?? "x", fillmode: "overlay", fgcolor: "#ffffff", size: 6 } };
+  }
+  return fig;
+}
+
 export interface KnobOptions {
   /** the grid knob: a key of row.group (e.g. 'mixRatio', 'params') */
   knob: string;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lossCurves, accuracyBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "../../lib/lab/figures";
+import { lossCurves, accuracyBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "../../lib/lab/figures";
 import { modelColor, MODEL_COLORS, PALETTE, paperLayout, SIZES } from "../../lib/lab/paper-style";
 import type { ResultRow } from "../../lib/eval/metrics";
 import type { AlignedUtterance, LmSequence } from "../../lib/data/types";
@@ -132,4 +132,18 @@ test("spansFromAligned and speechPatchLengths: the worked example", () => {
   assert.deepEqual(speechPatchLengths(seq, Int32Array.from([1, 1, 3, 2, 1, 1])), [3, 2]);
   assert.throws(() => speechPatchLengths(seq, Int32Array.from([1, 2, 2, 2, 1, 1])), /mixes 1 speech and 1 other/);
   assert.throws(() => speechPatchLengths(seq, Int32Array.from([1, 1, 3])), /sum to 5/);
+});
+
+test("scoringBars: a model's variants share its colour and differ by hatching; other names are rejected", () => {
+  const rows: ResultRow[] = [];
+  for (const model of ["baseline", "lst-static"]) {
+    for (const norm of ["mean", "sum", "pmi"]) rows.push({ run: `${model}-1`, model: `${model} · ${norm}`, benchmark: "hs", direction: "S2S", accuracy: 0.3, n: 10, seed: 1 });
+  }
+  const fig = scoringBars(rows);
+  assert.equal(fig.data.length, 6);
+  const marker = (i: number) => fig.data[i].marker as { color: string; pattern: { shape: string } };
+  assert.deepEqual([0, 1, 2].map((i) => marker(i).color), Array(3).fill(MODEL_COLORS.baseline));
+  assert.deepEqual([3, 4, 5].map((i) => marker(i).color), Array(3).fill(MODEL_COLORS["lst-static"]));
+  assert.deepEqual([0, 1, 2].map((i) => marker(i).pattern.shape), ["", "/", "."]);
+  assert.throws(() => scoringBars([{ ...rows[0], model: "baseline" }]), /not '<model> · <norm>'/);
 });
