@@ -77,12 +77,14 @@ test("a grid's entry at the scale's default value is the main job's (or the mode
     });
   const main = key("default");
   const models = key("models");
-  for (const k of [...key("patchSize", { patchSize: 4 }), ...key("alignment", { alignment: "word" }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" }), ...key("scaling", { size: "cpuSmall" })]) {
+  for (const k of [...key("patchSize", { patchSize: 4 }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" }), ...key("scaling", { size: "cpuSmall" })]) {
     assert.ok(main.includes(k), `${k} should be one of the main job's runs ${main.join(", ")}`);
   }
   for (const k of [...key("silence", { silence: "separate" }), ...key("jitter", { jitterFrames: 0 })]) assert.ok(models.includes(k), `${k} should be one of the models grid's runs`);
-  // and the other values stay runs of their own
+  // and the other values stay runs of their own; the alignment grid has its own text BPE, so both its entries do
   assert.ok(!main.includes(key("patchSize", { patchSize: 6 })[0]));
+  assert.ok(!main.includes(key("alignment", { alignment: "word" })[0]));
+  assert.equal(resolveExperiment(selectGrid("alignment", small, [1])[0].spec, small).data.textVocab, 500);
 });
 
 test("a size smaller than the scale's rows takes the scale's row length (the scaling grid's smoke size at small)", () => {
