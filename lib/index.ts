@@ -74,7 +74,7 @@ export { GRIDS, expandGrid, selectGrid } from "./lab/grids";
 export { runExperiment, runGrid, scaleRows, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./lab/study";
 export { scoringVariants } from "./lab/rescore";
 export type { StudyRun, StudyOptions } from "./lab/study";
-export { unitStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";
+export { unitStats, wordPieceStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";
 export { PAPER_FINDINGS, reproductionReport, reportMarkdown } from "./lab/report";
 export { stageProgress } from "./lab/progress";
 export type { OnProgress } from "./lab/progress";

@@ -7,6 +7,39 @@ import type { Vocab } from "../tokenizers/special";
 import { SPECIAL_NAMES, N_SPECIAL } from "../tokenizers/special";
 import { Rng } from "../rng";
 
+/** How the text BPE cuts the spoken words: what tells BPE alignment from word alignment (notebook 06). */
+export interface WordPieceStats {
+  /** word spans in the corpus */
+  words: number;
+  /** share of words cut into two or more BPE pieces */
+  splitShare: number;
+  /** mean BPE pieces per word */
+  piecesPerWord: number;
+}
+
+/**
+ * Word pieces over aligned utterances. Example: words "the" (1 piece) and "sat" (2 pieces "s" + "at")
+ * -> { words: 2, splitShare: 0.5, piecesPerWord: 1.5 }.
+ */
+export function wordPieceStats(paired: readonly AlignedUtterance[]): WordPieceStats {
+  let words = 0;
+  let split = 0;
+  let pieces = 0;
+  for (const u of paired) {
+    const perWord = new Map<number, number>();
+    for (const t of u.tokenSpans) perWord.set(t.wordIndex, (perWord.get(t.wordIndex) ?? 0) + 1);
+    for (const s of u.spans) {
+      if (s.kind !== "word") continue;
+      const k = perWord.get(s.wordIndex) ?? 0;
+      words++;
+      pieces += k;
+      if (k > 1) split++;
+    }
+  }
+  if (words === 0) throw new Error("wordPieceStats: the utterances have no word spans; pass a built dataset's paired utterances (ds.paired)");
+  return { words, splitShare: split / words, piecesPerWord: pieces / words };
+}
+
 export interface UnitStats {
   /** frames (units) in the corpus */
   frames: number;

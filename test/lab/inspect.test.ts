@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { editDistance, unitStats, unitConsistency, sequenceHtml } from "../../lib/lab/inspect";
+import { editDistance, unitStats, wordPieceStats, unitConsistency, sequenceHtml } from "../../lib/lab/inspect";
 import { makeVocab } from "../../lib/tokenizers/special";
 import type { AlignedUtterance } from "../../lib/data/types";
 
@@ -49,4 +49,19 @@ test("sequence HTML colours text, units and markers", () => {
   assert.match(html, />w7</);
   assert.match(html, />u0</);
   assert.match(html, />u1</);
+});
+
+test("word pieces: the worked example of inspect.ts (the 1 piece, sat 2 pieces), and no words is an error", () => {
+  const u = utt("a", "v1", [0, 1, 1, 2, 2, 3], ["the", "sat"], [
+    { kind: "word", start: 0, end: 2, wordIndex: 0 },
+    { kind: "sil", start: 2, end: 3, wordIndex: -1 },
+    { kind: "word", start: 3, end: 6, wordIndex: 1 },
+  ]);
+  u.tokenSpans = [
+    { start: 0, end: 2, tokenId: 10, wordIndex: 0 },
+    { start: 3, end: 4, tokenId: 11, wordIndex: 1 },
+    { start: 4, end: 6, tokenId: 12, wordIndex: 1 },
+  ];
+  assert.deepEqual(wordPieceStats([u]), { words: 2, splitShare: 0.5, piecesPerWord: 1.5 });
+  assert.throws(() => wordPieceStats([]), /no word spans/);
 });
