@@ -64,8 +64,8 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     (["separate", "merged"] as const).map((s) => ({ spec: lst(s === "separate" ? "lst-aligned" : `lst-aligned-sil-${s}`, { ...ALIGNED, silence: s }), group: { silence: s } })),
   alignment: (scale) => {
     // A text BPE small enough that words split into pieces, else BPE spans are word spans: with the lab's
-    // 164-word story world and its 1000-token BPE (`small`), 0 of 19,342 words split; 500 tokens split 29%
-    // of word tokens (1.58 pieces a word, near a large tokenizer on natural text). Both entries use it.
+    // 164-word story world and its 1000-token BPE (`small`), 0 of 19,342 spoken words split; with 500 tokens
+    // 24% do (1.47 pieces a word, near a large tokenizer on natural text). lab.wordPieceStats, notebook 06.
     const textVocab = Math.min(resolveDataConfig(scale.data).textVocab, ALIGNMENT_TEXT_VOCAB);
     return (["word", "bpe"] as const).map((a) => ({ spec: { ...lst(`lst-curriculum-${a}`, { ...CURRICULUM, align: a }), data: { textVocab } }, group: { alignment: a, textVocab } }));
   },
