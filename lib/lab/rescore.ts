@@ -35,7 +35,12 @@ interface Cached {
 async function pmiScores(run: StudyRun, opts: StudyOptions): Promise<ItemScore[]> {
   const file = path.join(run.record.dir, FILE);
   if (fs.existsSync(file)) {
-    const c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
+    let c: Cached;
+    try {
+      c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
+    } catch (e) {
+      throw new Error(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`);
+    }
     if (c.format === FORMAT && Array.isArray(c.items)) return c.items;
     throw new Error(`${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`);
   }

@@ -34,6 +34,10 @@ test("scoringVariants: the same NLLs as the run's own eval, three norms per cell
   // cached: without the checkpoint the second call answers the same; without the cache too, it says what is missing
   fs.rmSync(path.join(run.record.dir, "train"), { recursive: true });
   assert.deepEqual(await scoringVariants([run], { scale, runsRoot }), rows);
+  fs.writeFileSync(cache, "{ truncated");
+  await assert.rejects(scoringVariants([run], { scale, runsRoot }), /scores-by-norm.json is not valid JSON .*delete the file/);
+  fs.writeFileSync(cache, JSON.stringify({ format: 99, items: [] }));
+  await assert.rejects(scoringVariants([run], { scale, runsRoot }), /has format 99, this lab reads 1/);
   fs.rmSync(cache);
   await assert.rejects(scoringVariants([run], { scale, runsRoot }), /no final checkpoint/);
   fs.rmSync(runsRoot, { recursive: true });
