@@ -6,7 +6,7 @@
  * The two tfjs models alternate step by step in one process, and the peer runs right after them, for
  * `rounds` rounds; each figure is the median over the rounds and each ratio the median of per-round ratios (these 2-core machines are shared and noisy:
  * compare ratios, not absolute times).
- * A timed step = forward + loss + backward + global-norm clip (1.0) + Adam (0.9, 0.95) update, on a fresh
+ * A timed step = forward + loss + backward + global-norm clip (1.0) + AdamW (0.9, 0.95, wd 0.1) update, on a fresh
  * random batch built before timing; ms/step is the median over the timed steps. LST uses static patches of 4
  * (BOS alone, then 64 patches of 4) and the same global size; its GFLOP/s count the patches it really runs
  * (65 per row, BOS included). FLOPs come from lib/model/flops.ts, the peer's formula.
@@ -25,6 +25,7 @@ import { createModel } from "../lib/model/create";
 import { flopsPerStep } from "../lib/model/flops";
 import { modelSizeConfig } from "../lib/model/sizes";
 import { Rng } from "../lib/rng";
+import { AdamW } from "../lib/train/adamw";
 import { BOS } from "../lib/tokenizers/special";
 import type { Batch, LanguageModel, ModelKind } from "../lib/model/types";
 
@@ -82,19 +83,16 @@ function randomBatch(kind: ModelKind, rng: Rng): Batch {
   return toBatch(rows, { T });
 }
 
-/** One training step: grads, global-norm clip to 1.0, Adam update. Returns the loss. */
-function trainStep(model: LanguageModel, opt: tf.Optimizer, batch: Batch): number {
-  const loss = tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.mean(model.tokenNll(batch)) as tf.Scalar, model.variables);
-    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
-    const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(1), tf.add(norm, 1e-6)));
-    const clipped: Record<string, tf.Tensor> = {};
-    for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
-    opt.applyGradients(clipped);
-    return value;
-  });
-  const v = loss.dataSync()[0];
-  loss.dispose();
+/**
+ * One training step as lib/train/train.ts takes it: grads, global-norm clip to 1.0, the lab's AdamW (0.9, 0.95,
+ * weight decay 0.1 on matrices, as the peer's torch AdamW). Returns the loss.
+ */
+function trainStep(model: LanguageModel, opt: AdamW, batch: Batch): number {
+  const { value, grads } = tf.variableGrads(() => tf.mean(model.tokenNll(batch)) as tf.Scalar, model.variables);
+  opt.apply(grads, 4e-4, opt.gradNorm(grads));
+  tf.dispose(grads);
+  const v = value.dataSync()[0];
+  value.dispose();
   return v;
 }
 
@@ -107,11 +105,12 @@ function benchTfjs(args: Args): Result[] {
   const setups = kinds.map((kind) => {
     const cfg = modelSizeConfig("reference", kind, V, { ropeTheta: 1e4 });
     const rng = new Rng(kind === "lst" ? 2 : 1);
+    const model = createModel(cfg);
     return {
       kind,
       cfg,
-      model: createModel(cfg),
-      opt: tf.train.adam(4e-4, 0.9, 0.95, 1e-8),
+      model,
+      opt: new AdamW(model.variables),
       batches: Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng)),
       times: [] as number[],
       losses: [] as number[],

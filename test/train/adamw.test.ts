@@ -87,3 +87,42 @@ test("state round trip: a restored optimiser continues identically", async () =>
   a.dispose();
   b.dispose();
 });
+
+test("worked example of the flat layout: shapes [3] and [2, 2] flatten to one 7-value gradient", async () => {
+  await initBackend();
+  const a = tf.variable(tf.zeros([3]), true, "t.adamw.flat.a");
+  const b = tf.variable(tf.zeros([2, 2]), true, "t.adamw.flat.b");
+  const opt = new AdamW([a, b]);
+  assert.equal(opt.size, 7);
+  const named = { [b.name]: tf.tensor2d([4, 5, 6, 7], [2, 2]), [a.name]: tf.tensor1d([1, 2, 3]) };
+  const flat = opt.flatten(named);
+  assert.deepEqual(Array.from(flat.dataSync()), [1, 2, 3, 4, 5, 6, 7]);
+  // the state splits the flat moments back per parameter, in the parameters' order
+  opt.apply(named, 0.1, opt.gradNorm(named));
+  const state = opt.getState();
+  assert.deepEqual(state.slots.map((s) => [s.name, s.m.length]), [["t.adamw.flat.a", 3], ["t.adamw.flat.b", 4]]);
+  assert.ok(Math.abs(state.slots[1].m[3] - 0.1 * 7 / Math.sqrt(140)) < 1e-6, "m = (1 - b1) * clipped g");
+  tf.dispose([flat, named[a.name], named[b.name]]);
+  opt.dispose();
+  a.dispose();
+  b.dispose();
+});
+
+test("a step leaves no tensors behind, also when gradNorm is called without apply", async () => {
+  await initBackend();
+  const w = tf.variable(tf.ones([4, 4]), true, "t.adamw.count");
+  const opt = new AdamW([w]);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const g = { [w.name]: tf.fill([4, 4], 0.5) };
+    opt.apply(g, 0.01, opt.gradNorm(g));
+    tf.dispose(g);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  const g = { [w.name]: tf.fill([4, 4], 0.5) };
+  opt.gradNorm(g); // a refused step: the kept flat gradients go with the optimiser
+  tf.dispose(g);
+  opt.dispose();
+  assert.equal(tf.memory().numTensors, before - 2);
+  w.dispose();
+});
