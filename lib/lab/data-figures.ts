@@ -80,6 +80,7 @@ export function reportFigure(report: readonly ReportRow[]): Figure {
   const run = report.filter((r) => r.verdict !== "not run");
   const y = run.map((r) => `${r.higher} > ${r.lower} (${r.cell})`);
   const layout = paperLayout({ title: "paper findings: measured Δ accuracy (±2 std)", xTitle: "Δ accuracy (points)", yTitle: "", size: "wide" });
+  const marginL = Math.max(200, Math.ceil(6.4 * Math.max(0, ...y.map((l) => l.length))));
   return {
     data: [
       {
@@ -92,6 +93,7 @@ export function reportFigure(report: readonly ReportRow[]): Figure {
         marker: { color: run.map((r) => VERDICT_COLOURS[r.verdict]) },
       },
     ],
-    layout: { ...layout, margin: { l: 330, r: 20, t: 50, b: 50 }, height: 120 + 28 * run.length },
+    // the left margin fits the longest label (~6.4 px a character in the paper font), the plot keeps its width
+    layout: { ...layout, margin: { l: marginL, r: 20, t: 50, b: 50 }, width: layout.width - 330 + marginL, height: 120 + 28 * run.length },
   };
 }

@@ -190,17 +190,27 @@ function knobValue(r: ResultRow, knob: string): string | number {
   return v;
 }
 
+/**
+ * A row's line in a knob figure: its grid group's `model` where the grid gives one, else its run name. Grids
+ * name each knob value's run apart (baseline-mix-1-4, baseline-mix-1-3, ...) and say which model it is in
+ * the group ({ model: "baseline", mixRatio: "1:4" }); the line must follow the model across the knob.
+ */
+function seriesOf(r: ResultRow): string {
+  const m = r.group?.model;
+  return typeof m === "string" ? m : r.model;
+}
+
 /** Accuracy (mean ± std over seeds) against a knob, one line per model × direction (colour = model, dash = direction). */
 export function accuracyVsKnob(rows: readonly ResultRow[], opts: KnobOptions): Figure {
   const directions = opts.directions ?? ["S2S", "T2T"];
   const use = rows.filter((r) => r.benchmark === opts.benchmark && directions.includes(r.direction));
   if (use.length === 0) throw new Error(`accuracyVsKnob: no rows for benchmark '${opts.benchmark}' and directions [${directions.join(", ")}]`);
-  // group by (model, direction, knob value) over seeds; the knob goes into `group` so summarize keeps it apart
-  const summary = summarize(use.map((r) => ({ ...r, group: { [opts.knob]: knobValue(r, opts.knob) } })));
+  // group by (line, direction, knob value) over seeds; the knob goes into `group` so summarize keeps it apart
+  const summary = summarize(use.map((r) => ({ ...r, model: seriesOf(r), group: { [opts.knob]: knobValue(r, opts.knob) } })));
   const values = [...new Set(use.map((r) => knobValue(r, opts.knob)))];
   const numeric = values.every((v) => typeof v === "number");
   const order = opts.order ?? (numeric ? (values as number[]).sort((a, b) => a - b) : values);
-  const models = [...new Set(use.map((r) => r.model))];
+  const models = [...new Set(use.map(seriesOf))];
   const data: Trace[] = [];
   models.forEach((model, i) => {
     for (const d of directions) {

@@ -143,7 +143,7 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     return out;
   },
   jitter: () =>
-    [0, 1, 2, 4].map((j) => ({ spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { jitterFrames: j } })),
+    [0, 1, 2, 4].map((j) => ({ spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { model: "lst-aligned", jitterFrames: j } })),
 };
 
 export interface GridRun extends GridEntry {

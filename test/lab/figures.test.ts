@@ -85,6 +85,21 @@ test("accuracyVsKnob / accuracyVsMix: lines per model × direction over the knob
   assert.throws(() => accuracyVsKnob([row("lst", 0, "hs", "S2S", 0.4)], { knob: "mixRatio", benchmark: "hs" }), /no group value 'mixRatio'/);
 });
 
+test("accuracyVsMix on a grid's runs: each knob value's run has its own name, the line follows the group's model", () => {
+  const rows: ResultRow[] = [];
+  for (const [mix, tag] of [["1:4", "-mix-1-4"], ["1:2", ""], ["1:1", "-mix-1-1"]] as const) {
+    for (const seed of [1, 2]) {
+      rows.push(row(`baseline${tag}`, seed, "hs", "T2T", 0.4 + seed * 0.01, { model: "baseline", mixRatio: mix }));
+      rows.push(row(`lst-static${tag}`, seed, "hs", "T2T", 0.5, { model: "lst-static", mixRatio: mix }));
+    }
+  }
+  const f = accuracyVsMix(rows);
+  assert.deepEqual(f.data.map((t) => t.name), ["baseline T→T", "lst-static T→T"]);
+  assert.deepEqual(f.data[0].x, ["1:4", "1:2", "1:1"]);
+  assert.deepEqual(round(f.data[0].y as number[]), [41.5, 41.5, 41.5]);
+  assert.deepEqual(round(f.data[1].y as number[]), [50, 50, 50]);
+});
+
 test("accuracyVsSize: numeric knob sorted on a log axis", () => {
   const rows = [row("lst", 0, "hs", "S2S", 0.39, { params: 1.8e9 }), row("lst", 0, "hs", "S2S", 0.29, { params: 4.2e8 }), row("baseline", 0, "hs", "S2S", 0.28, { params: 4.2e8 })];
   const f = accuracyVsSize(rows);
