@@ -123,6 +123,9 @@ export interface BarOptions {
  * Grouped bars: x = "HS S→S", "HS T→T", ...; one bar trace per model with the mean over seeds and an error bar
  * of the sample std. A model without a cell gets a gap (null), never a zero.
  */
+/** Hatching for the second, third, ... model of one colour in `accuracyBars`. */
+const SHARED_COLOUR_PATTERN = ["/", ".", "x", "\\", "-"];
+
 export function accuracyBars(rows: readonly ResultRow[], opts: BarOptions = {}): Figure {
   const directions = opts.directions ?? ["S2S", "T2T"];
   const use = rows.filter((r) => directions.includes(r.direction));
@@ -132,15 +135,20 @@ export function accuracyBars(rows: readonly ResultRow[], opts: BarOptions = {}):
   const models = opts.models ?? [...new Set(use.map((r) => r.model))];
   const cats: { benchmark: string; direction: RowDirection; label: string }[] = [];
   for (const b of benchmarks) for (const d of directions) cats.push({ benchmark: b, direction: d, label: `${benchmarkLabel(b)} ${directionLabel(d)}` });
+  // models of one kind share its colour (baseline, baseline-data); the second and later of a colour are hatched
+  const seen = new Map<string, number>();
   const data: Trace[] = models.map((model, i) => {
     const cells = cats.map((c) => summary.find((s) => s.model === model && s.benchmark === c.benchmark && s.direction === c.direction));
+    const color = modelColor(model, i);
+    const k = seen.get(color) ?? 0;
+    seen.set(color, k + 1);
     return {
       type: "bar",
       name: model,
       x: cats.map((c) => c.label),
       y: cells.map((s) => (s ? 100 * s.mean : null)),
       error_y: { type: "data", array: cells.map((s) => (s ? 100 * s.std : 0)), visible: true, thickness: 1, width: 3 },
-      marker: { color: modelColor(model, i) },
+      marker: k === 0 ? { color } : { color, pattern: { shape: SHARED_COLOUR_PATTERN[(k - 1) % SHARED_COLOUR_PATTERN.length], fillmode: "overlay", fgcolor: "#ffffff", size: 6 } },
     };
   });
   const layout = paperLayout({ title: opts.title, xTitle: "benchmark and direction", yTitle: "accuracy (%)", size: opts.size ?? "wide" });

@@ -65,6 +65,14 @@ test("accuracyBars: a trace per model, a bar per benchmark × direction, mean an
   assert.throws(() => accuracyBars(rows, { directions: ["T2S"] }), /no rows/);
 });
 
+test("accuracyBars: models of one colour (baseline, baseline-data) differ by hatching, others stay plain", () => {
+  const rows = ["baseline", "lst-static", "baseline-data", "lst-static-data"].map((m) => row(m, 1, "hs", "T2T", 0.5));
+  const f = accuracyBars(rows, { directions: ["T2T"] });
+  const markers = f.data.map((t) => t.marker as { color: string; pattern?: { shape: string } });
+  assert.equal(markers[0].color, markers[2].color);
+  assert.deepEqual(markers.map((m) => m.pattern?.shape ?? ""), ["", "", "/", "/"]);
+});
+
 test("accuracyVsKnob / accuracyVsMix: lines per model × direction over the knob, categorical order kept", () => {
   const rows: ResultRow[] = [];
   for (const [mix, acc] of [["1:1", 0.41], ["1:2", 0.43], ["1:4", 0.4]] as const) {
