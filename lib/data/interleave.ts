@@ -37,13 +37,18 @@ export class SequenceBuilder {
   private silence: number[] = [];
   private bpeStart: number[] = [];
 
-  token(id: number): this {
+  /** Append one token with its annotation flags (0/1): the one place a row of every array grows. */
+  frame(id: number, isSpeech: number, wordStart: number, silence: number, bpeStart: number): this {
     this.ids.push(id);
-    this.isSpeech.push(0);
-    this.wordStart.push(0);
-    this.silence.push(0);
-    this.bpeStart.push(0);
+    this.isSpeech.push(isSpeech);
+    this.wordStart.push(wordStart);
+    this.silence.push(silence);
+    this.bpeStart.push(bpeStart);
     return this;
+  }
+
+  token(id: number): this {
+    return this.frame(id, 0, 0, 0, 0);
   }
 
   tokens(ids: readonly number[]): this {
@@ -65,12 +70,8 @@ export class SequenceBuilder {
     }
     for (const t of a.tokenSpans) bpe[t.start] = 1;
     for (let f = from; f < to; f++) {
-      this.ids.push(unitToId(vocab, a.units[f]));
-      this.isSpeech.push(1);
       // subtle: the first frame of a speech segment always starts an aligned segment
-      this.wordStart.push(f === from ? 1 : segStart[f]);
-      this.silence.push(sil[f]);
-      this.bpeStart.push(f === from ? 1 : bpe[f]);
+      this.frame(unitToId(vocab, a.units[f]), 1, f === from ? 1 : segStart[f], sil[f], f === from ? 1 : bpe[f]);
     }
     return this;
   }

@@ -21,6 +21,16 @@ export interface PatchableSequence {
 /** Static patching (paper §2.1): length-1 patches for non-speech tokens, runs of `p` inside speech runs. */
 export function staticPatchLengths(seq: PatchableSequence, p: number): Int32Array {
   if (!Number.isInteger(p) || p < 1) throw new Error(`static patch size must be a positive integer, got ${p} (the paper uses 4)`);
+  return lengthsFromBoundaries(seq, (t, runStart) => (t - runStart) % p === 0);
+}
+
+/**
+ * Patch lengths from per-token boundary flags: every non-speech token is its own patch; inside a speech run a
+ * patch starts at the run's first frame and at every frame `t` with `starts(t, runStart)` true. Every
+ * patching scheme is this walk with its own `starts` (static: every p-th frame of the run).
+ * Example: isSpeech [0,1,1,1,0], starts at index 3 -> [1, 2, 1, 1].
+ */
+export function lengthsFromBoundaries(seq: PatchableSequence, starts: (t: number, runStart: number) => boolean): Int32Array {
   const n = seq.ids.length;
   if (seq.isSpeech.length !== n) throw new Error(`isSpeech has ${seq.isSpeech.length} entries for ${n} ids`);
   const out: number[] = [];
@@ -33,7 +43,14 @@ export function staticPatchLengths(seq: PatchableSequence, p: number): Int32Arra
     }
     let end = i; // end of this maximal speech run
     while (end < n && seq.isSpeech[end]) end++;
-    for (let s = i; s < end; s += p) out.push(Math.min(p, end - s));
+    let begin = i;
+    for (let t = i + 1; t < end; t++) {
+      if (starts(t, i)) {
+        out.push(t - begin);
+        begin = t;
+      }
+    }
+    out.push(end - begin);
     i = end;
   }
   return Int32Array.from(out);

@@ -28,7 +28,9 @@ import { resolveConfig, type DeepPartial } from "../config";
 import type { LmSequence } from "../data/types";
 import { Rng, hashSeed } from "../rng";
 import type { UnitEntropyModel } from "./entropy";
-import { checkPatchLengths, staticPatchLengths } from "./patch-ids";
+import { checkPatchLengths, lengthsFromBoundaries, staticPatchLengths } from "./patch-ids";
+
+export { lengthsFromBoundaries };
 
 export type Patcher = (seq: LmSequence, step?: number) => Int32Array;
 
@@ -119,36 +121,6 @@ export function splitLongPatches(lengths: Int32Array, max: number): Int32Array {
   if (max <= 0) return lengths;
   const out: number[] = [];
   for (const len of lengths) for (let s = 0; s < len; s += max) out.push(Math.min(max, len - s));
-  return Int32Array.from(out);
-}
-
-/**
- * Patch lengths from per-token boundary flags: every non-speech token is its own patch; inside a speech run a
- * patch starts at the run's first frame and at every frame `t` with `starts(t, runStart)` true.
- * Example: isSpeech [0,1,1,1,0], starts at index 3 -> [1, 2, 1, 1].
- */
-export function lengthsFromBoundaries(seq: LmSequence, starts: (t: number, runStart: number) => boolean): Int32Array {
-  const n = seq.ids.length;
-  const out: number[] = [];
-  let i = 0;
-  while (i < n) {
-    if (!seq.isSpeech[i]) {
-      out.push(1);
-      i++;
-      continue;
-    }
-    let end = i; // end of this maximal speech run
-    while (end < n && seq.isSpeech[end]) end++;
-    let begin = i;
-    for (let t = i + 1; t < end; t++) {
-      if (starts(t, i)) {
-        out.push(t - begin);
-        begin = t;
-      }
-    }
-    out.push(end - begin);
-    i = end;
-  }
   return Int32Array.from(out);
 }
 

@@ -8,6 +8,8 @@
  *   sequences    [3,3,2] and [3,2]; counts (3,3)=1 (3,2)=2 -> merge (3,2) -> 4
  *   encode([0,1,0,1,2]) = [3,4];  decode([3,4]) = [0,1,0,1,2]
  */
+import { mergePair } from "./bpe";
+
 export const UNIT_BPE_VERSION = "lst-unit-bpe v1";
 
 function pairKey(a: number, b: number): number {
@@ -28,17 +30,6 @@ function getStats(seqs: number[][], counts: number[]): Map<number, { a: number; 
   return stats;
 }
 
-/** Replace every (a,b) by id: merge([1,2,3,1,2], 1, 2, 9) -> [9,3,9] */
-function merge(s: number[], a: number, b: number, id: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
-      out.push(id);
-      i++;
-    } else out.push(s[i]);
-  }
-  return out;
-}
 
 export class UnitBpe {
   private constructor(
@@ -73,7 +64,7 @@ export class UnitBpe {
       if (!best || best.n < 2) break;
       const id = nUnits + merges.length;
       merges.push([best.a, best.b]);
-      work = work.map((s) => merge(s, best!.a, best!.b, id));
+      work = work.map((s) => mergePair(s, best!.a, best!.b, id));
     }
     return new UnitBpe(nUnits, merges);
   }
@@ -82,7 +73,7 @@ export class UnitBpe {
     let s = Array.from(units);
     for (const u of s) if (!(u >= 0 && u < this.nUnits)) throw new Error(`unknown speech unit id ${u}: this unit BPE has ${this.nUnits} units`);
     this.merges.forEach(([a, b], i) => {
-      if (s.length > 1) s = merge(s, a, b, this.nUnits + i);
+      if (s.length > 1) s = mergePair(s, a, b, this.nUnits + i);
     });
     return s;
   }

@@ -8,51 +8,27 @@
  * with one or two BPE pieces; silences use unit 16 and last 1..3 frames. One document in three is text-only.
  */
 import type { LmSequence, SequenceSource } from "../data/types";
+import { SequenceBuilder } from "../data/interleave";
 import { BOS, EOS, SPEECH, TEXT, makeVocab } from "../tokenizers/special";
 import { Rng, hashSeed } from "../rng";
 
 export const SYNTHETIC_VOCAB = makeVocab(16, 8);
 
-/** Builds an LmSequence token by token with its annotations. */
-export class SeqBuilder {
-  ids: number[] = [];
-  isSpeech: number[] = [];
-  wordStart: number[] = [];
-  silence: number[] = [];
-  bpeStart: number[] = [];
-
+/** Builds an LmSequence token by token with its annotations, in the synthetic vocabulary's terms. */
+export class SeqBuilder extends SequenceBuilder {
   tok(id: number): this {
-    return this.push(id, 0, 0, 0, 0);
+    return this.token(id);
   }
 
   /** a silence segment of `n` frames */
   sil(n: number): this {
-    for (let f = 0; f < n; f++) this.push(SYNTHETIC_VOCAB.unitOffset, 1, f === 0 ? 1 : 0, 1, f === 0 ? 1 : 0);
+    for (let f = 0; f < n; f++) this.frame(SYNTHETIC_VOCAB.unitOffset, 1, f === 0 ? 1 : 0, 1, f === 0 ? 1 : 0);
     return this;
   }
 
   /** a word segment: units, with BPE pieces starting at the given frame offsets (0 always starts one) */
   word(units: readonly number[], bpeAt: readonly number[] = [0]): this {
-    units.forEach((u, f) => this.push(SYNTHETIC_VOCAB.unitOffset + u, 1, f === 0 ? 1 : 0, 0, f === 0 || bpeAt.includes(f) ? 1 : 0));
-    return this;
-  }
-
-  build(): LmSequence {
-    return {
-      ids: Int32Array.from(this.ids),
-      isSpeech: Uint8Array.from(this.isSpeech),
-      wordStart: Uint8Array.from(this.wordStart),
-      silence: Uint8Array.from(this.silence),
-      bpeStart: Uint8Array.from(this.bpeStart),
-    };
-  }
-
-  private push(id: number, sp: number, ws: number, si: number, bs: number): this {
-    this.ids.push(id);
-    this.isSpeech.push(sp);
-    this.wordStart.push(ws);
-    this.silence.push(si);
-    this.bpeStart.push(bs);
+    units.forEach((u, f) => this.frame(SYNTHETIC_VOCAB.unitOffset + u, 1, f === 0 ? 1 : 0, 0, f === 0 || bpeAt.includes(f) ? 1 : 0));
     return this;
   }
 }
