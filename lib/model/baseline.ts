@@ -32,6 +32,13 @@ export function eosFlags(ids: Int32Array, docReset: boolean): Uint8Array | null 
   return out;
 }
 
+/** Per-position NLL of the batch's targets under `logits` [B,T,V]; what every model's tokenNll returns. */
+export function nllOfLogits(logits: tf.Tensor3D, batch: Batch): tf.Tensor2D {
+  const V = logits.shape[2];
+  const flat = tf.reshape(logits, [batch.B * batch.T, V]) as tf.Tensor2D; // [B,T,V] -> [BT,V]
+  return tf.reshape(crossEntropyNll(flat, batch.targets), [batch.B, batch.T]); // [BT] -> [B,T]
+}
+
 /** Parameter counts grouped by the first segment of the stable name (`embed`, `global`, `head`, ...). */
 export function countByModule(variables: tf.Variable[]): { total: number; byModule: Record<string, number> } {
   const byModule: Record<string, number> = {};
@@ -89,8 +96,7 @@ export class BaselineLM implements LanguageModel {
   }
 
   tokenNll(batch: Batch): tf.Tensor2D {
-    const logits = tf.reshape(this.logits(batch), [batch.B * batch.T, this.vocabSize]) as tf.Tensor2D; // [B,T,V] -> [BT,V]
-    return tf.reshape(crossEntropyNll(logits, batch.targets), [batch.B, batch.T]); // [BT] -> [B,T]
+    return nllOfLogits(this.logits(batch), batch);
   }
 
   paramCount(): { total: number; byModule: Record<string, number> } {

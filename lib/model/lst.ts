@@ -24,9 +24,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { EOS } from "../tokenizers/special";
 import { BlockStack, CrossAttention, ropeTables } from "./attention";
-import { checkBatchShape, countByModule, eosFlags } from "./baseline";
+import { checkBatchShape, countByModule, eosFlags, nllOfLogits } from "./baseline";
 import { derivedSizes, type ModelConfig } from "./config";
-import { crossEntropyNll, gatherRows, linear, ParamFactory, RMSNorm } from "./layers";
+import { gatherRows, linear, ParamFactory, RMSNorm } from "./layers";
 import { NEG, selfAttentionMask, TensorCache } from "./masks";
 import type { Batch, LanguageModel } from "./types";
 
@@ -300,8 +300,7 @@ export class LstLM implements LanguageModel {
   }
 
   tokenNll(batch: Batch): tf.Tensor2D {
-    const logits = tf.reshape(this.logits(batch), [batch.B * batch.T, this.vocabSize]) as tf.Tensor2D; // [B,T,V] -> [BT,V]
-    return tf.reshape(crossEntropyNll(logits, batch.targets), [batch.B, batch.T]); // [BT] -> [B,T]
+    return nllOfLogits(this.logits(batch), batch);
   }
 
   paramCount(): { total: number; byModule: Record<string, number> } {
