@@ -30,7 +30,7 @@ export interface Finding {
 
 const SPEECH_WHY = "S→S needs a speech LM that tracks words across a long unit prompt: at CPU scale both models stay near chance (units from unseen voices are inconsistent, same-word edit distance 0.85 for acoustic units; 0.8M (baseline) to 1.8M (LST) speech tokens of training at the main job's budget)";
 const SMALL_WHY = "a second-order effect in the paper (a few points at 1B); at this scale it is within seed noise";
-const PHONETIC_PATCH_WHY = "with phonetic units a word's patch is nearly the same in every voice, yet at the main job's budget tsc S→S sits just above chance for every model (about 53 to 57); the word-level speech LM that aligned patches would help has not formed in 400 steps";
+const PHONETIC_PATCH_WHY = "with phonetic units a word's patch is nearly the same in every voice, yet at the main job's budget tsc S→S sits just above chance for every model (53 to 57, the baseline highest): the word-level speech LM that aligned patches would help has not formed in 400 steps, and the baseline's one global position per unit fits the unit statistics that topic items reward";
 const MACRO_WHY = "the macro score averages in S→S, which sits at chance for both models at this scale, so it carries half the T→T gap and all of the S→S noise";
 
 /** The paper's findings this lab can test, with the grids that run them. */
