@@ -24,8 +24,8 @@
  *   textPath      LST with text through the local modules vs in and out of the global model (§1 [I])   3
  *   calibration   unit source (acoustic, phonetic) x budget (1x, 4x the scale's steps) x mix (the scale's,
  *                 the paper's: no speech-only documents), baseline and LST                           16
- *   phoneticPatching  baseline vs LST static / aligned / curriculum on phonetic units: do word-aligned
- *                 patches lift S→S once a word's units are the same across voices? (Tab. 3, 5)       4
+ *   phoneticPatching  baseline vs LST static / aligned / curriculum on phonetic units, 1x and 4x budget: do
+ *                 word-aligned patches lift S→S once a word's units are the same across voices? (Tab. 3, 5)   8
  */
 import { resolveDataConfig } from "../data/config";
 import { PAPER_MIX, type ExperimentSpec, type LabScale } from "./experiment";
@@ -144,15 +144,18 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     }
     return out;
   },
-  // The baseline and LST static entries are the calibration grid's phonetic 1x runs (same names and configs).
+  // The baseline and LST static entries are the calibration grid's phonetic runs (same names and configs).
   phoneticPatching: (scale) => {
-    const common = { data: { units: { source: "phonetic" as const } }, train: { steps: scale.train.steps ?? 200 }, mix: scale.mix };
-    return [
-      { spec: { ...baseline("baseline-phonetic-1x"), ...common }, group: { model: "baseline", units: "phonetic" } },
-      { spec: { ...lst("lst-static-phonetic-1x", STATIC), ...common }, group: { model: "lst-static", units: "phonetic" } },
-      { spec: { ...lst("lst-aligned-phonetic-1x", ALIGNED), ...common }, group: { model: "lst-aligned", units: "phonetic" } },
-      { spec: { ...lst("lst-curriculum-phonetic-1x", CURRICULUM), ...common }, group: { model: "lst-curriculum", units: "phonetic" } },
-    ];
+    const out: GridEntry[] = [];
+    for (const mult of [1, 4]) {
+      const common = { data: { units: { source: "phonetic" as const } }, train: { steps: (scale.train.steps ?? 200) * mult }, mix: scale.mix };
+      const group = { units: "phonetic", budget: `${mult}x` };
+      out.push({ spec: { ...baseline(`baseline-phonetic-${mult}x`), ...common }, group: { model: "baseline", ...group } });
+      out.push({ spec: { ...lst(`lst-static-phonetic-${mult}x`, STATIC), ...common }, group: { model: "lst-static", ...group } });
+      out.push({ spec: { ...lst(`lst-aligned-phonetic-${mult}x`, ALIGNED), ...common }, group: { model: "lst-aligned", ...group } });
+      out.push({ spec: { ...lst(`lst-curriculum-phonetic-${mult}x`, CURRICULUM), ...common }, group: { model: "lst-curriculum", ...group } });
+    }
+    return out;
   },
   jitter: () =>
     [0, 1, 2, 4].map((j) => ({ spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { model: "lst-aligned", jitterFrames: j } })),

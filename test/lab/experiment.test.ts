@@ -86,10 +86,12 @@ test("a grid's entry at the scale's default value is the main job's (or the mode
   assert.ok(!main.includes(key("alignment", { alignment: "word" })[0]));
   assert.equal(resolveExperiment(selectGrid("alignment", small, [1])[0].spec, small).data.textVocab, 500);
   // the phonetic patching grid's baseline and static entries are the calibration grid's phonetic 1x runs
-  const calib = key("calibration", { units: "phonetic", budget: "1x", mix: "lab" });
-  const phon = key("phoneticPatching");
-  assert.deepEqual(phon.slice(0, 2), calib);
-  assert.ok(!calib.includes(phon[2]) && !calib.includes(phon[3]));
+  for (const budget of ["1x", "4x"]) {
+    const calib = key("calibration", { units: "phonetic", budget, mix: "lab" });
+    const phon = key("phoneticPatching", { budget });
+    assert.deepEqual(phon.slice(0, 2), calib);
+    assert.ok(!calib.includes(phon[2]) && !calib.includes(phon[3]));
+  }
 });
 
 test("a size smaller than the scale's rows takes the scale's row length (the scaling grid's smoke size at small)", () => {
