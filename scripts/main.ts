@@ -103,6 +103,10 @@ async function main(): Promise<void> {
   if (findings.length) {
     console.log("\nexpected directions (lst-paper.md §7) tested by this grid:");
     for (const r of lab.reproductionReport(rows, findings)) {
+      if (r.verdict === "not run") {
+        console.log(`  ${r.verdict.padEnd(18)} ${r.claim}: ${r.higher} vs ${r.lower} are not both among this run's rows (seeds ${r.seeds})`);
+        continue;
+      }
       console.log(`  ${r.verdict.padEnd(18)} ${r.claim}: ${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)} (seeds ${r.seeds})${r.why ? `\n                     likely reason: ${r.why}` : ""}`);
     }
   }
