@@ -45,6 +45,15 @@ export const ALIGNMENT_TEXT_VOCAB = 500;
 const ALIGNED = { scheme: "aligned", align: "word", silence: "separate" } as const;
 const CURRICULUM = { scheme: "curriculum", align: "word", silence: "separate", patchSize: 4 } as const;
 
+/**
+ * `spec` on `source` units for `mult` x the scale's steps under `mix`, named by all three:
+ * unitCell(baseline(), "phonetic", 4, scale, scale.mix).name = "baseline-phonetic-4x". The calibration and
+ * phoneticPatching grids both build their cells with it, so a cell they share is one run.
+ */
+function unitCell(spec: ExperimentSpec, source: "acoustic" | "phonetic", mult: number, scale: LabScale, mix: ExperimentSpec["mix"], tag = ""): ExperimentSpec {
+  return { ...spec, name: `${spec.name}-${source}-${mult}x${tag}`, data: { units: { source } }, train: { steps: (scale.train.steps ?? 200) * mult }, mix };
+}
+
 function byModel(specs: ExperimentSpec[]): GridEntry[] {
   return specs.map((spec) => ({ spec, group: { model: spec.name } }));
 }
@@ -121,7 +130,6 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
   ],
   calibration: (scale) => {
     const out: GridEntry[] = [];
-    const steps = scale.train.steps ?? 200;
     const mixes = [{ name: "lab", mix: scale.mix }, { name: "paper", mix: PAPER_MIX }];
     for (const { name: mixName, mix } of mixes) {
       // at a scale whose mix is the paper's, the 'paper' entries would repeat the 'lab' ones
@@ -136,24 +144,20 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
             out.push({ spec: lst("lst-static", STATIC), group: { model: "lst-static", ...group } });
             continue;
           }
-          const common = { data: { units: { source } }, train: { steps: steps * mult }, mix };
-          out.push({ spec: { ...baseline(`baseline-${source}-${mult}x${tag}`), ...common }, group: { model: "baseline", ...group } });
-          out.push({ spec: { ...lst(`lst-static-${source}-${mult}x${tag}`, STATIC), ...common }, group: { model: "lst-static", ...group } });
+          out.push({ spec: unitCell(baseline(), source, mult, scale, mix, tag), group: { model: "baseline", ...group } });
+          out.push({ spec: unitCell(lst("lst-static", STATIC), source, mult, scale, mix, tag), group: { model: "lst-static", ...group } });
         }
       }
     }
     return out;
   },
-  // The baseline and LST static entries are the calibration grid's phonetic runs (same names and configs).
+  // The baseline and LST static entries are the calibration grid's phonetic runs (unitCell: same names and configs).
   phoneticPatching: (scale) => {
     const out: GridEntry[] = [];
     for (const mult of [1, 4]) {
-      const common = { data: { units: { source: "phonetic" as const } }, train: { steps: (scale.train.steps ?? 200) * mult }, mix: scale.mix };
       const group = { units: "phonetic", budget: `${mult}x` };
-      out.push({ spec: { ...baseline(`baseline-phonetic-${mult}x`), ...common }, group: { model: "baseline", ...group } });
-      out.push({ spec: { ...lst(`lst-static-phonetic-${mult}x`, STATIC), ...common }, group: { model: "lst-static", ...group } });
-      out.push({ spec: { ...lst(`lst-aligned-phonetic-${mult}x`, ALIGNED), ...common }, group: { model: "lst-aligned", ...group } });
-      out.push({ spec: { ...lst(`lst-curriculum-phonetic-${mult}x`, CURRICULUM), ...common }, group: { model: "lst-curriculum", ...group } });
+      const cell = (spec: ExperimentSpec, model: string): GridEntry => ({ spec: unitCell(spec, "phonetic", mult, scale, scale.mix), group: { model, ...group } });
+      out.push(cell(baseline(), "baseline"), cell(lst("lst-static", STATIC), "lst-static"), cell(lst("lst-aligned", ALIGNED), "lst-aligned"), cell(lst("lst-curriculum", CURRICULUM), "lst-curriculum"));
     }
     return out;
   },

@@ -21,7 +21,8 @@
  *   global, threshold 1.0 -> patches [6, 2];  monotonic, threshold 0.3 -> [6, 2] (H rises by 0.52 at frame 6)
  */
 import type { LmSequence } from "../data/types";
-import { lengthsFromBoundaries, splitLongPatches } from "./patching";
+import { lengthsFromBoundaries } from "./patch-ids";
+import { splitLongPatches } from "./patching";
 
 export const ENTROPY_MODEL_FORMAT = "lst-lab-unit-ngram";
 export const ENTROPY_MODEL_VERSION = 1;

@@ -30,8 +30,6 @@ import { Rng, hashSeed } from "../rng";
 import type { UnitEntropyModel } from "./entropy";
 import { checkPatchLengths, lengthsFromBoundaries, staticPatchLengths } from "./patch-ids";
 
-export { lengthsFromBoundaries };
-
 export type Patcher = (seq: LmSequence, step?: number) => Int32Array;
 
 export type PatchingScheme = "static" | "aligned" | "mixed" | "curriculum" | "entropy";

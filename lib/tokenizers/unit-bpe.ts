@@ -30,7 +30,6 @@ function getStats(seqs: number[][], counts: number[]): Map<number, { a: number; 
   return stats;
 }
 
-
 export class UnitBpe {
   private constructor(
     readonly nUnits: number,

@@ -85,7 +85,7 @@ test("a grid's entry at the scale's default value is the main job's (or the mode
   assert.ok(!main.includes(key("patchSize", { patchSize: 6 })[0]));
   assert.ok(!main.includes(key("alignment", { alignment: "word" })[0]));
   assert.equal(resolveExperiment(selectGrid("alignment", small, [1])[0].spec, small).data.textVocab, 500);
-  // the phonetic patching grid's baseline and static entries are the calibration grid's phonetic 1x runs
+  // the phonetic patching grid's baseline and static entries are the calibration grid's phonetic runs, at both budgets
   for (const budget of ["1x", "4x"]) {
     const calib = key("calibration", { units: "phonetic", budget, mix: "lab" });
     const phon = key("phoneticPatching", { budget });

@@ -4,14 +4,13 @@ import {
   alignedPatchLengths,
   checkedPatcher,
   curriculumAlignedProb,
-  lengthsFromBoundaries,
   makePatcher,
   meanSpeechPatchLen,
   resolvePatchingConfig,
   splitLongPatches,
 } from "../../lib/model/patching";
 import { fitUnitEntropyModel, UnitEntropyModel } from "../../lib/model/entropy";
-import { checkPatchLengths } from "../../lib/model/patch-ids";
+import { checkPatchLengths, lengthsFromBoundaries } from "../../lib/model/patch-ids";
 import type { LmSequence } from "../../lib/data/types";
 import { BOS, EOS, SPEECH, TEXT } from "../../lib/tokenizers/special";
 import { SeqBuilder, syntheticSequence } from "../../lib/train/synthetic";
