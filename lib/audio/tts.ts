@@ -20,7 +20,7 @@
  * eSpeak NG is GPL-3.0: audio it produces is not covered, but redistributing the package is.
  */
 import { pathToFileURL } from "url";
-import type { PhonemeTiming, Utterance, WordTiming } from "../data/types";
+import type { PhonemeTiming, Utterance, WordTiming } from "./types";
 import { resample } from "./resample";
 
 /** A voice: eSpeak voice id with an optional +variant, speaking rate (words per minute) and base pitch (0-99). */

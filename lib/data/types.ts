@@ -5,33 +5,10 @@
  * Times are in seconds; frames are unit frames (25 Hz by default, 40 ms each).
  */
 
-/** One word of a synthesized utterance, with its start/end time in seconds. */
-export interface WordTiming {
-  word: string;
-  start: number;
-  end: number;
-  /** character offsets of the word in the utterance text: text.slice(charStart, charEnd) === word */
-  charStart: number;
-  charEnd: number;
-}
-
-/** One phoneme with its time span and the index of the word it belongs to (-1 for a pause). */
-export interface PhonemeTiming {
-  phoneme: string;
-  start: number;
-  end: number;
-  wordIndex: number;
-}
-
-/** A synthesized (or loaded) utterance: 16 kHz mono audio and its timings. */
-export interface Utterance {
-  text: string;
-  voice: string;
-  sampleRate: number;
-  audio: Float32Array;
-  words: WordTiming[];
-  phonemes: PhonemeTiming[];
-}
+// The records made below the data layer live there, so that audio, tokenizers and model never import data.
+import type { LmSequence } from "../types";
+export type { LmSequence } from "../types";
+export type { PhonemeTiming, Utterance, WordTiming } from "../audio/types";
 
 /**
  * A frame span [start, end) of an utterance: a word (wordIndex into `words`) or a silence (wordIndex -1).
@@ -68,28 +45,6 @@ export interface AlignedUtterance {
   spans: Span[];
   /** BPE-token spans; they tile every word span (silence spans are not covered) */
   tokenSpans: TokenSpan[];
-}
-
-/**
- * An LM sequence in the shared vocabulary (see tokenizers/special.ts), with per-token speech annotations
- * that the patchers read. All arrays have the length of `ids`. For a non-speech token every annotation is 0.
- *
- * Worked example (`<t>` = 3, `<s>` = 4, BOS = 1, text ids < unitOffset, units >= unitOffset):
- *   tokens     BOS <t> the  cat  <s>  u  u  u  u  u  u
- *   isSpeech    0   0   0    0    0   1  1  1  1  1  1
- *   wordStart   0   0   0    0    0   1  0  1  0  0  1     (segments: sil[5,6) word[6,9) sil[9,10)...)
- *   silence     0   0   0    0    0   1  0  0  0  0  1
- *   bpeStart    0   0   0    0    0   1  0  1  0  1  1     (the word "sat" = two BPE pieces "s"+"at")
- * `wordStart` marks the first frame of every aligned segment (word or silence); `bpeStart` marks the first
- * frame of every BPE-token span and of every silence segment. The first speech token after `<s>` always
- * starts a segment.
- */
-export interface LmSequence {
-  ids: Int32Array;
-  isSpeech: Uint8Array;
-  wordStart: Uint8Array;
-  silence: Uint8Array;
-  bpeStart: Uint8Array;
 }
 
 /**

@@ -20,9 +20,8 @@
  *   H(0) is the unigram's; after the unseen unit 3 the bigram backs off to the unigram again.
  *   global, threshold 1.0 -> patches [6, 2];  monotonic, threshold 0.3 -> [6, 2] (H rises by 0.52 at frame 6)
  */
-import type { LmSequence } from "../data/types";
-import { lengthsFromBoundaries } from "./patch-ids";
-import { splitLongPatches } from "./patching";
+import type { LmSequence } from "../types";
+import { lengthsFromBoundaries, splitLongPatches } from "./patch-ids";
 
 export const ENTROPY_MODEL_FORMAT = "lst-lab-unit-ngram";
 export const ENTROPY_MODEL_VERSION = 1;

@@ -12,7 +12,7 @@
  * every run, so a second run after `<t> w3 <s>` would again start with a full patch of 4.
  */
 
-/** The fields of an LmSequence (lib/data/types.ts) that patching reads. */
+/** The fields of an LmSequence (lib/types.ts) that patching reads. */
 export interface PatchableSequence {
   ids: Int32Array;
   isSpeech: Uint8Array;
@@ -22,6 +22,14 @@ export interface PatchableSequence {
 export function staticPatchLengths(seq: PatchableSequence, p: number): Int32Array {
   if (!Number.isInteger(p) || p < 1) throw new Error(`static patch size must be a positive integer, got ${p} (the paper uses 4)`);
   return lengthsFromBoundaries(seq, (t, runStart) => (t - runStart) % p === 0);
+}
+
+/** Split every patch longer than `max` into pieces of `max` (the last may be short); max 0 = no split. */
+export function splitLongPatches(lengths: Int32Array, max: number): Int32Array {
+  if (max <= 0) return lengths;
+  const out: number[] = [];
+  for (const len of lengths) for (let s = 0; s < len; s += max) out.push(Math.min(max, len - s));
+  return Int32Array.from(out);
 }
 
 /**

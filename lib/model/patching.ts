@@ -25,10 +25,10 @@
  * config (eval uses `makePatcher` with its own, usually static p = 4).
  */
 import { resolveConfig, type DeepPartial } from "../config";
-import type { LmSequence } from "../data/types";
+import type { LmSequence } from "../types";
 import { Rng, hashSeed } from "../rng";
 import type { UnitEntropyModel } from "./entropy";
-import { checkPatchLengths, lengthsFromBoundaries, staticPatchLengths } from "./patch-ids";
+import { checkPatchLengths, lengthsFromBoundaries, splitLongPatches, staticPatchLengths } from "./patch-ids";
 
 export type Patcher = (seq: LmSequence, step?: number) => Int32Array;
 
@@ -112,14 +112,6 @@ export function curriculumAlignedProb(step: number, total: number, tau1: number,
   if (step < t1) return 1;
   if (step >= t2) return 0;
   return 1 - (step - t1) / (t2 - t1);
-}
-
-/** Split every patch longer than `max` into pieces of `max` (the last may be short); max 0 = no split. */
-export function splitLongPatches(lengths: Int32Array, max: number): Int32Array {
-  if (max <= 0) return lengths;
-  const out: number[] = [];
-  for (const len of lengths) for (let s = 0; s < len; s += max) out.push(Math.min(max, len - s));
-  return Int32Array.from(out);
 }
 
 /** Throw unless every speech run starts with an alignment mark (the data pipeline always sets one there). */

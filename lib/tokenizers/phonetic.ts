@@ -11,7 +11,7 @@
  * Worked example (frameRate 25; phonemes k 0.00-0.05, ˈæ 0.05-0.13, _ 0.13-0.20; 0.2 s of audio; inventory
  * [k, æ] -> ids k = 2, æ = 3 in code-unit order): centres 0.02, 0.06, 0.10, 0.14, 0.18 -> units [2, 3, 3, 0, 0].
  */
-import type { Utterance } from "../data/types";
+import type { Utterance } from "../audio/types";
 import { unitFrameCount } from "../audio/logmel";
 import { Rng } from "../rng";
 

@@ -7,10 +7,9 @@ import {
   makePatcher,
   meanSpeechPatchLen,
   resolvePatchingConfig,
-  splitLongPatches,
 } from "../../lib/model/patching";
 import { fitUnitEntropyModel, UnitEntropyModel } from "../../lib/model/entropy";
-import { checkPatchLengths, lengthsFromBoundaries } from "../../lib/model/patch-ids";
+import { checkPatchLengths, lengthsFromBoundaries, splitLongPatches } from "../../lib/model/patch-ids";
 import type { LmSequence } from "../../lib/data/types";
 import { BOS, EOS, SPEECH, TEXT } from "../../lib/tokenizers/special";
 import { SeqBuilder, syntheticSequence } from "../../lib/train/synthetic";

@@ -1,0 +1,100 @@
+/**
+ * The layer rule of lib/, as code: data flows one way (audio/text -> tokenizers -> data -> model ->
+ * train/eval -> lab), so a module may import only from its own folder or from a lower layer, and no two
+ * modules may import each other, directly or round a circle. Data and model are siblings: the data layer
+ * builds sequences without knowing the model, the model reads them through records of layer 0.
+ *
+ *   layer 0  lib/types.ts, lib/rng.ts, lib/config.ts, lib/backend.ts   (shared records and utilities)
+ *   layer 1  lib/audio/
+ *   layer 2  lib/tokenizers/
+ *   layer 3  lib/data/, lib/model/                                    (siblings: neither imports the other)
+ *   layer 4  lib/train/, lib/eval/                                    (siblings)
+ *   layer 5  lib/lab/
+ *   layer 6  lib/index.ts                                             (the public entry)
+ *
+ * A file in a folder the table does not know is itself a violation: give the folder a layer here first.
+ */
+import path from "path";
+
+export const LAYERS: Record<string, number> = {
+  "types.ts": 0, "rng.ts": 0, "config.ts": 0, "backend.ts": 0,
+  audio: 1, tokenizers: 2, data: 3, model: 3, train: 4, eval: 4, lab: 5, "index.ts": 6,
+};
+
+export interface Violation {
+  file: string;
+  imports: string;
+  why: string;
+}
+
+/** The layer key of a path relative to lib/: its first folder, or the file name for top-level files. */
+function layerKey(rel: string): string {
+  return rel.split("/")[0];
+}
+
+/** Relative module specifiers of a TypeScript source (import/export ... from, import(), require()). */
+export function relativeImports(src: string): string[] {
+  src = src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, ""); // comments are not imports
+  const out: string[] = [];
+  const re = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm;
+  for (let m = re.exec(src); m; m = re.exec(src)) out.push(m[1]);
+  return out;
+}
+
+/** Resolve `spec` imported by `from` (both relative to lib/) to a file of `files`, or null. */
+function resolve(from: string, spec: string, files: Set<string>): string | null {
+  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
+  for (const cand of [base, `${base}.ts`, `${base}/index.ts`]) if (files.has(cand)) return cand;
+  return null;
+}
+
+/**
+ * Check every file of `sources` (path relative to lib/ -> source text). Returns the violations, each naming
+ * the importing file, the imported one and the rule broken; an empty list means the graph is clean.
+ */
+export function checkImports(sources: Map<string, string>): Violation[] {
+  const files = new Set(sources.keys());
+  const out: Violation[] = [];
+  const edges = new Map<string, string[]>();
+  for (const [file, src] of sources) {
+    const from = layerKey(file);
+    if (!(from in LAYERS)) out.push({ file, imports: "-", why: `'${from}' has no layer: add it to LAYERS in test/architecture/import-rules.ts` });
+    const targets: string[] = [];
+    for (const spec of relativeImports(src)) {
+      const target = resolve(file, spec, files);
+      if (!target) {
+        if (!spec.startsWith("../") || path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).startsWith("..")) {
+          out.push({ file, imports: spec, why: "imports from outside lib/" });
+        }
+        continue;
+      }
+      targets.push(target);
+      const to = layerKey(target);
+      if (to === from || !(from in LAYERS) || !(to in LAYERS)) continue;
+      if (LAYERS[to] > LAYERS[from]) out.push({ file, imports: target, why: `upward: ${from} (layer ${LAYERS[from]}) imports ${to} (layer ${LAYERS[to]})` });
+      else if (LAYERS[to] === LAYERS[from]) out.push({ file, imports: target, why: `sideways: ${from} and ${to} are siblings at layer ${LAYERS[from]}` });
+    }
+    edges.set(file, targets);
+  }
+  for (const cycle of findCycles(edges)) out.push({ file: cycle[0], imports: cycle[1], why: `circle: ${cycle.join(" -> ")}` });
+  return out;
+}
+
+/** Every elementary circle found by a depth-first walk (each reported once, from its first file in sort order). */
+function findCycles(edges: Map<string, string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 1 | 2>(); // 1 = on the stack, 2 = done
+  const stack: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 1);
+    stack.push(f);
+    for (const g of edges.get(f) ?? []) {
+      if (state.get(g) === 1) cycles.push([...stack.slice(stack.indexOf(g)), g]);
+      else if (!state.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, 2);
+  };
+  for (const f of [...edges.keys()].sort()) if (!state.has(f)) visit(f);
+  return cycles;
+}
