@@ -68,7 +68,7 @@ export type { RunRecord } from "./lab/runs";
 export { lossCurves, accuracyBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./lab/figures";
 export { paperLayout, MODEL_COLORS } from "./lab/paper-style";
 export type { Figure } from "./lab/paper-style";
-export { SCALES, labScale, resolveExperiment, LAB_FORMAT } from "./lab/experiment";
+export { SCALES, labScale, resolveExperiment, LAB_FORMAT, LAB_MIX, PAPER_MIX } from "./lab/experiment";
 export type { ExperimentConfig, ExperimentSpec, LabScale } from "./lab/experiment";
 export { GRIDS, expandGrid, selectGrid } from "./lab/grids";
 export { runExperiment, runGrid, scaleRows, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./lab/study";

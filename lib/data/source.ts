@@ -1,9 +1,9 @@
 /**
  * The training stream: a deterministic, indexable mix of interleaved speech-text documents (from the
  * aligned paired corpus, spans resampled on every draw) and text-only documents (from the unbounded text
- * corpus), mixed by the interleaved : text-only *token* ratio (`mixRatio`, the paper's 1:2 by default).
- * An optional speech-only fraction exists as a knob beyond the paper (0 by default: the paper trains on no
- * speech-only documents).
+ * corpus), mixed by the interleaved : text-only *token* ratio (`mixRatio`), plus a fraction of speech-only
+ * documents (`speechOnlyFrac`, a knob beyond the paper). Neither has a default here: the lab's scales set
+ * both (LAB_MIX / PAPER_MIX in lib/lab/experiment.ts).
  *
  * Mixing arithmetic: with mean lengths Li (interleaved) and Lt (text-only) tokens, drawing an interleaved
  * document with probability p gives a token share p*Li : (1-p)*Lt. For a target ratio r = i/t:

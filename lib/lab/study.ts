@@ -65,15 +65,18 @@ export function datasetFor(cfg: ExperimentConfig, opts: StudyOptions = {}): Prom
   return d;
 }
 
-/** The training stream of a dataset for a mix (the paper's 1:2 interleaved : text-only by default). */
+/**
+ * The training stream of a dataset for a mix. The mix has no default here: the one source of truth is the
+ * scale's (LAB_MIX or PAPER_MIX in experiment.ts), so a table cannot show a mix the lab never trains on.
+ */
 export function datasetSource(
   ds: Dataset,
-  mix: { mixRatio?: [number, number]; speechOnlyFrac?: number; seed?: number } = {},
+  mix: ExperimentConfig["mix"] & { seed?: number },
   interleave: InterleaveOptions = DEFAULT_INTERLEAVE,
 ): TrainSource {
   return makeTrainSource(
     { vocab: ds.vocab, enc: ds.bpe, paired: ds.paired, textAt: ds.textAt, interleave },
-    { mixRatio: mix.mixRatio ?? [1, 2], speechOnlyFrac: mix.speechOnlyFrac ?? 0, seed: mix.seed ?? 1 },
+    { mixRatio: mix.mixRatio, speechOnlyFrac: mix.speechOnlyFrac, seed: mix.seed ?? 1 },
   );
 }
 

@@ -18,6 +18,7 @@ import type { DeepPartial } from "../config";
 import { makePatcher, meanSpeechPatchLen, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
 import type { UnitEntropyModel } from "../model/entropy";
 import { mixShares } from "./inspect";
+import { LAB_MIX } from "./experiment";
 import { datasetSource, entropyModelFor, type StudyRun } from "./study";
 
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -96,13 +97,24 @@ export interface MixRow {
   target: string;
   interleavedShare: string;
   textShare: string;
+  speechOnlyShare: string;
 }
 
-/** The realised interleaved / text-only token shares for each mix ratio (over the first n documents). */
-export function mixRatioTable(ds: Dataset, ratios: [number, number][], n = 300): MixRow[] {
+/**
+ * The realised token shares of each mix ratio (over the first n documents), with the speech-only document
+ * fraction the lab trains with (LAB_MIX's unless given). `interleavedShare` and `textShare` are shares of the
+ * interleaved + text-only tokens (what the ratio's `target` controls); `speechOnlyShare` is of all tokens.
+ */
+export function mixRatioTable(ds: Dataset, ratios: [number, number][], n = 300, speechOnlyFrac = LAB_MIX.speechOnlyFrac): MixRow[] {
   return ratios.map(([i, t]) => {
-    const s = mixShares(datasetSource(ds, { mixRatio: [i, t] }), n);
-    return { mixRatio: `${i}:${t}`, target: (i / (i + t)).toFixed(3), interleavedShare: s.interleaved.toFixed(3), textShare: s.text.toFixed(3) };
+    const s = mixShares(datasetSource(ds, { mixRatio: [i, t], speechOnlyFrac }), n);
+    return {
+      mixRatio: `${i}:${t}`,
+      target: (i / (i + t)).toFixed(3),
+      interleavedShare: (s.interleaved / (s.interleaved + s.text)).toFixed(3),
+      textShare: (s.text / (s.interleaved + s.text)).toFixed(3),
+      speechOnlyShare: s.speech.toFixed(3),
+    };
   });
 }
 
