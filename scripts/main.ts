@@ -1,14 +1,16 @@
 /**
  * The main job (`npm start`): the default study on the embedded defaults. It builds the `small` data if
  * missing, trains baseline, LST static and LST curriculum at the CPU-small size under a compute budget
- * (3 seeds), evaluates every benchmark in every direction, prints the results table and writes the figures
- * and a CSV. Finished runs are reused, so a second `npm start` only prints.
+ * (3 seeds), evaluates every benchmark in every direction, prints the results table, each expected direction
+ * of the paper the grid tests (paired Δ, 95% interval, verdict), and writes the figures and a CSV. Finished runs are reused, so a second `npm start` only prints.
  *
  *   npm start                                   the default study at the small scale
  *   npm start -- --grid=mixRatio                another grid (see lib/lab/grids.ts)
  *   npm start -- --scale=smoke --seeds=1        another scale / seeds
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
  *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)
+ *   npm start -- --chain=1                      also score the runs on the chain tier (tier 5: two facts from
+ *                                               different sentences; built and scored once, then cached)
  *   LST_BACKEND=wasm npm start                  another backend
  */
 import path from "path";
@@ -22,13 +24,14 @@ interface MainArgs {
   out: string;
   where: string;
   norms: string;
+  chain: string;
 }
 
 function parseArgs(argv: string[]): MainArgs {
-  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "", norms: "" };
+  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "", norms: "", chain: "" };
   for (const a of argv) {
     const m = /^--([a-zA-Z]+)=(.*)$/.exec(a);
-    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,..., --norms=1`);
+    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,..., --norms=1, --chain=1`);
     (args as unknown as Record<string, string>)[m[1]] = m[2];
   }
   return args;
@@ -98,16 +101,30 @@ async function main(): Promise<void> {
   for (const t of lab.tierTable(runs).filter((x) => x.direction === "S2S" || x.direction === "T2T")) {
     console.log(`  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(4)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`);
   }
-  // the paper's expected directions this grid tests (verdict: LST minus baseline beyond 2 spreads over seeds)
+  // the paper's expected directions this grid tests: paired per-item differences over seeds, with a seeded
+  // hierarchical-bootstrap 95% interval; the verdict says where the interval lies (lib/eval/paired.ts)
   const findings = lab.PAPER_FINDINGS.filter((f) => f.grid === args.grid);
-  if (findings.length) {
-    console.log("\nexpected directions (lst-paper.md §7) tested by this grid:");
-    for (const r of lab.reproductionReport(rows, findings)) {
+  const report = findings.length ? lab.reproductionReport(await lab.runItems(runs, { onProgress: lab.stageProgress() }), findings) : [];
+  if (report.length) {
+    console.log("\nexpected directions (lst-paper.md §7) tested by this grid (paired Δ in points, 95% bootstrap interval over seeds and items):");
+    for (const r of report) {
       if (r.verdict === "not run") {
-        console.log(`  ${r.verdict.padEnd(18)} ${r.claim}: ${r.higher} vs ${r.lower} are not both among this run's rows (seeds ${r.seeds})`);
+        console.log(`  ${r.verdict.padEnd(13)} ${r.claim}: ${r.higher} vs ${r.lower} are not both among this run's rows (seeds ${r.seeds})${r.note ? `; ${r.note}` : ""}`);
         continue;
       }
-      console.log(`  ${r.verdict.padEnd(18)} ${r.claim}: ${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)} (seeds ${r.seeds})${r.why ? `\n                     likely reason: ${r.why}` : ""}`);
+      console.log(`  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}`);
+    }
+  }
+  // the chain tier (tier 5), scored from the runs' checkpoints: accuracy by tier, and paired against the first model
+  if (args.chain) {
+    const chain = await lab.extraBenchmarkItems(runs, "chain", { onProgress: lab.stageProgress() });
+    console.log("\nchain tier (tier 5: two facts from different sentences; 1-in-4, chance 25; mean ± std over seeds)");
+    for (const t of lab.tierTableOfItems(chain)) {
+      console.log(`  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(5)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`);
+    }
+    const reference = runs[0].config.name;
+    for (const r of lab.pairedTable(chain, { reference, directions: ["S2S", "T2T"] }).filter((x) => x.model !== reference)) {
+      console.log(`  ${String(r.model).padEnd(30)} ${r.direction} Δ vs ${reference} ${r[`Δ vs ${reference} [95% CI]`]}, p ${r.p}: ${r.verdict}`);
     }
   }
   // scoring variants: S→S and T→T under per-token mean (the runs' own), sum and PMI
@@ -133,6 +150,10 @@ async function main(): Promise<void> {
     await lab.exportFigure(bars, `${base}-accuracy.${ext}`);
     await lab.exportFigure(loss, `${base}-loss.${ext}`);
     written.push(`${base}-accuracy.${ext}`, `${base}-loss.${ext}`);
+    if (report.some((r) => r.verdict !== "not run")) {
+      await lab.exportFigure(lab.reportFigure(report), `${base}-findings.${ext}`);
+      written.push(`${base}-findings.${ext}`);
+    }
     if (variants.length) {
       await lab.exportFigure(lab.scoringBars(variants), `${base}-scoring.${ext}`);
       written.push(`${base}-scoring.${ext}`);

@@ -13,6 +13,9 @@
  *   tier 3  role         a person / object / place the story does mention, in the wrong role: the giver
  *                        instead of the receiver, the object left at home, the place they walked away from
  *   tier 4  consequence  the object was ruined or lost, yet the ending uses it
+ *   tier 5  two facts    (kind 'chain' only, story-chain.ts) the object passed through two hands and the group
+ *                        moved twice: the middle holder, or the middle place, is right by one sentence and
+ *                        wrong by a later one, so telling it apart needs two facts from different sentences
  * Person and object changes are only made to endings that use the object (give/keep stories): after a
  * ruin or a loss, "someone else could not fly the kite" is no contradiction.
  * `type` names the slot that is wrong (person, object, place, consequence, topic); sc cycles through the
@@ -21,15 +24,21 @@
  * hardest one, and `endingTypes`/`endingTiers` describe every ending. The science probe found topic items
  * separate models within minutes while entity tracking comes late: report accuracy per tier.
  *
+ * chain   1-in-4 HellaSwag-style items over chain stories (more people and places, 7-sentence contexts): the
+ *         distractors are the middle holder (person/5), the middle place (place/5) and the first giver
+ *         (person/3). It is the tier with headroom: the sc/tsc/hs tiers saturate on T→T for the best models.
+ *         Adding it changed no item of sc, tsc or hs (a test pins their hashes).
+ *
  * The right ending's position (`label`) is balanced (each position used n/k times, +-1) and shuffled by the
  * seed. Benchmarks for the test split use test stories only, whose (hero, object) pairs training never saw.
  */
 import { Rng, hashSeed } from "../rng";
 import { storyAt, renderEnding, type Split, type Story, type EndingSlots } from "./story";
+import { chainStoryAt } from "./story-chain";
 import { CHARACTERS, OBJECTS, PLACES, TEMPLATES } from "./story-lexicon";
 
-export type BenchKindName = "sc" | "tsc" | "hs";
-export const BENCH_KIND_NAMES: readonly BenchKindName[] = ["sc", "tsc", "hs"];
+export type BenchKindName = "sc" | "tsc" | "hs" | "chain";
+export const BENCH_KIND_NAMES: readonly BenchKindName[] = ["sc", "tsc", "hs", "chain"];
 
 /** One multiple-choice item (matches BenchItemLike in bench-encode.ts). */
 export interface BenchItem {
@@ -43,7 +52,7 @@ export interface BenchItem {
   label: number;
   /** what the (hardest) wrong ending gets wrong: person | object | place | consequence | topic; "real" for loaded files */
   type: string;
-  /** difficulty tier of the (hardest) wrong ending, 1 (topic) .. 4 (consequence); 0 = not graded (loaded files) */
+  /** difficulty tier of the (hardest) wrong ending, 1 (topic) .. 5 (two facts); 0 = not graded (loaded files) */
   tier: number;
   /** the generated story the item comes from (story.ts id), absent for loaded files */
   storyId?: string;
@@ -162,6 +171,7 @@ function distinct(xs: string[]): boolean {
 export function makeBenchmark(kind: BenchKindName, opts: BenchOptions): BenchItem[] {
   if (!BENCH_KIND_NAMES.includes(kind)) throw new Error(`unknown benchmark kind '${kind}': use one of ${BENCH_KIND_NAMES.join(", ")}`);
   if (!Number.isInteger(opts.n) || opts.n < 0) throw new Error(`makeBenchmark: n must be a non-negative integer, got ${opts.n}`);
+  if (kind === "chain") return makeChainBenchmark(opts);
   const rng = new Rng(hashSeed(opts.seed, "bench", kind, opts.split));
   const stories = new StoryStream(hashSeed(opts.seed, "bench-story", kind), opts.split);
   const others = new StoryStream(hashSeed(opts.seed, "bench-other", kind), opts.split);
@@ -219,6 +229,36 @@ export function makeBenchmark(kind: BenchKindName, opts: BenchOptions): BenchIte
       if (kind === "hs") hard++;
     }
     items.push(item);
+  }
+  return items;
+}
+
+/** The 'chain' kind (tier 5, see the header): a pure function of (seed, split, n), with its own random streams. */
+function makeChainBenchmark(opts: BenchOptions): BenchItem[] {
+  const storySeed = hashSeed(opts.seed, "bench-story", "chain");
+  const labels = balancedLabels(opts.n, 4, new Rng(hashSeed(opts.seed, "bench-labels", "chain", opts.split)));
+  const items: BenchItem[] = [];
+  for (let i = 0; i < opts.n; i++) {
+    const s = chainStoryAt(storySeed, opts.split, i);
+    const e = s.ending;
+    const wrong = [
+      { slots: { ...e, actor: s.friend }, type: "person", tier: 5 },
+      { slots: { ...e, place: s.places[1] }, type: "place", tier: 5 },
+      { slots: { ...e, actor: s.hero }, type: "person", tier: 3 },
+    ];
+    items.push({
+      id: `chain-${opts.split}-${opts.seed}-${i}`,
+      benchmark: "chain",
+      kind: "chain",
+      context: s.sentences.slice(0, -1).join(" "),
+      endings: insertAt(renderEnding(e), wrong.map((w) => renderEnding(w.slots)), labels[i]),
+      label: labels[i],
+      type: "two facts",
+      tier: 5,
+      storyId: s.id,
+      endingTypes: insertAt("correct", wrong.map((w) => w.type), labels[i]),
+      endingTiers: insertAt(0, wrong.map((w) => w.tier), labels[i]),
+    });
   }
   return items;
 }

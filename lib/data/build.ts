@@ -10,10 +10,16 @@
  *   paired.json               the paired corpus as aligned utterances (units + word/silence/BPE spans)
  *   bench-<kind>.json         spoken benchmark items (test split, voices never heard in training), aligned
  *   manifest.json             config, stats (hours of audio, frames, timings), format version — written last
+ *
+ * Extra benchmarks (EXTRA_BENCH_KINDS: the 'chain' tier) are built on demand into a finished dataset by
+ * `buildExtraBenchmark`, outside the config and its hash, so adding one rebuilds nothing and changes no run's
+ * key. Their files are named by a hash of the items (`extra-<kind>-<itemsHash>.json` + audio shards), so a
+ * changed generator writes new files next to the old ones instead of reusing stale audio.
  */
 import fs from "fs";
 import path from "path";
-import { configHash } from "../config";
+import { createHash } from "crypto";
+import { canonicalJson, configHash } from "../config";
 import { writeJsonAtomic, writeFileAtomic, readJson, floatToPcm16, pcm16ToFloat } from "./store";
 import { resolveDataConfig, type DataConfig } from "./config";
 import type { AlignedUtterance, Utterance } from "./types";
@@ -194,16 +200,7 @@ export async function buildDataset(preset: string | DeepPartial<DataConfig> = "s
       }
     });
   }
-  const unitModel = loadUnitModel(unitsPath);
-  const encodeUnits = (u: Utterance & { id: string }): Int32Array =>
-    unitModel.kind === "phonetic"
-      ? phoneticUnits(u, { frameRate: cfg.units.frameRate, noise: cfg.units.noise, seed: hashSeed(cfg.seed, "noise", u.id), inventory: unitModel.inventory })
-      : unitModel.unitizer.encode(u.audio, u.sampleRate).units;
-  const align = (u: Utterance & { id: string }): AlignedUtterance => {
-    const a = alignUtterance(u.id, u, encodeUnits(u), bpe, { frameRate: cfg.units.frameRate, jitterFrames: cfg.jitterFrames, seed: hashSeed(cfg.seed, "jitter", u.id) });
-    checkAlignment(a);
-    return a;
-  };
+  const align = makeAligner(cfg, bpe, loadUnitModel(unitsPath));
 
   // 4. aligned paired corpus
   const pairedPath = path.join(dir, "paired.json");
@@ -215,18 +212,7 @@ export async function buildDataset(preset: string | DeepPartial<DataConfig> = "s
   for (const b of bench) {
     const p = path.join(dir, `bench-${b.kind}.json`);
     if (fs.existsSync(p)) continue;
-    await timed("units-bench", () => {
-      const byId = new Map(readShards(dir, `bench-${b.kind}`).map((u) => [u.id, u]));
-      const spoken = b.items.map((item) => {
-        const parts = [0, ...item.endings.map((_, k) => k + 1)].map((k) => {
-          const u = byId.get(`${item.id}/${k}`);
-          if (!u) throw new Error(`benchmark audio for ${item.id}/${k} is missing in ${dir}: delete the directory and rebuild`);
-          return serializeAligned(align(u));
-        });
-        return { item, prompt: parts[0], endings: parts.slice(1) };
-      });
-      writeJsonAtomic(p, spoken);
-    });
+    await timed("units-bench", () => writeJsonAtomic(p, alignBenchItems(dir, `bench-${b.kind}`, b.items, align)));
   }
 
   const frames = readJson<SerializedAligned[]>(pairedPath, "paired corpus").reduce((a, u) => a + u.units.length, 0);
@@ -241,7 +227,65 @@ export async function buildDataset(preset: string | DeepPartial<DataConfig> = "s
   return loadDatasetDir(dir);
 }
 
+/** Units of an utterance (the dataset's unit model) and its word/silence/BPE alignment. */
+function makeAligner(cfg: DataConfig, bpe: BpeTokenizer, unitModel: Dataset["unitModel"]): (u: Utterance & { id: string }) => AlignedUtterance {
+  const encodeUnits = (u: Utterance & { id: string }): Int32Array =>
+    unitModel.kind === "phonetic"
+      ? phoneticUnits(u, { frameRate: cfg.units.frameRate, noise: cfg.units.noise, seed: hashSeed(cfg.seed, "noise", u.id), inventory: unitModel.inventory })
+      : unitModel.unitizer.encode(u.audio, u.sampleRate).units;
+  return (u) => {
+    const a = alignUtterance(u.id, u, encodeUnits(u), bpe, { frameRate: cfg.units.frameRate, jitterFrames: cfg.jitterFrames, seed: hashSeed(cfg.seed, "jitter", u.id) });
+    checkAlignment(a);
+    return a;
+  };
+}
+
+/** The synthesized parts (prompt, then each ending) of benchmark items, aligned. */
+function alignBenchItems(dir: string, prefix: string, items: readonly BenchItem[], align: (u: Utterance & { id: string }) => AlignedUtterance): SerializedBench[] {
+  const byId = new Map(readShards(dir, prefix).map((u) => [u.id, u]));
+  return items.map((item) => {
+    const parts = [0, ...item.endings.map((_, k) => k + 1)].map((k) => {
+      const u = byId.get(`${item.id}/${k}`);
+      if (!u) throw new Error(`benchmark audio for ${item.id}/${k} is missing under ${path.join(dir, prefix)}: delete that folder and build again`);
+      return serializeAligned(align(u));
+    });
+    return { item, prompt: parts[0], endings: parts.slice(1) };
+  });
+}
+
+/** Benchmarks built on demand into a finished dataset (see the header). */
+export const EXTRA_BENCH_KINDS = ["chain"] as const;
+export type ExtraBenchKind = (typeof EXTRA_BENCH_KINDS)[number];
+
+/** An extra benchmark's items for a data config (as many as its hs benchmark) and their content key. */
+export function extraBenchmark(cfg: DataConfig, kind: ExtraBenchKind): { key: string; items: BenchItem[] } {
+  if (!EXTRA_BENCH_KINDS.includes(kind)) throw new Error(`unknown extra benchmark '${kind}': use one of ${EXTRA_BENCH_KINDS.join(", ")}`);
+  const items = makeBenchmark(kind, { seed: hashSeed(cfg.seed, "bench", kind), split: "test", n: cfg.bench.hs });
+  return { key: `${kind}-${createHash("sha256").update(canonicalJson(items)).digest("hex").slice(0, 12)}`, items };
+}
+
+/**
+ * Speak and align an extra benchmark in the dataset's unseen test voices, with its unit model (built once,
+ * then read back). Returns the content key (for caches of scores) and the spoken items.
+ */
+export async function buildExtraBenchmark(ds: Dataset, kind: ExtraBenchKind, opts: Pick<BuildOptions, "onProgress"> = {}): Promise<{ key: string; items: SpokenItem[] }> {
+  const { key, items } = extraBenchmark(ds.config, kind);
+  const file = path.join(ds.dir, `extra-${key}.json`);
+  if (!fs.existsSync(file)) {
+    const tts = await createTts();
+    const jobs = items.map((it, i) => ({ id: it.id, parts: [it.context, ...it.endings], voice: TEST_VOICES[i % TEST_VOICES.length] }));
+    synthShards(tts, ds.dir, `extra-${key}`, jobs, (d, t) => opts.onProgress?.(`tts ${kind} benchmark`, d, t));
+    writeJsonAtomic(file, alignBenchItems(ds.dir, `extra-${key}`, items, makeAligner(ds.config, ds.bpe, ds.unitModel)));
+  }
+  return { key, items: readJson<SerializedBench[]>(file, `${kind} benchmark`).map(deserializeBench) };
+}
+
 type SerializedAligned = Omit<AlignedUtterance, "units"> & { units: number[] };
+type SerializedBench = { item: BenchItem; prompt: SerializedAligned; endings: SerializedAligned[] };
+
+function deserializeBench(x: SerializedBench): SpokenItem {
+  return { item: x.item, prompt: deserializeAligned(x.prompt), endings: x.endings.map(deserializeAligned) };
+}
 
 function serializeAligned(a: AlignedUtterance): SerializedAligned {
   return { ...a, units: Array.from(a.units) };
@@ -276,8 +320,8 @@ export function loadDatasetDir(dir: string): Dataset {
   const paired = readJson<SerializedAligned[]>(path.join(dir, "paired.json"), "paired corpus").map(deserializeAligned);
   const bench = Object.fromEntries(
     BENCH_KINDS.map((k) => {
-      const items = readJson<{ item: BenchItem; prompt: SerializedAligned; endings: SerializedAligned[] }[]>(path.join(dir, `bench-${k}.json`), `${k} benchmark`);
-      return [k, items.map((x): SpokenItem => ({ item: x.item, prompt: deserializeAligned(x.prompt), endings: x.endings.map(deserializeAligned) }))];
+      const items = readJson<SerializedBench[]>(path.join(dir, `bench-${k}.json`), `${k} benchmark`);
+      return [k, items.map(deserializeBench)];
     }),
   ) as Record<BenchKind, SpokenItem[]>;
   const seed = m.config.seed;

@@ -5,7 +5,8 @@
  *   utteranceFigure(ds, i, {patching})   spectrogram + word/silence spans (+ patch boundaries) of a paired story
  *   unitHistogram(stats)                 occurrences per unit id
  *   mixSharesFigure(rows)                target vs realised interleaved share per mix ratio
- *   reportFigure(report)                 the reproduction report's deltas with ±2 std bars, coloured by verdict
+ *   reportFigure(report)                 the reproduction report's paired Δ with its 95% bootstrap interval as
+ *                                        (asymmetric) error bars, a line at 0, coloured by verdict
  */
 import type { Dataset } from "../data/build";
 import { readShards } from "../data/build";
@@ -74,12 +75,12 @@ export function mixSharesFigure(rows: readonly { mixRatio: string | number; targ
   };
 }
 
-const VERDICT_COLOURS: Record<Verdict, string> = { reproduces: "#2ca02c", contradicts: "#d62728", inconclusive: "#999999", "direction only": "#9ecae1", "opposite direction": "#fcae91", "not run": "#eeeeee" };
+const VERDICT_COLOURS: Record<Verdict, string> = { reproduces: "#2ca02c", contradicts: "#d62728", inconclusive: "#999999", "not run": "#eeeeee" };
 
 export function reportFigure(report: readonly ReportRow[]): Figure {
   const run = report.filter((r) => r.verdict !== "not run");
   const y = run.map((r) => `${r.higher} > ${r.lower} (${r.cell})`);
-  const layout = paperLayout({ title: "paper findings: measured Δ accuracy (±2 std)", xTitle: "Δ accuracy (points)", yTitle: "", size: "wide" });
+  const layout = paperLayout({ title: "paper findings: paired Δ accuracy, 95% bootstrap interval", xTitle: "Δ accuracy, expected higher - lower (points)", yTitle: "", size: "wide" });
   const marginL = Math.max(200, Math.ceil(6.4 * Math.max(0, ...y.map((l) => l.length))));
   return {
     data: [
@@ -89,11 +90,19 @@ export function reportFigure(report: readonly ReportRow[]): Figure {
         name: "Δ",
         y,
         x: run.map((r) => 100 * r.delta),
-        error_x: { type: "data", array: run.map((r) => 200 * Math.sqrt(r.stdHigher ** 2 + r.stdLower ** 2)), visible: true },
+        // the interval is not symmetric about Δ: plus and minus arms apart
+        error_x: { type: "data", symmetric: false, array: run.map((r) => 100 * (r.hi - r.delta)), arrayminus: run.map((r) => 100 * (r.delta - r.lo)), visible: true },
         marker: { color: run.map((r) => VERDICT_COLOURS[r.verdict]) },
       },
     ],
     // the left margin fits the longest label (~6.4 px a character in the paper font), the plot keeps its width
-    layout: { ...layout, margin: { l: marginL, r: 20, t: 50, b: 50 }, width: layout.width - 330 + marginL, height: 120 + 28 * run.length },
+    layout: {
+      ...layout,
+      margin: { l: marginL, r: 20, t: 50, b: 50 },
+      width: layout.width - 330 + marginL,
+      height: 120 + 28 * run.length,
+      // no difference: the line a verdict's interval must clear
+      shapes: [{ type: "line", xref: "x", yref: "paper", x0: 0, x1: 0, y0: 0, y1: 1, line: { color: "#444", width: 1, dash: "dot" } }],
+    },
   };
 }

@@ -3,7 +3,10 @@
  * it in a notebook and export.ts writes PNG/SVG/PDF). All figures share lib/lab/paper-style.ts.
  *
  *   lossCurves          training loss vs step or vs cumulative FLOPs, one line per run     (training dynamics)
- *   accuracyBars        grouped bars, mean ± std over seeds, per benchmark × direction     (Tables 3, 4, 6, 9)
+ *   accuracyBars        grouped bars, mean ± std over seeds, per benchmark × direction,    (Tables 3, 4, 6, 9)
+ *                       with a dashed chance line over each benchmark's bars
+ *   pairedBars          each model's paired difference to a reference, per benchmark × direction, with its
+ *                       95% bootstrap interval as error bars and a line at 0 (lib/eval/paired.ts)
  *   accuracyVsKnob      accuracy vs a grid knob, one line per model × direction            (Fig. 6 mix ratio,
  *                       Fig. 4 model size on a log axis)
  *   computeSavingBars   compute saving per model in %, ours next to the paper's            (Table 4 "Save")
@@ -12,8 +15,10 @@
  */
 import type { AlignedUtterance, LmSequence } from "../data/types";
 import { summarize, type ResultRow, type RowDirection } from "../eval/metrics";
+import { comparePaired, type PairedOptions, type RunItems } from "../eval/paired";
 import {
   benchmarkLabel,
+  CHANCE_PCT,
   directionLabel,
   DIRECTION_DASH,
   modelColor,
@@ -115,8 +120,21 @@ export interface BarOptions {
   directions?: RowDirection[];
   /** models in legend order (default: order of appearance) */
   models?: string[];
+  /** chance level in % per benchmark, drawn as a dashed line over its bars (default CHANCE_PCT; {} for none) */
+  chance?: Record<string, number>;
   title?: string;
   size?: SizeName;
+}
+
+/** Dashed chance lines, one over each category's bar group (category k spans k - 0.5 .. k + 0.5 on the axis). */
+function chanceLines(cats: readonly { benchmark: string }[], chance: Record<string, number>): Shape[] {
+  const out: Shape[] = [];
+  cats.forEach((c, k) => {
+    const y = chance[c.benchmark];
+    if (y === undefined) return;
+    out.push({ type: "line", xref: "x", yref: "y", x0: k - 0.45, x1: k + 0.45, y0: y, y1: y, line: { color: "#444", width: 1, dash: "dash" }, layer: "above" });
+  });
+  return out;
 }
 
 /**
@@ -151,8 +169,53 @@ export function accuracyBars(rows: readonly ResultRow[], opts: BarOptions = {}):
       marker: k === 0 ? { color } : { color, pattern: { shape: SHARED_COLOUR_PATTERN[(k - 1) % SHARED_COLOUR_PATTERN.length], fillmode: "overlay", fgcolor: "#ffffff", size: 6 } },
     };
   });
-  const layout = paperLayout({ title: opts.title, xTitle: "benchmark and direction", yTitle: "accuracy (%)", size: opts.size ?? "wide" });
+  const layout = paperLayout({ title: opts.title, xTitle: "benchmark and direction", yTitle: "accuracy (%) (dashed: chance)", size: opts.size ?? "wide" });
   layout.barmode = "group";
+  const lines = chanceLines(cats, opts.chance ?? CHANCE_PCT);
+  if (lines.length) layout.shapes = lines;
+  return { data, layout };
+}
+
+export interface PairedBarOptions extends PairedOptions {
+  /** the model the others are compared with */
+  reference: string;
+  benchmarks?: string[];
+  /** default S2S and T2T */
+  directions?: RowDirection[];
+  models?: string[];
+  title?: string;
+  size?: SizeName;
+}
+
+/**
+ * Paired differences to a reference model: x = "HS S→S", ...; one bar trace per other model with its mean
+ * per-item difference (points) and its 95% hierarchical-bootstrap interval as asymmetric error bars; a cell
+ * without paired seeds is a gap. A line marks 0: a bar whose interval clears it is a difference beyond noise.
+ */
+export function pairedBars(runs: readonly RunItems[], opts: PairedBarOptions): Figure {
+  const directions = opts.directions ?? ["S2S", "T2T"];
+  const ref = runs.filter((r) => r.model === opts.reference);
+  if (ref.length === 0) throw new Error(`pairedBars: no runs of the reference model '${opts.reference}'; pick one of ${[...new Set(runs.map((r) => r.model))].join(", ")}`);
+  const benchmarks = opts.benchmarks ?? [...new Set(runs.flatMap((r) => r.items.map((i) => i.benchmark)))];
+  const models = opts.models ?? [...new Set(runs.map((r) => r.model))].filter((m) => m !== opts.reference);
+  const cats: { benchmark: string; direction: RowDirection; label: string }[] = [];
+  for (const b of benchmarks) for (const d of directions) cats.push({ benchmark: b, direction: d, label: `${benchmarkLabel(b)} ${directionLabel(d)}` });
+  const data: Trace[] = models.map((model, i) => {
+    const mine = runs.filter((r) => r.model === model);
+    const cells = cats.map((c) => comparePaired(mine, ref, c.benchmark, c.direction, opts));
+    return {
+      type: "bar",
+      name: model,
+      x: cats.map((c) => c.label),
+      y: cells.map((c) => (c ? 100 * c.mean : null)),
+      error_y: { type: "data", symmetric: false, array: cells.map((c) => (c ? 100 * (c.hi - c.mean) : 0)), arrayminus: cells.map((c) => (c ? 100 * (c.mean - c.lo) : 0)), visible: true, thickness: 1, width: 3 },
+      marker: { color: modelColor(model, i) },
+    };
+  });
+  const title = opts.title ?? `paired difference to ${opts.reference} (95% bootstrap interval)`;
+  const layout = paperLayout({ title, xTitle: "benchmark and direction", yTitle: `Δ accuracy vs ${opts.reference} (points)`, size: opts.size ?? "wide" });
+  layout.barmode = "group";
+  layout.shapes = [{ type: "line", xref: "paper", yref: "y", x0: 0, x1: 1, y0: 0, y1: 0, line: { color: "#444", width: 1 } }];
   return { data, layout };
 }
 

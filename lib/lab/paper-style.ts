@@ -11,7 +11,8 @@ export interface Trace {
   x?: (number | string)[];
   y?: (number | string | null)[];
   z?: number[][];
-  error_y?: { type: "data"; array: number[]; visible: boolean; thickness?: number; width?: number };
+  /** `arrayminus` with `symmetric: false` draws an interval that is not symmetric about the bar */
+  error_y?: { type: "data"; array: number[]; arrayminus?: number[]; symmetric?: boolean; visible: boolean; thickness?: number; width?: number };
   mode?: "lines" | "markers" | "lines+markers";
   [field: string]: unknown;
 }
@@ -100,6 +101,8 @@ export const DIRECTION_LABELS: Record<string, string> = { S2S: "Sâ†’S", T2T: "Tâ
 /** Line dash per direction, so speech and text curves of one model share a colour and differ by dash. */
 export const DIRECTION_DASH: Record<string, string> = { S2S: "solid", T2T: "dash", S2T: "dot", T2S: "dashdot", macro: "longdash" };
 export const BENCHMARK_LABELS: Record<string, string> = { hs: "HS", sc: "SC", tsc: "TSC" };
+/** What a guess scores, in %, per benchmark (1 over the endings: 1-in-2 for the StoryClozes, 1-in-4 for HellaSwag). */
+export const CHANCE_PCT: Record<string, number> = { sc: 50, tsc: 50, hs: 25, storycloze: 50, "topic-storycloze": 50, hellaswag: 25 };
 
 export function directionLabel(d: string): string {
   return DIRECTION_LABELS[d] ?? d;

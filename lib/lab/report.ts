@@ -1,18 +1,21 @@
 /**
  * The reproduction report: each expected direction of the paper (lst-paper.md §7) as a comparison of two
- * cells of the run store, with a verdict computed from the measured means and spreads over seeds:
+ * cells of the run store, with a verdict from paired per-item statistics (lib/eval/paired.ts):
  *
- *   delta = mean(A) - mean(B);  spread = sqrt(std(A)^2 + std(B)^2)
- *   'reproduces'   delta > 2 * spread and delta > 0 in the expected direction (and n >= 2 seeds each)
- *   'contradicts'  delta beyond 2 * spread in the opposite direction
- *   'inconclusive' otherwise (within noise), 'not run' when a cell has no runs
- * With one seed the spread is unknown (std 0), so the verdict only says the sign: 'direction only' when
- * delta > 0, 'opposite direction' otherwise.
+ *   d[s][i]  = score of the model expected higher - score of the one expected lower, on item i, seed s
+ *   Δ        = the mean of d (= the difference of the two accuracies), with a seeded hierarchical-bootstrap
+ *              95% interval (seeds resampled, then items within each seed) and a one-sided p for "higher > lower"
+ *   'reproduces'   the interval lies above 0;  'contradicts'  it lies below 0;  'inconclusive' otherwise;
+ *   'not run'      one of the two cells has no runs, or they share no seed
+ * Runs are paired by seed (the same seed of both models) and items by id; mean ± std over seeds is shown next
+ * to it, as before. With one paired seed the interval covers item noise only (the row's `note` says so).
  *
- * Example: A = LST T2T [0.70, 0.74, 0.72], B = baseline T2T [0.50, 0.52, 0.54] -> delta 0.20,
- * spread sqrt(0.02^2 + 0.02^2) = 0.028, 0.20 > 0.057 -> 'reproduces'.
+ * Example (a test): 3 seeds of 200 items, the higher model right on every item the lower one gets right and
+ * on 40 more -> Δ = +20.0 points, interval about [+16.8, +23.2] (item noise only: the seeds agree),
+ * p = 1 / 10001, 'reproduces'.
  */
-import { meanStd, type ResultRow, type RowDirection } from "../eval/metrics";
+import { meanStd, type RowDirection } from "../eval/metrics";
+import { cellAccuracy, cellScores, comparePaired, formatPaired, type PairedOptions, type RunItems } from "../eval/paired";
 
 export interface Finding {
   /** the claim in the paper's words, with the paper's number */
@@ -37,7 +40,7 @@ const MACRO_WHY = "the macro score averages in S→S, which sits at chance for b
 export const PAPER_FINDINGS: Finding[] = [
   { claim: "LST > baseline on HS S→S, compute-controlled (+4 to +6.5 at 1B; Tab. 3)", grid: "default", benchmark: "hs", direction: "S2S", higher: "lst-static", lower: "baseline", ifNot: SPEECH_WHY },
   { claim: "LST > baseline on HS T→T, compute-controlled (+2 to +5; Tab. 3)", grid: "default", benchmark: "hs", direction: "T2T", higher: "lst-static", lower: "baseline", ifNot: SMALL_WHY },
-  { claim: "LST > baseline on SC T→T (entity tracking; the probe's strongest signal)", grid: "default", benchmark: "sc", direction: "T2T", higher: "lst-static", lower: "baseline", ifNot: "entity tracking comes late in training (the science probe saw it after 30 core-minutes); at the main job's 400 steps the gap is under the 2-spread bar" },
+  { claim: "LST > baseline on SC T→T (entity tracking; the probe's strongest signal)", grid: "default", benchmark: "sc", direction: "T2T", higher: "lst-static", lower: "baseline", ifNot: "entity tracking comes late in training (the science probe saw it after 30 core-minutes); at the main job's 400 steps the paired interval of the gap still reaches 0" },
   { claim: "LST curriculum > baseline on HS S→S (Tab. 3)", grid: "default", benchmark: "hs", direction: "S2S", higher: "lst-curriculum", lower: "baseline", ifNot: SPEECH_WHY },
   { claim: "LST wins under a data-controlled budget too (Tab. 4)", grid: "budget", benchmark: "hs", direction: "macro", higher: "lst-static-data", lower: "baseline-data", ifNot: "at the lab mix LST reads 2x the raw tokens per step, so the data-controlled baseline runs 2x the steps (2x the global compute); LST matching it with half the compute is the compute saving, beating it needs more scale" },
   { claim: "BPE-speech ≤ baseline on S→S (Tab. 3)", grid: "models", benchmark: "hs", direction: "S2S", higher: "baseline", lower: "bpe-speech", ifNot: SPEECH_WHY },
@@ -59,11 +62,11 @@ export const PAPER_FINDINGS: Finding[] = [
   // phoneticPatching: the paper credits word-aligned patches (and the curriculum that starts with them) with its S→S gains
   { claim: "LST curriculum > baseline on TSC S→S with consistent (phonetic) units (Tab. 3)", grid: "phoneticPatching", benchmark: "tsc", direction: "S2S", higher: "lst-curriculum-phonetic-1x", lower: "baseline-phonetic-1x", ifNot: PHONETIC_PATCH_WHY },
   { claim: "LST aligned > baseline on TSC S→S with consistent (phonetic) units", grid: "phoneticPatching", benchmark: "tsc", direction: "S2S", higher: "lst-aligned-phonetic-1x", lower: "baseline-phonetic-1x", ifNot: PHONETIC_PATCH_WHY },
-  { claim: "LST aligned > baseline on TSC S→S with consistent (phonetic) units, 4x budget", grid: "phoneticPatching", benchmark: "tsc", direction: "S2S", higher: "lst-aligned-phonetic-4x", lower: "baseline-phonetic-4x", ifNot: "at 4x S→S comes off chance for every model; aligned patches may lead, but by less than 2 spreads over 3 seeds at this size (the paper's S→S gains are measured at 1B parameters)" },
+  { claim: "LST aligned > baseline on TSC S→S with consistent (phonetic) units, 4x budget", grid: "phoneticPatching", benchmark: "tsc", direction: "S2S", higher: "lst-aligned-phonetic-4x", lower: "baseline-phonetic-4x", ifNot: "at 4x S→S comes off chance for every model; aligned patches may lead, but the paired interval over 3 seeds reaches 0 at this size (the paper's S→S gains are measured at 1B parameters)" },
   { claim: "LST > baseline on HS T→T with the paper's mix (no speech-only documents; calibration)", grid: "calibration", benchmark: "hs", direction: "T2T", higher: "lst-static-acoustic-1x-papermix", lower: "baseline-acoustic-1x-papermix", ifNot: "with the paper's mix LST reads only 1.24x the baseline's raw tokens (2.0x with the lab mix), too small a data advantage to clear seed noise in 400 steps" },
 ];
 
-export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "direction only" | "opposite direction" | "not run";
+export type Verdict = "reproduces" | "contradicts" | "inconclusive" | "not run";
 
 export interface ReportRow {
   claim: string;
@@ -71,49 +74,99 @@ export interface ReportRow {
   cell: string;
   higher: string;
   lower: string;
+  /** mean ± sample std over seeds of each cell's accuracy (fractions) */
   meanHigher: number;
   stdHigher: number;
   meanLower: number;
   stdLower: number;
+  /** paired mean difference higher - lower over the paired seeds (fraction), NaN when not run */
   delta: number;
+  /** its bootstrap interval and one-sided p for higher > lower */
+  lo: number;
+  hi: number;
+  p: number;
+  /** seeds of each cell, "3/3" */
   seeds: string;
+  /** seeds run by both models (the paired ones) */
+  pairedSeeds: number;
+  /** items per seed in the cell */
+  items: number;
   verdict: Verdict;
   /** the finding's likely reason when the verdict is not 'reproduces' */
   why: string;
+  /** what limits the statistics (one paired seed, seeds only one model has), else "" */
+  note: string;
 }
 
-function cellStats(rows: readonly ResultRow[], model: string, f: Finding): { mean: number; std: number; n: number } | null {
-  const acc = rows.filter((r) => r.model === model && r.benchmark === f.benchmark && r.direction === f.direction).map((r) => r.accuracy);
+function cellStats(runs: readonly RunItems[], f: Finding): { mean: number; std: number; n: number } | null {
+  const acc = runs.map((r) => cellScores(r.items, f.benchmark, f.direction)).filter((m) => m.size > 0).map(cellAccuracy);
   return acc.length ? meanStd(acc) : null;
 }
 
-/** Compare every finding against measured rows (macro rows included; see metrics.withMacroRows). */
-export function reproductionReport(rows: readonly ResultRow[], findings: readonly Finding[] = PAPER_FINDINGS): ReportRow[] {
+/**
+ * Compare every finding against the per-item scores of measured runs (lib/lab/rescore.ts `runItems` gives them
+ * for StudyRuns). `opts` sets the bootstrap (replicates, seed, level); the default seed 0 makes it repeatable.
+ */
+export function reproductionReport(runs: readonly RunItems[], findings: readonly Finding[] = PAPER_FINDINGS, opts: PairedOptions = {}): ReportRow[] {
   return findings.map((f) => {
-    const a = cellStats(rows, f.higher, f);
-    const b = cellStats(rows, f.lower, f);
-    const base = { claim: f.claim, grid: f.grid, cell: `${f.benchmark} ${f.direction}`, higher: f.higher, lower: f.lower };
-    const why = (v: Verdict) => (v === "reproduces" || v === "not run" ? "" : (f.ifNot ?? ""));
-    if (!a || !b) {
-      return { ...base, meanHigher: a?.mean ?? NaN, stdHigher: a?.std ?? NaN, meanLower: b?.mean ?? NaN, stdLower: b?.std ?? NaN, delta: NaN, seeds: `${a?.n ?? 0}/${b?.n ?? 0}`, verdict: "not run" as Verdict, why: "" };
-    }
-    const delta = a.mean - b.mean;
-    const spread = Math.sqrt(a.std * a.std + b.std * b.std);
-    let verdict: Verdict;
-    if (a.n < 2 || b.n < 2) verdict = delta > 0 ? "direction only" : "opposite direction";
-    else if (delta > 2 * spread && delta > 0) verdict = "reproduces";
-    else if (-delta > 2 * spread && delta < 0) verdict = "contradicts";
-    else verdict = "inconclusive";
-    return { ...base, meanHigher: a.mean, stdHigher: a.std, meanLower: b.mean, stdLower: b.std, delta, seeds: `${a.n}/${b.n}`, verdict, why: why(verdict) };
+    const ra = runs.filter((r) => r.model === f.higher);
+    const rb = runs.filter((r) => r.model === f.lower);
+    const a = cellStats(ra, f);
+    const b = cellStats(rb, f);
+    const base = {
+      claim: f.claim,
+      grid: f.grid,
+      cell: `${f.benchmark} ${f.direction}`,
+      higher: f.higher,
+      lower: f.lower,
+      meanHigher: a?.mean ?? NaN,
+      stdHigher: a?.std ?? NaN,
+      meanLower: b?.mean ?? NaN,
+      stdLower: b?.std ?? NaN,
+      seeds: `${a?.n ?? 0}/${b?.n ?? 0}`,
+    };
+    const paired = a && b ? comparePaired(ra, rb, f.benchmark, f.direction, opts) : null;
+    if (!paired) return { ...base, delta: NaN, lo: NaN, hi: NaN, p: NaN, pairedSeeds: 0, items: 0, verdict: "not run" as Verdict, why: "", note: a && b ? "the two models share no seed" : "" };
+    const notes: string[] = [];
+    if (paired.seeds === 1) notes.push("one paired seed: the interval covers item noise only");
+    if (paired.unpaired.length) notes.push(`seeds ${paired.unpaired.join(",")} run by one model only are left out`);
+    const verdict: Verdict = paired.verdict;
+    return {
+      ...base,
+      delta: paired.mean,
+      lo: paired.lo,
+      hi: paired.hi,
+      p: paired.p,
+      pairedSeeds: paired.seeds,
+      items: paired.items,
+      verdict,
+      why: verdict === "reproduces" ? "" : (f.ifNot ?? ""),
+      note: notes.join("; "),
+    };
   });
+}
+
+/** "+3.8 [+1.2, +6.4]" for a row that ran, "–" otherwise. */
+export function reportInterval(r: Pick<ReportRow, "delta" | "lo" | "hi">): string {
+  return Number.isFinite(r.delta) ? formatPaired({ mean: r.delta, lo: r.lo, hi: r.hi }) : "–";
+}
+
+/** A p-value for a table: 3 significant digits, "<0.001" below that. */
+export function formatP(p: number): string {
+  if (!Number.isFinite(p)) return "–";
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
 }
 
 /** The report as a Markdown table (for the notebook and closing notes). */
 export function reportMarkdown(report: readonly ReportRow[]): string {
   const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : "–");
-  const lines = ["| paper finding | cell | higher (mean ± std) | lower (mean ± std) | Δ | seeds | verdict | likely reason if not |", "|---|---|---|---|---|---|---|---|"];
+  const lines = [
+    "| paper finding | cell | higher (mean ± std) | lower (mean ± std) | paired Δ [95% CI] | p (one-sided) | seeds | verdict | likely reason if not |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
   for (const r of report) {
-    lines.push(`| ${r.claim} | ${r.cell} | ${r.higher} ${pct(r.meanHigher)} ± ${pct(r.stdHigher)} | ${r.lower} ${pct(r.meanLower)} ± ${pct(r.stdLower)} | ${pct(r.delta)} | ${r.seeds} | ${r.verdict} | ${r.why} |`);
+    const why = [r.why, r.note].filter((x) => x !== "").join(" (") + (r.why && r.note ? ")" : "");
+    lines.push(`| ${r.claim} | ${r.cell} | ${r.higher} ${pct(r.meanHigher)} ± ${pct(r.stdHigher)} | ${r.lower} ${pct(r.meanLower)} ± ${pct(r.stdLower)} | ${reportInterval(r)} | ${formatP(r.p)} | ${r.seeds} | ${r.verdict} | ${why} |`);
   }
   return lines.join("\n");
 }

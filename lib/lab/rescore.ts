@@ -10,12 +10,17 @@
  *
  * Rows come back with model `<name> · <norm>` and group { ...the run's group, norm }, so `accuracyBars` draws
  * the three variants of a model next to each other.
+ *
+ * `runItems(runs)` gives the per-item outcomes the paired statistics need (lib/eval/paired.ts): the items each
+ * run stored in its eval.json, or, for a run that stored none, its items re-scored from the final checkpoint
+ * under the run's own normalisation (through the same cache).
  */
 import fs from "fs";
 import path from "path";
 import { writeJsonAtomic } from "../data/store";
 import { accuracyCells, scoreItems } from "../eval/evaluate";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
+import type { RunItems } from "../eval/paired";
 import { NORMS, rescore, type ItemScore, type Norm } from "../eval/score";
 import { createModel } from "../model/create";
 import { loadCheckpoint, restoreVariables } from "../train/checkpoint";
@@ -75,4 +80,20 @@ export async function scoringVariants(runs: readonly StudyRun[], opts: StudyOpti
   }
   opts.onProgress?.("scoring variants", runs.length, runs.length);
   return rows;
+}
+
+/** The per-item scores a run stored (eval.json's result.eval.items), or null when it has none. */
+export function storedItems(run: Pick<StudyRun, "record">): ItemScore[] | null {
+  const items = (run.record.result as { eval?: { items?: unknown } } | null)?.eval?.items;
+  return Array.isArray(items) && items.length > 0 ? (items as ItemScore[]) : null;
+}
+
+/** Per-item outcomes of finished runs, for the paired statistics (see the header). */
+export async function runItems(runs: readonly StudyRun[], opts: StudyOptions = {}): Promise<RunItems[]> {
+  const out: RunItems[] = [];
+  for (const run of runs) {
+    const items = storedItems(run) ?? rescore(await pmiScores(run, opts), run.config.eval.norm);
+    out.push({ run: run.record.id, model: run.config.name, seed: run.config.seed, group: run.group, items });
+  }
+  return out;
 }

@@ -250,24 +250,30 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
 }
 
 /**
- * The finished runs of a scale that belong to the grids as they are defined now (every grid by default), as
- * result rows with their grid groups. Runs of other scales, and stale runs of an older definition of the same
- * name (another config, so another directory), are left out, so a table never mixes them.
+ * The finished runs of a scale that belong to the grids as they are defined now (every grid by default), with
+ * their grid groups, read from the store without training. Runs of other scales, and stale runs of an older
+ * definition of the same name (another config, so another directory), are left out, so a table never mixes them.
  */
-export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
+export function scaleRuns(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): StudyRun[] {
   const store = new RunStore(runsRoot);
   const seen = new Set<string>();
-  const rows: ResultRow[] = [];
+  const out: StudyRun[] = [];
   for (const g of grids) {
     for (const e of expandGrid(g, scale)) {
-      const dir = store.runDir(resolveExperiment(e.spec, scale));
+      const config = resolveExperiment(e.spec, scale);
+      const dir = store.runDir(config);
       if (seen.has(dir) || !fs.existsSync(path.join(dir, "done"))) continue;
       seen.add(dir);
-      const rec = store.load(dir);
-      const params = (rec.result as { params?: { total?: number } } | null)?.params?.total;
+      const record = store.load(dir);
+      const params = (record.result as { params?: { total?: number } } | null)?.params?.total;
       const group = e.group.size !== undefined && params !== undefined ? { ...e.group, params } : e.group;
-      for (const r of rec.rows) rows.push({ ...r, group });
+      out.push({ config, record, group, rows: record.rows.map((r) => ({ ...r, group })), metrics: record.metrics as unknown as StepMetrics[] });
     }
   }
-  return rows;
+  return out;
+}
+
+/** The result rows of `scaleRuns` (one per run, benchmark and direction). */
+export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
+  return scaleRuns(scale, runsRoot, grids).flatMap((r) => r.rows);
 }

@@ -2,15 +2,19 @@
  * Tables for notebooks and the CLI: plain row objects (showTable and danfo take them as they are).
  *
  *   summaryTable(rows)         mean ± std over seeds per model, benchmark and direction
+ *   pairedTable(items, ref)    mean ± std, and each model's paired difference to a reference model with its
+ *                              95% interval, one-sided p and verdict (lib/eval/paired.ts)
  *   budgetTable(runs)          steps, global units, raw tokens and FLOPs each run spent
- *   tierTable(runs)            accuracy per benchmark tier and item type (issue: what a small run shows)
+ *   tierTable(runs)            accuracy per benchmark tier and item type (issue: what a small run shows);
+ *                              tierTableOfItems for per-item scores from elsewhere (the chain tier)
  *   mixRatioTable(ds, ratios)  the realised token shares of the mix-ratio knob
  *   patchLengthTable(ds, ...)  mean speech-patch length per patching scheme
  *   bpePieces(bpe, text)       the BPE pieces of a text
  */
 import type { Dataset } from "../data/build";
 import { speechDocument } from "../data/interleave";
-import { meanStd, summarize, type ResultRow } from "../eval/metrics";
+import { meanStd, summarize, type ResultRow, type RowDirection } from "../eval/metrics";
+import { cellAccuracy, cellScores, comparePaired, formatPaired, type PairedOptions, type RunItems } from "../eval/paired";
 import { accuracyBy } from "../eval/evaluate";
 import type { ItemScore } from "../eval/score";
 import type { BpeTokenizer } from "../tokenizers/bpe";
@@ -35,6 +39,50 @@ export interface SummaryTableRow {
 /** Mean ± std (in %) over seeds, one row per model x benchmark x direction (group columns kept). */
 export function summaryTable(rows: readonly ResultRow[]): SummaryTableRow[] {
   return summarize(rows).map((s) => ({ model: s.model, ...(s.group ?? {}), benchmark: s.benchmark, direction: s.direction, "accuracy %": `${pct(s.mean)} ± ${pct(s.std)}`, seeds: s.n }));
+}
+
+export interface PairedTableOptions extends PairedOptions {
+  /** the model every other one is compared with (a run's config name, e.g. 'baseline') */
+  reference: string;
+  /** directions (default S2S, T2T, macro) */
+  directions?: RowDirection[];
+  /** benchmarks (default: every benchmark the runs scored) */
+  benchmarks?: string[];
+}
+
+/** The paired verdict of a table cell, for "model - reference" with no expected direction. */
+export type PairedSide = "ahead" | "behind" | "within noise";
+
+/**
+ * One row per model (the reference included, with empty paired columns), benchmark and direction: accuracy
+ * mean ± std over seeds, and the paired difference to the reference with its 95% interval, one-sided p for
+ * "model > reference" and where the interval lies: 'ahead' (above 0), 'behind' (below 0), 'within noise'.
+ */
+export function pairedTable(runs: readonly RunItems[], opts: PairedTableOptions): Record<string, string | number>[] {
+  const directions = opts.directions ?? ["S2S", "T2T", "macro"];
+  const ref = runs.filter((r) => r.model === opts.reference);
+  if (ref.length === 0) throw new Error(`pairedTable: no runs of the reference model '${opts.reference}'; pick one of ${[...new Set(runs.map((r) => r.model))].join(", ")}`);
+  const benchmarks = opts.benchmarks ?? [...new Set(runs.flatMap((r) => r.items.map((i) => i.benchmark)))];
+  const models = [...new Set(runs.map((r) => r.model))];
+  const out: Record<string, string | number>[] = [];
+  for (const model of models) {
+    const mine = runs.filter((r) => r.model === model);
+    for (const benchmark of benchmarks) {
+      for (const direction of directions) {
+        const acc = mine.map((r) => cellScores(r.items, benchmark, direction)).filter((m) => m.size > 0).map(cellAccuracy);
+        if (acc.length === 0) continue;
+        const { mean, std } = meanStd(acc);
+        const row: Record<string, string | number> = { model, ...(mine[0].group ?? {}), benchmark, direction, "accuracy %": `${pct(mean)} ± ${pct(std)}`, seeds: acc.length };
+        const key = `Δ vs ${opts.reference} [95% CI]`;
+        const c = model === opts.reference ? null : comparePaired(mine, ref, benchmark, direction, opts);
+        row[key] = c ? formatPaired(c) : "–";
+        row.p = c ? (c.p < 0.001 ? "<0.001" : c.p.toFixed(3)) : "–";
+        row.verdict = c ? (c.verdict === "reproduces" ? "ahead" : c.verdict === "contradicts" ? "behind" : "within noise") satisfies PairedSide : "–";
+        out.push(row);
+      }
+    }
+  }
+  return out;
 }
 
 interface RunResult {
@@ -75,12 +123,16 @@ export function budgetTable(runs: readonly StudyRun[]): Record<string, string | 
 
 /** Accuracy per difficulty tier or item type, mean ± std over the seeds of each model. */
 export function tierTable(runs: readonly StudyRun[], field: "tier" | "type" = "tier"): Record<string, string | number>[] {
+  return tierTableOfItems(runs.map((r) => ({ model: r.config.name, items: (r.record.result as RunResult).eval?.items ?? [] })), field);
+}
+
+/** The same from per-item scores, one entry per run (e.g. lab.extraBenchmarkItems for the chain tier). */
+export function tierTableOfItems(runs: readonly { model: string; items: readonly ItemScore[] }[], field: "tier" | "type" = "tier"): Record<string, string | number>[] {
   const acc = new Map<string, { model: string; benchmark: string; direction: string; value: string | number; xs: number[]; n: number }>();
   for (const r of runs) {
-    const items = (r.record.result as RunResult).eval?.items ?? [];
-    for (const c of accuracyBy(items, field)) {
-      const key = [r.config.name, c.benchmark, c.direction, c.value].join("\u0000");
-      const e = acc.get(key) ?? { model: r.config.name, benchmark: c.benchmark, direction: c.direction, value: c.value, xs: [], n: c.n };
+    for (const c of accuracyBy(r.items, field)) {
+      const key = [r.model, c.benchmark, c.direction, c.value].join("\u0000");
+      const e = acc.get(key) ?? { model: r.model, benchmark: c.benchmark, direction: c.direction, value: c.value, xs: [], n: c.n };
       e.xs.push(c.accuracy);
       acc.set(key, e);
     }

@@ -61,6 +61,9 @@ test("accuracyBars: a trace per model, a bar per benchmark × direction, mean an
   assert.deepEqual(round(f.data[0].error_y!.array), [round([100 * Math.sqrt(0.0002)])[0], 0, 0, 0]);
   assert.deepEqual(round(f.data[1].y as number[]), [41, null, null, 70]);
   assert.equal(f.layout.barmode, "group");
+  // a dashed chance line over each category's bars: 25 for HS, 50 for SC; none with chance: {}
+  assert.deepEqual(f.layout.shapes?.map((s) => [s.x0, s.x1, s.y0, s.y1, s.line?.dash]), [[-0.45, 0.45, 25, 25, "dash"], [0.55, 1.45, 25, 25, "dash"], [1.55, 2.45, 50, 50, "dash"], [2.55, 3.45, 50, 50, "dash"]]);
+  assert.equal(accuracyBars(rows, { chance: {} }).layout.shapes, undefined);
   assert.deepEqual(accuracyBars(rows, { directions: ["S2T"], models: ["lst-curriculum"] }).data.map((t) => t.x), [["SC S→T"]]);
   assert.throws(() => accuracyBars(rows, { directions: ["T2S"] }), /no rows/);
 });
