@@ -12,6 +12,7 @@ export { Rng, hashSeed } from "./rng";
 // tokenizers
 export * from "./tokenizers/special";
 export { BpeTokenizer, BPE_FORMAT, BPE_VERSION, preTokenize } from "./tokenizers/bpe";
+export { bpeToHuggingFace, saveHuggingFaceTokenizer, encodeWithSpecials } from "./tokenizers/bpe-hf";
 export { UnitBpe } from "./tokenizers/unit-bpe";
 
 // data
@@ -55,6 +56,10 @@ export { DEFAULT_TRAIN, resolveTrainConfig } from "./train/config";
 export type { TrainConfig } from "./train/config";
 export { makeBatchStream, measureStream } from "./train/batches";
 export { lrAt } from "./train/schedule";
+export { exportModel, exportRunCheckpoint, loadModelSafetensors, writeModelSafetensors, MODEL_FILE } from "./train/model-export";
+export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from "./train/safetensors";
+export type { SafeTensor, SafetensorsDtype } from "./train/safetensors";
+export { writeMetricsCsv, writeTensorboard, metricsCsv } from "./train/metrics-export";
 
 // eval
 export { scoreItems, evaluate, accuracyBy, accuracyCells } from "./eval/evaluate";

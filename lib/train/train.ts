@@ -8,7 +8,8 @@
  * error naming the step, before the weights change; the last checkpoint on disk stays the last good one.
  *
  * A run dir holds: config.json (the resolved configs and their hash), metrics.jsonl (one StepMetrics per line;
- * lines of steps a resumed run redoes are dropped), checkpoint.json + checkpoint-<step>.bin.
+ * lines of steps a resumed run redoes are dropped), checkpoint.json + checkpoint-<step>.bin, and the weights of the
+ * last checkpoint as model.safetensors (model-export.ts).
  */
 import fs from "fs";
 import path from "path";
@@ -28,6 +29,7 @@ import { makeBatchStream, type StreamBatch } from "./batches";
 import { flopsPerStep } from "../model/flops";
 import { captureVariables, loadCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint";
 import { resolveTrainConfig, type TrainConfig } from "./config";
+import { MODEL_FILE, writeModelSafetensors } from "./model-export";
 import { lrAt } from "./schedule";
 
 export interface StepMetrics {
@@ -170,14 +172,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const metricsFile = dir ? path.join(dir, "metrics.jsonl") : "";
   const save = (next: number) => {
     if (!dir || next === lastSaved) return;
+    const params = captureVariables(model.variables);
     saveCheckpoint(dir, {
       step: next,
       configHash: hash,
-      params: captureVariables(model.variables),
+      params,
       optimizer: opt.getState(),
       cursor: { step: next },
       meta: { model: modelCfg, train: cfg, patching },
     });
+    writeModelSafetensors(path.join(dir, MODEL_FILE), params, { model: modelCfg, step: next }); // for readers outside the lab
     lastSaved = next;
   };
   try {
