@@ -9,10 +9,13 @@
  * With one seed the spread is unknown (std 0), so the verdict only says the sign: 'direction only' when
  * delta > 0, 'opposite direction' otherwise.
  *
+ * The report warns (once) when the rows' runs come from different code (provenance.ts).
+ *
  * Example: A = LST T2T [0.70, 0.74, 0.72], B = baseline T2T [0.50, 0.52, 0.54] -> delta 0.20,
  * spread sqrt(0.02^2 + 0.02^2) = 0.028, 0.20 > 0.057 -> 'reproduces'.
  */
 import { meanStd, type ResultRow, type RowDirection } from "../eval/metrics";
+import { warnIfMixedCode } from "./provenance";
 
 export interface Finding {
   /** the claim in the paper's words, with the paper's number */
@@ -89,6 +92,7 @@ function cellStats(rows: readonly ResultRow[], model: string, f: Finding): { mea
 
 /** Compare every finding against measured rows (macro rows included; see metrics.withMacroRows). */
 export function reproductionReport(rows: readonly ResultRow[], findings: readonly Finding[] = PAPER_FINDINGS): ReportRow[] {
+  warnIfMixedCode(rows);
   return findings.map((f) => {
     const a = cellStats(rows, f.higher, f);
     const b = cellStats(rows, f.lower, f);
