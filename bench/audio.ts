@@ -17,11 +17,18 @@ import { SpeechUnitizer } from "../lib/tokenizers/units";
 import { PhonemeInventory, phoneticUnits } from "../lib/tokenizers/phonetic";
 import { makeStories } from "../lib/data/story";
 import type { Utterance } from "../lib/data/types";
+import { cli } from "../lib/lab/cli";
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+const AUDIO_CLI = {
+  command: "npx tsx bench/audio.ts",
+  summary: "TTS, log-mel, k-means and unitizer speed, and unit quality (purity, PNMI) on held-out voices.",
+  flags: {
+    stories: { type: "number", default: 200, help: "stories to synthesize" },
+    frames: { type: "number", default: 200000, help: "log-mel frames for k-means (the small preset's)" },
+    k: { type: "number", default: 128, help: "k-means clusters" },
+    variants: { type: "string", default: "cmn", value: "cmn,nocmn,deltas,mel80", help: "feature variants to compare" },
+  },
+} as const;
 
 const VARIANTS: Record<string, Partial<LogMelOptions>> = {
   cmn: { cmn: true, deltas: false },
@@ -63,10 +70,11 @@ function unitQuality(units: Int32Array[], labels: Int32Array[], k: number, nLabe
 }
 
 async function main(): Promise<void> {
-  const nStories = Number(arg("stories", "200"));
-  const nFrames = Number(arg("frames", "200000"));
-  const k = Number(arg("k", "128"));
-  const variants = arg("variants", "cmn").split(",");
+  const { values: args } = cli(AUDIO_CLI);
+  const nStories = args.stories;
+  const nFrames = args.frames;
+  const k = args.k;
+  const variants = args.variants.split(",");
   const tts = await createTts();
   const stories = makeStories(4321, "train", nStories + 20).map((s) => s.text);
 

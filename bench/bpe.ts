@@ -6,6 +6,7 @@
 import { BpeTokenizer } from "../lib/tokenizers/bpe";
 import { makeStories } from "../lib/data/story";
 import { Rng } from "../lib/rng";
+import { cli } from "../lib/lab/cli";
 
 /** A corpus with an open vocabulary (random pseudo-words), so training can reach larger vocabularies. */
 function diverseTexts(n: number): string[] {
@@ -16,6 +17,7 @@ function diverseTexts(n: number): string[] {
 }
 
 function main(): void {
+  cli({ command: "npx tsx bench/bpe.ts", summary: "Text BPE training and encoding speed on generated stories and an open-vocabulary corpus.", flags: {} } as const);
   let t0 = Date.now();
   const texts = makeStories(1234, "train", 5000).map((s) => s.text);
   const genMs = Date.now() - t0;

@@ -6,7 +6,7 @@
  * Run: npx tsx bench/eval.ts [--items=32]
  */
 import { describeBackend, initBackend } from "../lib/backend";
-import { parseCliOverrides } from "../lib/config";
+import { cli } from "../lib/lab/cli";
 import { scoreEndings, type Norm } from "../lib/eval/score";
 import type { EncodedItem } from "../lib/data/bench-encode";
 import type { LmSequence } from "../lib/data/types";
@@ -42,8 +42,13 @@ function items(n: number): EncodedItem[] {
 }
 
 async function main(): Promise<void> {
-  const args = parseCliOverrides(process.argv.slice(2));
-  const n = Number(args.items ?? 32);
+  const { values } = cli({
+    command: "npx tsx bench/eval.ts",
+    summary: "Multiple-choice scoring speed of the baseline and LST at several batch sizes, mean and PMI.",
+    flags: { items: { type: "number", default: 32, help: "HellaSwag-shaped items to score" } },
+  } as const);
+  const n = values.items;
+  if (!Number.isInteger(n) || n < 2) throw new Error(`bench/eval: --items must be an integer >= 2, got ${n}`);
   console.log(`backend: ${describeBackend(await initBackend())}`);
   const list = items(n);
   const tokens = list.reduce((a, it) => a + it.endings.reduce((b, e) => b + it.prompt.ids.length + e.ids.length, 0), 0);

@@ -6,10 +6,16 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { cli } from "../lib/lab/cli";
 
 function main(): void {
   const dir = __dirname;
-  const only = process.argv.slice(2);
+  const { positionals: only } = cli({
+    command: "npm run bench --",
+    summary: "Run every bench/*.ts script (or the ones named), each in its own process, and print a summary of exit codes and times.",
+    flags: {},
+    positionals: { name: "script", help: "bench scripts to run (e.g. train-bench); default: all" },
+  } as const);
   const all = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "index.ts").sort();
   const scripts = only.length ? all.filter((f) => only.some((o) => f === o || f === `${o}.ts`)) : all;
   if (scripts.length === 0) throw new Error(`no bench script matches ${only.join(", ")}; available: ${all.join(", ")}`);

@@ -11,6 +11,7 @@ import { describeBackend, initBackend } from "../lib/backend";
 import { createModel } from "../lib/model/create";
 import { modelSizeConfig } from "../lib/model/sizes";
 import { AdamW } from "../lib/train/adamw";
+import { cli } from "../lib/lab/cli";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -25,9 +26,13 @@ function tfjsAdamStep(opt: tf.Optimizer, grads: tf.NamedTensorMap): void {
 }
 
 async function main(): Promise<void> {
-  const m = /^--steps=(\d+)$/.exec(process.argv[2] ?? "--steps=20");
-  if (!m) throw new Error(`optimizer-bench: cannot parse '${process.argv[2]}'; use --steps=N`);
-  const steps = Number(m[1]);
+  const { values } = cli({
+    command: "npx tsx bench/optimizer-bench.ts",
+    summary: "One optimiser step (clip + AdamW) at the reference size: the lab's flat AdamW against tf.train.adam.",
+    flags: { steps: { type: "number", default: 20, help: "timed steps (after 3 warm-up)" } },
+  } as const);
+  const steps = values.steps;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`optimizer-bench: --steps must be a positive integer, got ${steps}`);
   const report = await initBackend();
   console.log(`optimizer-bench: ${describeBackend(report)}; reference size, ${steps} timed steps after 3 warm-up`);
   console.log("| model | tensors | values | lab AdamW ms | tfjs adam ms | ratio |");

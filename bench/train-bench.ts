@@ -20,6 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
+import { cli as cliArgs } from "../lib/lab/cli";
 import { toBatch, type BatchRow } from "../lib/model/batch";
 import { createModel } from "../lib/model/create";
 import { flopsPerStep } from "../lib/model/flops";
@@ -42,18 +43,24 @@ interface Args {
   backend?: string;
 }
 
+const BENCH_CLI = {
+  command: "npx tsx bench/train-bench.ts",
+  summary: "Training throughput of the baseline and LST at the reference size, next to the PyTorch peer.",
+  flags: {
+    steps: { type: "number", default: 10, help: "timed steps per round" },
+    warmup: { type: "number", default: 3, help: "warm-up steps per round" },
+    rounds: { type: "number", default: 2, help: "rounds (medians and ratios are over rounds)" },
+    "no-peer": { type: "boolean", help: "skip the PyTorch peer" },
+    backend: { type: "string", value: "tensorflow|wasm|cpu", help: "force a TensorFlow.js backend" },
+  },
+} as const;
+
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { steps: 10, warmup: 3, rounds: 2, peer: true };
-  for (const a of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`train-bench: cannot parse '${a}'; use --steps=N --warmup=N --rounds=N --no-peer --backend=NAME`);
-    const [, key, value] = m;
-    if (key === "no-peer") out.peer = false;
-    else if (key === "backend" && value) out.backend = value;
-    else if ((key === "steps" || key === "warmup" || key === "rounds") && value && Number.isInteger(Number(value))) out[key] = Number(value);
-    else throw new Error(`train-bench: unknown or malformed option '${a}'`);
+  const { values: v } = cliArgs(BENCH_CLI, argv);
+  for (const k of ["steps", "warmup", "rounds"] as const) {
+    if (!Number.isInteger(v[k]) || v[k] < 0) throw new Error(`train-bench: --${k} must be a non-negative integer, got ${v[k]}`);
   }
-  return out;
+  return { steps: v.steps, warmup: v.warmup, rounds: v.rounds, peer: !v["no-peer"], backend: v.backend || undefined };
 }
 
 interface Result {

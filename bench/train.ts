@@ -5,7 +5,7 @@
  * Run: npx tsx bench/train.ts [--steps=12]
  */
 import { describeBackend, initBackend } from "../lib/backend";
-import { parseCliOverrides } from "../lib/config";
+import { cli } from "../lib/lab/cli";
 import { fitUnitEntropyModel } from "../lib/model/entropy";
 import { makePatcher, resolvePatchingConfig, type PatchingScheme } from "../lib/model/patching";
 import { makeBatchStream, measureStream } from "../lib/train/batches";
@@ -13,8 +13,13 @@ import { syntheticSequence, syntheticSource } from "../lib/train/synthetic";
 import { train } from "../lib/train/train";
 
 async function main(): Promise<void> {
-  const args = parseCliOverrides(process.argv.slice(2));
-  const steps = Number(args.steps ?? 12);
+  const { values } = cli({
+    command: "npx tsx bench/train.ts",
+    summary: "Patcher and batch-stream speed, then optimiser steps of the baseline and LST at the default size on the synthetic corpus.",
+    flags: { steps: { type: "number", default: 12, help: "training steps per model (the first 2 are warm-up)" } },
+  } as const);
+  const steps = values.steps;
+  if (!Number.isInteger(steps) || steps < 3) throw new Error(`bench/train: --steps must be an integer >= 3, got ${steps}`);
   console.log(`backend: ${describeBackend(await initBackend())}`);
   const source = syntheticSource(0);
 

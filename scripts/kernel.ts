@@ -4,14 +4,14 @@
  * (what `npm run lab` does); without it, into $JUPYTER_DATA_DIR or the user's Jupyter data dir.
  */
 import path from "path";
+import { cli } from "../lib/lab/cli";
 import { installKernel } from "../lib/lab/kernelspec";
 
-const args = process.argv.slice(2);
-const i = args.indexOf("--prefix");
-if (args.some((a, k) => a !== "--prefix" && k !== i + 1)) {
-  console.error(`unknown arguments ${args.join(" ")}: use --prefix <dir>`);
-  process.exit(1);
-}
-const prefix = i >= 0 ? path.resolve(args[i + 1] ?? "") : undefined;
+const { values } = cli({
+  command: "npm run kernel --",
+  summary: "Register the `lst-lab` Jupyter kernel (tslab started from the project root).",
+  flags: { prefix: { type: "string", value: "DIR", help: "install into this prefix's Jupyter (a virtualenv, e.g. .venv); default: $JUPYTER_DATA_DIR or the user's Jupyter data dir" } },
+} as const);
+const prefix = values.prefix ? path.resolve(values.prefix) : undefined;
 const file = installKernel(path.resolve(__dirname, ".."), { prefix });
 console.log(`registered kernel 'lst-lab' (LST Lab (TypeScript)) at ${file}`);

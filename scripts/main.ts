@@ -12,50 +12,59 @@
  *   npm start -- --chain=1                      also score the runs on the chain tier (tier 5: two facts from
  *                                               different sentences; built and scored once, then cached)
  *   LST_BACKEND=wasm npm start                  another backend
+ *   npm start -- --dry-run                      what would train, cached runs marked, with a time estimate
+ *   npm start -- --help                         every flag with its default
  */
 import path from "path";
 import * as lab from "../lib";
+import { cli, CliError, intList, keyValues } from "../lib/lab/cli";
+import { GRID_SUMMARY } from "../lib/lab/grids";
+import { formatPlan, planGrid, planSummary } from "../lib/lab/plan";
 
-interface MainArgs {
-  grid: string;
-  scale: string;
-  seeds: string;
-  backend: string;
-  out: string;
-  where: string;
-  norms: string;
-  chain: string;
-}
-
-function parseArgs(argv: string[]): MainArgs {
-  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "", norms: "", chain: "" };
-  for (const a of argv) {
-    const m = /^--([a-zA-Z]+)=(.*)$/.exec(a);
-    if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,..., --norms=1, --chain=1`);
-    (args as unknown as Record<string, string>)[m[1]] = m[2];
-  }
-  return args;
-}
+/** The main job's flags: one line each (lib/lab/cli.ts). */
+const MAIN_CLI = {
+  command: "npm start --",
+  summary: "The main job: train (or load) every run of a grid at a lab scale, evaluate, print the tables and the paper's expected directions, write figures and a CSV.",
+  flags: {
+    grid: { type: "string", default: "default", value: "NAME", help: "the grid to run (see --list-grids)" },
+    scale: { type: "string", default: process.env.LST_SCALE ?? "small", value: "smoke|small|paper", help: "the lab scale (env LST_SCALE)" },
+    seeds: { type: "string", value: "1,2,3", help: "seeds to run (default: the scale's)" },
+    where: { type: "string", value: "key:value,...", help: "only the grid entries whose group has these values, e.g. units:phonetic,budget:1x" },
+    backend: { type: "string", default: process.env.LST_BACKEND ?? "", value: "tensorflow|wasm|cpu", help: "force a TensorFlow.js backend (env LST_BACKEND)" },
+    out: { type: "string", default: path.join("data", "figures"), value: "DIR", help: "where figures and the CSV go" },
+    runs: { type: "string", default: path.join("data", "runs"), value: "DIR", help: "the run store" },
+    norms: { type: "boolean", help: "also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)" },
+    chain: { type: "boolean", help: "also score the runs on the chain tier (tier 5; built and scored once, then cached)" },
+    "list-grids": { type: "boolean", help: "list the grids with their runs per seed at the scale, and exit" },
+    "dry-run": { type: "boolean", help: "list the runs this command would train (cached ones marked) with estimated times, and exit" },
+    "rerun-stale": { type: "boolean", help: "retrain finished runs made by other (or unknown) code; the old run directory moves to <runs>-stale/" },
+  },
+  examples: ["npm start", "npm start -- --grid mixRatio --scale=smoke --seeds=1,2", "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run", "npm start -- --list-grids"],
+} as const;
 
 function pct(x: number): string {
   return (100 * x).toFixed(1);
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const { values: args } = cli(MAIN_CLI);
   const t0 = Date.now();
+  const scale = lab.labScale(args.scale);
+  const where = keyValues("where", args.where);
+  const seeds = intList("seeds", args.seeds) ?? scale.seeds;
+  if (args["list-grids"]) {
+    console.log(`grids at scale '${scale.name}' (runs per seed; --grid=NAME runs one, --dry-run shows its plan):`);
+    for (const name of Object.keys(lab.GRIDS)) console.log(`  ${name.padEnd(18)}${String(lab.GRIDS[name](scale).length).padStart(3)}  ${GRID_SUMMARY[name] ?? ""}`);
+    return;
+  }
+  if (args["dry-run"]) {
+    const plan = planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] });
+    console.log(formatPlan(plan));
+    return;
+  }
   await lab.initBackend(args.backend ? { backend: args.backend } : {});
   console.log(lab.describeBackend());
-  const scale = lab.labScale(args.scale);
-  const where: Record<string, string> = {};
-  for (const kv of args.where ? args.where.split(",") : []) {
-    const [k, v] = kv.split(":");
-    if (!k || v === undefined) throw new Error(`--where takes key:value pairs separated by commas, got '${args.where}'`);
-    where[k] = v;
-  }
-  const seeds = args.seeds ? args.seeds.split(",").map((s) => Number(s)) : scale.seeds;
-  if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, got '${args.seeds}'`);
-  console.log(`grid '${args.grid}' at scale '${scale.name}', seeds ${seeds.join(",")}`);
+  console.log(planSummary(planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] })));
 
   // The dataset first (built once, then cached), with its size and build speed.
   const first = lab.resolveExperiment(lab.selectGrid(args.grid, scale, seeds, where)[0].spec, scale);
@@ -71,6 +80,9 @@ async function main(): Promise<void> {
     scale,
     seeds,
     where,
+    runsRoot: args.runs,
+    rerunStale: args["rerun-stale"],
+    announceAfterMs: Infinity,
     onProgress: (stage, done, total) => {
       const line = `${stage} ${done}/${total}`;
       const every = stage.startsWith("train") ? Math.max(1, Math.floor(total / 10)) : 1;
@@ -166,5 +178,5 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof CliError ? 2 : 1);
 });

@@ -8,14 +8,28 @@
  *   npm run notebooks                       all notebooks
  *   npm run notebooks -- 03-patching        one (the name, with or without .ipynb)
  *   npm run notebooks -- --dir test/fixtures/notebooks --out /tmp/x   another folder
+ *   npm run notebooks -- --help             every flag with its default
  */
 import { spawnSync } from "child_process";
 import fs from "fs";
 import path from "path";
 import { readNotebook, runNotebook } from "../lib/lab/notebook-runner";
 import { writeJsonAtomic } from "../lib/data/store";
+import { cli } from "../lib/lab/cli";
 
 const ROOT = path.resolve(__dirname, "..");
+
+const NOTEBOOKS_CLI = {
+  command: "npm run notebooks --",
+  summary: "Execute notebooks headless (smoke scale unless LST_SCALE is set), each in its own process, and write the executed copies with their outputs.",
+  flags: {
+    dir: { type: "string", default: "notebooks", value: "DIR", help: "the folder of notebooks" },
+    out: { type: "string", default: path.join("notebooks", ".executed"), value: "DIR", help: "where the executed copies go" },
+    one: { type: "string", value: "FILE", help: "internal: run this one notebook in this process (the runner's child mode)" },
+  },
+  positionals: { name: "notebook", help: "notebook names to run (with or without .ipynb); default: all" },
+  examples: ["npm run notebooks", "npm run notebooks -- 03-patching", "LST_SCALE=small npm run notebooks -- 07-speech-text-ratio"],
+} as const;
 
 interface Args {
   dir: string;
@@ -25,17 +39,10 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { dir: path.join(ROOT, "notebooks"), out: path.join(ROOT, "notebooks", ".executed"), names: [], one: "" };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === "--dir" || k === "--out" || k === "--one") {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${k} needs a value`);
-      a[k.slice(2) as "dir" | "out" | "one"] = path.resolve(v);
-    } else if (k.startsWith("--")) throw new Error(`unknown option '${k}': use --dir, --out, or notebook names`);
-    else a.names.push(k.replace(/\.ipynb$/, ""));
-  }
-  return a;
+  const { values: v, positionals, given } = cli(NOTEBOOKS_CLI, argv);
+  // a folder given on the command line is relative to the working directory; the defaults to the project
+  const where = (k: "dir" | "out") => (given.has(k) ? path.resolve(v[k]) : path.join(ROOT, v[k]));
+  return { dir: where("dir"), out: where("out"), one: v.one ? path.resolve(v.one) : "", names: positionals.map((n) => n.replace(/\.ipynb$/, "")) };
 }
 
 /** Child mode: run one notebook in this process, write its executed copy, print a JSON result line. */

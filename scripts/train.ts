@@ -1,22 +1,35 @@
 /**
  * Thin CLI over `train` (lib/train/train.ts):
  *   npx tsx scripts/train.ts --model.kind=lst --train.steps=50 --patching.scheme=curriculum --runDir=data/runs/x
- * Keys: --model.*, --train.*, --patching.* (LST only) are config overrides (unknown keys throw);
+ * --model.*, --train.*, --patching.* (LST only) are config overrides (`--train.steps=50` or `--train.steps 50`),
+ * checked against the defaults before anything loads (an unknown key is an error naming it and the known ones).
  * --data=synthetic|<data preset> picks the source (default synthetic: the small hand-built corpus of
  * lib/train/synthetic.ts; a preset such as 'smoke' builds or loads the dataset with buildDataset);
  * --runDir=<run dir> checkpoints and resumes (subtle: not `--dir`, which node-pre-gyp reads from process.argv
  * while tfjs-node loads, breaking the native backend); --mix=<interleaved>:<text> sets the token mix (default 1:2).
+ * `--help` lists every flag.
  */
 import { initBackend, describeBackend } from "../lib/backend";
-import { parseCliOverrides, type DeepPartial } from "../lib/config";
+import { resolveConfig, type DeepPartial } from "../lib/config";
 import type { SequenceSource } from "../lib/data/types";
-import type { ModelConfig } from "../lib/model/config";
-import type { PatchingConfig } from "../lib/model/patching";
-import type { TrainConfig } from "../lib/train/config";
+import { cli, CliError } from "../lib/lab/cli";
+import { DEFAULT_MODEL_CONFIG, type ModelConfig } from "../lib/model/config";
+import { DEFAULT_PATCHING, type PatchingConfig } from "../lib/model/patching";
+import { DEFAULT_TRAIN, type TrainConfig } from "../lib/train/config";
 import { syntheticSource } from "../lib/train/synthetic";
 import { train } from "../lib/train/train";
 
-const CLI_KEYS = ["model", "train", "patching", "data", "runDir", "mix"];
+const TRAIN_CLI = {
+  command: "npx tsx scripts/train.ts",
+  summary: "One training run from the command line (lib/train/train.ts), with config overrides.",
+  flags: {
+    data: { type: "string", default: "synthetic", value: "synthetic|PRESET", help: "the training source: the synthetic corpus or a data preset (smoke, small, paper), built or loaded" },
+    mix: { type: "string", default: "1:2", value: "I:T", help: "interleaved : text-only token mix (data presets only)" },
+    runDir: { type: "string", value: "DIR", help: "checkpoint here and resume from here" },
+  },
+  overrides: { prefixes: ["model", "train", "patching"], help: "a config override (lib/model/config.ts, lib/train/config.ts, lib/model/patching.ts); unknown keys are rejected" },
+  examples: ["npx tsx scripts/train.ts --model.kind=lst --train.steps=50", "npx tsx scripts/train.ts --model.kind lst --patching.scheme=curriculum --runDir=data/runs/x"],
+} as const;
 
 async function loadSource(data: string, mix: [number, number], seed: number): Promise<SequenceSource> {
   if (data === "synthetic") return syntheticSource(seed);
@@ -33,16 +46,17 @@ async function loadSource(data: string, mix: [number, number], seed: number): Pr
 }
 
 async function main(): Promise<void> {
-  const args = parseCliOverrides(process.argv.slice(2));
-  for (const k of Object.keys(args)) {
-    if (!CLI_KEYS.includes(k)) throw new Error(`unknown argument --${k}: use --${CLI_KEYS.join(", --")}`);
-  }
-  const data = String(args.data ?? "synthetic");
-  const mixArg = String(args.mix ?? "1:2").split(":").map(Number);
-  if (mixArg.length !== 2 || mixArg.some((x) => !(x >= 0))) throw new Error(`--mix must look like 1:2 (interleaved:text tokens), got '${String(args.mix)}'`);
-  const trainOver = (args.train ?? {}) as DeepPartial<TrainConfig>;
-  const model = (args.model ?? {}) as DeepPartial<ModelConfig>;
-  const patching = args.patching as DeepPartial<PatchingConfig> | undefined;
+  const { values: args, overrides } = cli(TRAIN_CLI);
+  const mixArg = args.mix.split(":").map(Number);
+  if (mixArg.length !== 2 || mixArg.some((x) => !(x >= 0))) throw new CliError(`--mix must look like 1:2 (interleaved:text tokens), got '${args.mix}'`);
+  const trainOver = (overrides.train ?? {}) as DeepPartial<TrainConfig>;
+  const model = (overrides.model ?? {}) as DeepPartial<ModelConfig>;
+  const patching = overrides.patching as DeepPartial<PatchingConfig> | undefined;
+  // check every override's keys and types against the defaults now, before a backend or a dataset loads
+  resolveConfig(DEFAULT_MODEL_CONFIG, model, "model");
+  resolveConfig(DEFAULT_TRAIN, trainOver, "train");
+  resolveConfig(DEFAULT_PATCHING, patching, "patching");
+  const data = args.data;
   const report = await initBackend();
   console.log(`backend: ${describeBackend(report)}`);
   const source = await loadSource(data, [mixArg[0], mixArg[1]], trainOver.seed ?? 0);
@@ -52,7 +66,7 @@ async function main(): Promise<void> {
     train: { logEvery: 10, ...trainOver },
     patching: isLst ? patching ?? {} : patching,
     source,
-    dir: args.runDir === undefined ? undefined : String(args.runDir),
+    dir: args.runDir === "" ? undefined : args.runDir,
   });
   const last = result.metrics[result.metrics.length - 1];
   const params = result.model.paramCount();
@@ -66,5 +80,5 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof CliError ? 2 : 1);
 });

@@ -165,6 +165,23 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     [0, 1, 2, 4].map((j) => ({ spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { model: "lst-aligned", jitterFrames: j } })),
 };
 
+/** One line per grid for `--list-grids` (the table at the top of this file). */
+export const GRID_SUMMARY: Record<string, string> = {
+  default: "baseline vs LST static vs LST curriculum (Tab. 3): the main job",
+  models: "baseline, BPE-speech, LST static / aligned / mixed / curriculum (Tab. 3, 5)",
+  patchSize: "static patch size 4, 6, 9 (Tab. 5)",
+  silence: "aligned patches with silence separate vs merged",
+  alignment: "word vs BPE alignment under the curriculum (Tab. 6), with a 500-token text BPE",
+  curriculum: "curriculum schedule (tau1, tau2)",
+  mixRatio: "interleaved : text-only 1:4, 1:3, 1:2, 1:1 (Fig. 6), baseline and LST",
+  budget: "compute- vs data-controlled, baseline and LST (Tab. 3 vs 4)",
+  scaling: "model size (Fig. 4), baseline and LST",
+  jitter: "aligner boundary noise 0, 1, 2, 4 frames",
+  textPath: "LST with text through the local modules vs in and out of the global model (§1 [I])",
+  calibration: "unit source x budget (1x, 4x) x mix (the scale's, the paper's), baseline and LST",
+  phoneticPatching: "baseline vs LST static / aligned / curriculum on phonetic units, 1x and 4x budget",
+};
+
 export interface GridRun extends GridEntry {
   seed: number;
 }

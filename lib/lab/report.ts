@@ -13,9 +13,12 @@
  * Example (a test): 3 seeds of 200 items, the higher model right on every item the lower one gets right and
  * on 40 more -> Δ = +20.0 points, interval about [+16.8, +23.2] (item noise only: the seeds agree),
  * p = 1 / 10001, 'reproduces'.
+ *
+ * The report warns (once) when the runs compared come from different code (provenance.ts).
  */
 import { meanStd, type RowDirection } from "../eval/metrics";
 import { cellAccuracy, cellScores, comparePaired, formatPaired, type PairedOptions, type RunItems } from "../eval/paired";
+import { warnIfMixedCode } from "./provenance";
 
 export interface Finding {
   /** the claim in the paper's words, with the paper's number */
@@ -108,6 +111,7 @@ function cellStats(runs: readonly RunItems[], f: Finding): { mean: number; std: 
  * for StudyRuns). `opts` sets the bootstrap (replicates, seed, level); the default seed 0 makes it repeatable.
  */
 export function reproductionReport(runs: readonly RunItems[], findings: readonly Finding[] = PAPER_FINDINGS, opts: PairedOptions = {}): ReportRow[] {
+  warnIfMixedCode(runs);
   return findings.map((f) => {
     const ra = runs.filter((r) => r.model === f.higher);
     const rb = runs.filter((r) => r.model === f.lower);

@@ -93,7 +93,7 @@ export async function runItems(runs: readonly StudyRun[], opts: StudyOptions = {
   const out: RunItems[] = [];
   for (const run of runs) {
     const items = storedItems(run) ?? rescore(await pmiScores(run, opts), run.config.eval.norm);
-    out.push({ run: run.record.id, model: run.config.name, seed: run.config.seed, group: run.group, items });
+    out.push({ run: run.record.id, model: run.config.name, seed: run.config.seed, group: run.group, code: run.record.code, items });
   }
   return out;
 }

@@ -4,6 +4,7 @@
  *
  *   data/runs/<name>-<configHash>/
  *     run.json        { format, name, hash, config }     written first (not config.json: train writes its own)
+ *     provenance.json { format, segments }               code, git, packages, machine: a segment per start (provenance.ts)
  *     metrics.jsonl   one StepMetrics per line, appended by train (a resumed run may log a step twice)
  *     checkpoint*     whatever `execute` keeps to resume (train's checkpoints)
  *     eval.json       { format, result }                 execute's return value
@@ -27,6 +28,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../data/store";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { AccuracyCell } from "../eval/evaluate";
 import type { StepMetrics } from "../train/train";
+import { appendProvenance, readProvenance, runCode, type RunProvenance } from "./provenance";
 
 /** Bump when the layout or meaning of a run directory changes; older directories are then refused. */
 export const RUN_FORMAT = 1;
@@ -50,6 +52,10 @@ export interface RunRecord<M extends MetricsRow = StepMetrics> {
   /** long-format accuracy rows, if the result holds an EvalResult (at `result.eval` or `result` itself) */
   rows: ResultRow[];
   finishedAt: string;
+  /** the code, packages and machine that made it (null: written before provenance was recorded) */
+  provenance: RunProvenance | null;
+  /** its code key ('unknown' without provenance; see provenance.ts) */
+  code: string;
 }
 
 export interface RunStoreOptions {
@@ -187,6 +193,7 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       // subtle: another process may have finished between our `done` check and taking the lock
       if (fs.existsSync(path.join(dir, "done"))) return this.load(dir);
       this.writeOrCheckConfig(dir, cfg, name);
+      appendProvenance(dir);
       const result = await execute(dir);
       if (result !== undefined) writeEval(dir, result);
       else if (!fs.existsSync(path.join(dir, "eval.json"))) {
@@ -220,6 +227,8 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     const cfg = meta.config;
     const seed = isObject(cfg) && typeof cfg.seed === "number" ? cfg.seed : 0;
     const id = path.basename(dir);
+    const provenance = readProvenance(dir);
+    const code = runCode(provenance);
     return {
       id,
       name: meta.name,
@@ -228,8 +237,10 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       config: cfg,
       result: ev.result,
       metrics: readMetrics<M>(path.join(dir, "metrics.jsonl")),
-      rows: cells ? rowsFromEval({ cells }, { run: id, model: meta.name, seed }) : [],
+      rows: cells ? rowsFromEval({ cells }, { run: id, model: meta.name, seed }).map((r) => ({ ...r, code })) : [],
       finishedAt: String(done.finishedAt),
+      provenance,
+      code,
     };
   }
 

@@ -5,6 +5,11 @@
  *
  *   runExperiment(spec)     one run (resolved at the current lab scale)
  *   runGrid('patchSize')    every run of a named grid, each seed, skipping finished runs
+ *   runGrid('patchSize', { cachedOnly: true })   only what the run store has, nothing trains
+ *
+ * Provenance (provenance.ts): a finished run made by other code ('stale') or before provenance was recorded
+ * ('unknown') is reused with one warning, unless `rerunStale` is set: then its directory moves aside whole
+ * (to `<runs>-stale/`) and the run trains again with the code running now.
  *
  * Budgets (paper §4). Compute-controlled: every model runs `train.steps` steps of `batchSize` rows of
  * `globalLen` global units (tokens for the baselines, patches for LST), so LST reads more raw tokens.
@@ -32,6 +37,8 @@ import { RunStore, type RunRecord } from "./runs";
 import { resolveExperiment, labScale, type ExperimentConfig, type ExperimentSpec, type LabScale } from "./experiment";
 import { expandGrid, GRIDS, selectGrid, type GridRun } from "./grids";
 import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
+import { moveRunAside, runFreshness } from "./provenance";
+import { formatPlan, planGrid, planSummary } from "./plan";
 
 export interface StudyOptions {
   scale?: LabScale;
@@ -41,6 +48,10 @@ export interface StudyOptions {
   dataRoot?: string;
   onProgress?: (stage: string, done: number, total: number) => void;
   onStep?: (run: string, m: StepMetrics) => void;
+  /** retrain a finished run whose code differs from the code running now, or is unknown (see the header) */
+  rerunStale?: boolean;
+  /** where notices go (a stale run moved aside, a grid's plan), default console.log */
+  log?: (line: string) => void;
 }
 
 export interface StudyRun {
@@ -187,6 +198,14 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
   const scale = opts.scale ?? labScale();
   const cfg = "format" in spec ? spec : resolveExperiment(spec, scale);
   const store = new RunStore(opts.runsRoot ?? path.join("data", "runs"));
+  if (opts.rerunStale) {
+    const dir = store.runDir(cfg, cfg.name);
+    const fresh = runFreshness(dir);
+    if (fresh === "stale" || fresh === "unknown") {
+      const aside = moveRunAside(dir);
+      (opts.log ?? console.log)(`run ${path.basename(dir)} was made by ${fresh === "stale" ? "other" : "unknown"} code: moved to ${aside}, training it again`);
+    }
+  }
   const record = await store.ensure(cfg, cfg.name, async (dir) => {
     const { source, kind, steps, model, entropyModel, patcher, items, maxLen } = await experimentContext(cfg, opts);
     // Learning curves: a fixed held-out subset (the first 40 items of each benchmark, S2S and T2T) every evalEvery steps.
@@ -233,12 +252,34 @@ export interface GridOptions extends StudyOptions {
   seeds?: number[];
   /** keep only the entries whose group has these values, e.g. { units: "phonetic", budget: "1x" } */
   where?: Record<string, string | number>;
+  /** return only the runs already finished in the store, train nothing, and log what is there and what is not */
+  cachedOnly?: boolean;
+  /** log the plan before training when its training is estimated to take longer than this, default 3 min
+   *  (Infinity: never; the CLI prints its own plan before building the dataset) */
+  announceAfterMs?: number;
 }
 
 /** Run every entry of a named grid (finished runs come back from the store at once). */
 export async function runGrid(name: string, opts: GridOptions = {}): Promise<StudyRun[]> {
   const scale = opts.scale ?? labScale();
   const entries: GridRun[] = selectGrid(name, scale, opts.seeds, opts.where);
+  const log = opts.log ?? console.log;
+  const plan = planGrid(name, scale, { seeds: opts.seeds, where: opts.where, runsRoot: opts.runsRoot, rerunStale: opts.rerunStale === true && opts.cachedOnly !== true });
+  if (opts.cachedOnly) {
+    log(`${formatPlan(plan)}\n(cachedOnly: nothing trains; the ${plan.runs.filter((r) => r.state !== "new" && r.state !== "partial").length} finished runs come back)`);
+    const out: StudyRun[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const s = plan.runs[i].state;
+      if (s !== "new" && s !== "partial") out.push(await runExperiment(entries[i].spec, { ...opts, scale, rerunStale: false }, entries[i].group));
+    }
+    return out;
+  }
+  const longer = opts.announceAfterMs ?? 3 * 60 * 1000;
+  if (longer === Infinity) {
+    // the caller announced the plan itself
+  } else if (plan.trainMs === null ? plan.runs.some((r) => r.train) : plan.trainMs > longer) {
+    log(`${planSummary(plan)}. Starting now (runGrid(name, { cachedOnly: true }) shows what is there without training).`);
+  } else if (plan.runs.some((r) => !r.train && (r.state === "stale" || r.state === "unknown"))) log(planSummary(plan));
   const out: StudyRun[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];

@@ -10,6 +10,8 @@
  *   mixRatioTable(ds, ratios)  the realised token shares of the mix-ratio knob
  *   patchLengthTable(ds, ...)  mean speech-patch length per patching scheme
  *   bpePieces(bpe, text)       the BPE pieces of a text
+ *
+ * The tables that compare runs warn (once) when the runs come from different code (provenance.ts).
  */
 import type { Dataset } from "../data/build";
 import { speechDocument } from "../data/interleave";
@@ -24,6 +26,7 @@ import type { UnitEntropyModel } from "../model/entropy";
 import { mixShares } from "./inspect";
 import { LAB_MIX } from "./experiment";
 import { datasetSource, entropyModelFor, type StudyRun } from "./study";
+import { warnIfMixedCode } from "./provenance";
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
@@ -38,6 +41,7 @@ export interface SummaryTableRow {
 
 /** Mean ± std (in %) over seeds, one row per model x benchmark x direction (group columns kept). */
 export function summaryTable(rows: readonly ResultRow[]): SummaryTableRow[] {
+  warnIfMixedCode(rows);
   return summarize(rows).map((s) => ({ model: s.model, ...(s.group ?? {}), benchmark: s.benchmark, direction: s.direction, "accuracy %": `${pct(s.mean)} ± ${pct(s.std)}`, seeds: s.n }));
 }
 
@@ -93,6 +97,7 @@ interface RunResult {
 
 /** What each run (first seed) spent: steps, global units, raw tokens by modality, FLOPs when logged. */
 export function budgetTable(runs: readonly StudyRun[]): Record<string, string | number>[] {
+  warnIfMixedCode(runs.flatMap((r) => r.rows));
   const firstSeed = new Map<string, StudyRun>();
   for (const r of runs) if (!firstSeed.has(r.config.name)) firstSeed.set(r.config.name, r);
   return [...firstSeed.values()].map((r) => {
@@ -123,6 +128,7 @@ export function budgetTable(runs: readonly StudyRun[]): Record<string, string | 
 
 /** Accuracy per difficulty tier or item type, mean ± std over the seeds of each model. */
 export function tierTable(runs: readonly StudyRun[], field: "tier" | "type" = "tier"): Record<string, string | number>[] {
+  warnIfMixedCode(runs.flatMap((r) => r.rows));
   return tierTableOfItems(runs.map((r) => ({ model: r.config.name, items: (r.record.result as RunResult).eval?.items ?? [] })), field);
 }
 

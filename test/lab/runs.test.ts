@@ -221,15 +221,16 @@ test("CSV export and a danfo DataFrame of the rows", async () => {
   const rows = store.toRows().map((r) => ({ ...r, group: { mixRatio: "1:2", model: "ignored" } }));
   const csv = toCsv(rows);
   const lines = csv.trim().split("\n");
-  assert.equal(lines[0], "run,model,benchmark,direction,accuracy,n,seed,mixRatio");
-  assert.match(lines[1], /^lst-static-[0-9a-f]{12},lst-static,sc,S2S,0.6,10,1,1:2$/);
+  // `code` is the code that made the run (lab/provenance.ts)
+  assert.equal(lines[0], "run,model,benchmark,direction,accuracy,n,seed,code,mixRatio");
+  assert.match(lines[1], /^lst-static-[0-9a-f]{12},lst-static,sc,S2S,0.6,10,1,lib:[0-9a-f]{12},1:2$/);
   assert.equal(toCsv([{ ...rows[0], model: 'a,"b"' }]).split("\n")[1].split(",")[1], '"a');
   const out = path.join(tmp(), "rows.csv");
   store.exportCsv(out);
   assert.equal(fs.readFileSync(out, "utf8").split("\n").length, 4);
   const df = await store.toDataFrame(rows);
-  assert.deepEqual(df.shape, [2, 8]);
-  assert.deepEqual(df.columns, ["run", "model", "benchmark", "direction", "accuracy", "n", "seed", "mixRatio"]);
+  assert.deepEqual(df.shape, [2, 9]);
+  assert.deepEqual(df.columns, ["run", "model", "benchmark", "direction", "accuracy", "n", "seed", "code", "mixRatio"]);
 });
 
 test("run names are made safe for directory names", () => {
