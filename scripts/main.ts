@@ -10,6 +10,11 @@
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
  *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)
  *   LST_BACKEND=wasm npm start                  another backend
+ *   npm start -- --executor=processes --jobs=2  the missing runs in 2 worker processes (lib/lab/executor.ts)
+ *   npm start -- --executor=slurm --partition=gpu --gres=gpu:1 --time=2:00:00 --mem=8G --throttle=4
+ *                                               the missing runs as one Slurm job array; --wait=0 returns after
+ *                                               submitting; --status shows the grid's state; --resubmit-failed
+ *                                               submits again only the runs whose task failed
  */
 import path from "path";
 import * as lab from "../lib";
@@ -34,12 +39,53 @@ function parseArgs(argv: string[]): MainArgs {
   return args;
 }
 
+/**
+ * The executor flags (kept apart from parseArgs so they can join a shared flag table): --executor=, --jobs=,
+ * --partition=, --time=, --cpus=, --mem=, --gres=, --throttle=, --sbatch="<flags>", --env=K=V,K=V, --wait=0,
+ * --status, --resubmit-failed. Returns the executor options, whether --status was asked, and the other args.
+ */
+function parseExecutorArgs(argv: string[]): { executor: lab.ExecutorOptions; status: boolean; rest: string[] } {
+  const x: Record<string, unknown> = {};
+  let status = false;
+  const rest: string[] = [];
+  const int = (k: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} must be a positive integer, got '${v}'`);
+    return n;
+  };
+  for (const a of argv) {
+    const m = /^--([a-zA-Z-]+)(?:=(.*))?$/.exec(a);
+    const [k, v] = m ? [m[1], m[2]] : ["", undefined];
+    if (k === "status" && v === undefined) status = true;
+    else if (k === "resubmit-failed" && v === undefined) x.resubmitFailed = true;
+    else if (v === undefined) rest.push(a);
+    else if (k === "executor") x.kind = v;
+    else if (k === "jobs" || k === "cpus" || k === "throttle") x[k] = int(k, v);
+    else if (k === "partition" || k === "time" || k === "mem" || k === "gres") x[k] = v;
+    else if (k === "sbatch") x.sbatch = v.split(/\s+/).filter((s) => s !== "");
+    else if (k === "wait") x.wait = !/^(0|false|no)$/i.test(v);
+    else if (k === "env") {
+      const env: Record<string, string> = {};
+      for (const kv of v.split(",")) {
+        const i = kv.indexOf("=");
+        if (i <= 0) throw new Error(`--env takes KEY=value pairs separated by commas, got '${v}'`);
+        env[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      x.env = env;
+    } else rest.push(a);
+  }
+  if (x.kind === undefined) x.kind = x.resubmitFailed || x.partition || x.gres || x.throttle ? "slurm" : x.jobs ? "processes" : "local";
+  return { executor: lab.resolveExecutor(x as unknown as lab.ExecutorOptions), status, rest };
+}
+
 function pct(x: number): string {
   return (100 * x).toFixed(1);
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const exec = parseExecutorArgs(process.argv.slice(2));
+  const args = parseArgs(exec.rest);
+  if (args.backend && exec.executor.kind !== "local") exec.executor.env = { LST_BACKEND: args.backend, ...exec.executor.env };
   const t0 = Date.now();
   await lab.initBackend(args.backend ? { backend: args.backend } : {});
   console.log(lab.describeBackend());
@@ -53,6 +99,10 @@ async function main(): Promise<void> {
   const seeds = args.seeds ? args.seeds.split(",").map((s) => Number(s)) : scale.seeds;
   if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, got '${args.seeds}'`);
   console.log(`grid '${args.grid}' at scale '${scale.name}', seeds ${seeds.join(",")}`);
+  if (exec.status) {
+    lab.printGridState(lab.gridStatus(args.grid, { scale, seeds, where, executor: exec.executor }));
+    return;
+  }
 
   // The dataset first (built once, then cached), with its size and build speed.
   const first = lab.resolveExperiment(lab.selectGrid(args.grid, scale, seeds, where)[0].spec, scale);
@@ -68,6 +118,7 @@ async function main(): Promise<void> {
     scale,
     seeds,
     where,
+    executor: exec.executor,
     onProgress: (stage, done, total) => {
       const line = `${stage} ${done}/${total}`;
       const every = stage.startsWith("train") ? Math.max(1, Math.floor(total / 10)) : 1;
@@ -76,6 +127,7 @@ async function main(): Promise<void> {
     },
   });
 
+  if (exec.executor.wait === false) return; // submitted; --status shows the state, a later call the results
   const rows = runs.flatMap((r) => lab.withMacroRows(r.rows));
   const summary = lab.summarize(rows);
   console.log("\naccuracy % (mean ± std over seeds; chance: sc/tsc 50, hs 25)");
