@@ -82,10 +82,13 @@ export { planGrid, formatPlan, planSummary, MEASURED_STEP_MS } from "./lab/plan"
 export type { GridPlan, PlannedRun, RunState } from "./lab/plan";
 export { provenanceNow, readProvenance, runCode, runFreshness, codeWarning, moveRunAside, UNKNOWN_CODE } from "./lab/provenance";
 export type { ProvenanceSegment, RunProvenance, GitInfo } from "./lab/provenance";
-export { runExperiment, runGrid, scaleRows, scaleRuns, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./lab/study";
+export { runExperiment, runGrid, gridStatus, scaleRows, scaleRuns, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./lab/study";
 export { scoringVariants, runItems, storedItems } from "./lab/rescore";
 export { extraBenchmarkItems } from "./lab/extra-eval";
 export type { StudyRun, StudyOptions, GridOptions } from "./lab/study";
+export { resolveExecutor, printGridState } from "./lab/executor";
+export type { ExecutorOptions } from "./lab/executor";
+export type { RunStatus, RunState as JobRunState } from "./lab/grid-jobs";
 export { unitStats, wordPieceStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";
 export { PAPER_FINDINGS, reproductionReport, reportMarkdown, reportInterval, formatP } from "./lab/report";
 export type { Finding, ReportRow, Verdict } from "./lab/report";

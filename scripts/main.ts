@@ -14,6 +14,11 @@
  *   LST_BACKEND=wasm npm start                  another backend
  *   npm start -- --dry-run                      what would train, cached runs marked, with a time estimate
  *   npm start -- --help                         every flag with its default
+ *   npm start -- --executor=processes --jobs=2  the missing runs in 2 worker processes (lib/lab/executor.ts)
+ *   npm start -- --executor=slurm --partition=gpu --gres=gpu:1 --time=2:00:00 --mem=8G --throttle=4
+ *                                               the missing runs as one Slurm job array; --wait=0 returns after
+ *                                               submitting; --status shows the grid's state; --resubmit-failed
+ *                                               submits again only the runs whose task failed
  */
 import path from "path";
 import * as lab from "../lib";
@@ -38,16 +43,53 @@ const MAIN_CLI = {
     "list-grids": { type: "boolean", help: "list the grids with their runs per seed at the scale, and exit" },
     "dry-run": { type: "boolean", help: "list the runs this command would train (cached ones marked) with estimated times, and exit" },
     "rerun-stale": { type: "boolean", help: "retrain finished runs made by other (or unknown) code; the old run directory moves to <runs>-stale/" },
+    executor: { type: "string", value: "local|processes|slurm", help: "where missing runs execute (default local; --jobs implies processes, Slurm flags imply slurm)" },
+    jobs: { type: "number", default: 2, value: "N", help: "processes: worker processes on this machine" },
+    partition: { type: "string", value: "NAME", help: "slurm: the partition" },
+    time: { type: "string", value: "H:MM:SS", help: "slurm: time limit per task" },
+    cpus: { type: "number", default: 2, value: "N", help: "slurm: CPUs per task" },
+    mem: { type: "string", value: "8G", help: "slurm: memory per task" },
+    gres: { type: "string", value: "gpu:1", help: "slurm: generic resources per task (GPUs)" },
+    throttle: { type: "number", default: 0, value: "K", help: "slurm: at most K tasks of the array at once (--array=0-N%K)" },
+    sbatch: { type: "string", value: "\"<flags>\"", help: "slurm: extra sbatch flags" },
+    env: { type: "string", value: "K=V,K=V", help: "environment for every task (LST_BACKEND and LST_DATA_DIR are passed on anyway)" },
+    wait: { type: "boolean", default: true, help: "slurm: wait for the array (--wait=0 returns after submitting; a later call picks the results up)" },
+    status: { type: "boolean", help: "print the grid's state under its submissions (pending, running, done, failed) and exit" },
+    "resubmit-failed": { type: "boolean", help: "slurm: submit again only the runs whose task failed (they resume from their last checkpoint)" },
   },
   examples: ["npm start", "npm start -- --grid mixRatio --scale=smoke --seeds=1,2", "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run", "npm start -- --list-grids"],
 } as const;
+
+/** The executor options from the executor flags of MAIN_CLI (lib/lab/executor.ts checks them). */
+function executorFromArgs(args: { executor: string; jobs: number; partition: string; time: string; cpus: number; mem: string; gres: string; throttle: number; sbatch: string; env: string; wait: boolean; "resubmit-failed": boolean }, given: Set<string>): lab.ExecutorOptions {
+  const x: Record<string, unknown> = {};
+  for (const k of ["jobs", "cpus", "throttle"] as const) if (given.has(k)) x[k] = args[k];
+  for (const k of ["partition", "time", "mem", "gres"] as const) if (args[k]) x[k] = args[k];
+  if (args.sbatch) x.sbatch = args.sbatch.split(/\s+/).filter((s) => s !== "");
+  if (given.has("wait")) x.wait = args.wait;
+  if (args["resubmit-failed"]) x.resubmitFailed = true;
+  if (args.env) {
+    const env: Record<string, string> = {};
+    for (const kv of args.env.split(",")) {
+      const i = kv.indexOf("=");
+      if (i <= 0) throw new CliError(`--env takes KEY=value pairs separated by commas, got '${args.env}'`);
+      env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    x.env = env;
+  }
+  x.kind = args.executor || (x.resubmitFailed || x.partition || x.gres || x.throttle ? "slurm" : x.jobs ? "processes" : "local");
+  return lab.resolveExecutor(x as unknown as lab.ExecutorOptions);
+}
 
 function pct(x: number): string {
   return (100 * x).toFixed(1);
 }
 
 async function main(): Promise<void> {
-  const { values: args } = cli(MAIN_CLI);
+  const parsed = cli(MAIN_CLI);
+  const args = parsed.values;
+  const executor = executorFromArgs(args, parsed.given);
+  if (args.backend && executor.kind !== "local") executor.env = { LST_BACKEND: args.backend, ...executor.env };
   const t0 = Date.now();
   const scale = lab.labScale(args.scale);
   const where = keyValues("where", args.where);
@@ -64,6 +106,10 @@ async function main(): Promise<void> {
   }
   await lab.initBackend(args.backend ? { backend: args.backend } : {});
   console.log(lab.describeBackend());
+  if (args.status) {
+    lab.printGridState(lab.gridStatus(args.grid, { scale, seeds, where, runsRoot: args.runs, executor }));
+    return;
+  }
   console.log(planSummary(planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] })));
 
   // The dataset first (built once, then cached), with its size and build speed.
@@ -83,6 +129,7 @@ async function main(): Promise<void> {
     runsRoot: args.runs,
     rerunStale: args["rerun-stale"],
     announceAfterMs: Infinity,
+    executor,
     onProgress: (stage, done, total) => {
       const line = `${stage} ${done}/${total}`;
       const every = stage.startsWith("train") ? Math.max(1, Math.floor(total / 10)) : 1;
@@ -91,6 +138,7 @@ async function main(): Promise<void> {
     },
   });
 
+  if (executor.kind === "slurm" && executor.wait === false) return; // submitted; --status shows the state, a later call the results
   const rows = runs.flatMap((r) => lab.withMacroRows(r.rows));
   const summary = lab.summarize(rows);
   console.log("\naccuracy % (mean ± std over seeds; chance: sc/tsc 50, hs 25)");

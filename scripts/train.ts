@@ -8,7 +8,11 @@
  * --runDir=<run dir> checkpoints and resumes (subtle: not `--dir`, which node-pre-gyp reads from process.argv
  * while tfjs-node loads, breaking the native backend); --mix=<interleaved>:<text> sets the token mix (default 1:2).
  * `--help` lists every flag.
+ * A run dir is locked while this trains in it (lib/lab/lock.ts): a second copy on the same --runDir refuses to
+ * start, saying who holds it; a lock whose holder died is taken over.
  */
+import fs from "fs";
+import path from "path";
 import { initBackend, describeBackend } from "../lib/backend";
 import { resolveConfig, type DeepPartial } from "../lib/config";
 import type { SequenceSource } from "../lib/data/types";
@@ -18,6 +22,7 @@ import { DEFAULT_PATCHING, type PatchingConfig } from "../lib/model/patching";
 import { DEFAULT_TRAIN, type TrainConfig } from "../lib/train/config";
 import { syntheticSource } from "../lib/train/synthetic";
 import { train } from "../lib/train/train";
+import { lockNow, type HeldLock } from "../lib/lab/lock";
 
 const TRAIN_CLI = {
   command: "npx tsx scripts/train.ts",
@@ -57,16 +62,40 @@ async function main(): Promise<void> {
   resolveConfig(DEFAULT_TRAIN, trainOver, "train");
   resolveConfig(DEFAULT_PATCHING, patching, "patching");
   const data = args.data;
+  const dir = args.runDir === "" ? undefined : args.runDir;
+  // the lock first, so a second copy on the same run dir refuses before loading anything
+  let lock: HeldLock | null = null;
+  if (dir) {
+    fs.mkdirSync(dir, { recursive: true });
+    lock = lockNow(path.join(dir, "lock"));
+  }
+  try {
+    await trainIn(dir, lock, data, [mixArg[0], mixArg[1]], model, trainOver, patching);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function trainIn(
+  dir: string | undefined,
+  lock: HeldLock | null,
+  data: string,
+  mix: [number, number],
+  model: DeepPartial<ModelConfig>,
+  trainOver: DeepPartial<TrainConfig>,
+  patching: DeepPartial<PatchingConfig> | undefined,
+): Promise<void> {
   const report = await initBackend();
   console.log(`backend: ${describeBackend(report)}`);
-  const source = await loadSource(data, [mixArg[0], mixArg[1]], trainOver.seed ?? 0);
+  const source = await loadSource(data, mix, trainOver.seed ?? 0);
   const isLst = model.kind === "lst";
   const result = await train({
     model,
     train: { logEvery: 10, ...trainOver },
     patching: isLst ? patching ?? {} : patching,
     source,
-    dir: args.runDir === "" ? undefined : args.runDir,
+    dir,
+    onStep: () => lock?.check(), // stop (before the step's checkpoint) if another process took the run dir over
   });
   const last = result.metrics[result.metrics.length - 1];
   const params = result.model.paramCount();

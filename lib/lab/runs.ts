@@ -9,19 +9,18 @@
  *     checkpoint*     whatever `execute` keeps to resume (train's checkpoints)
  *     eval.json       { format, result }                 execute's return value
  *     done            { format, finishedAt }             written last: the run is complete
- *     lock            { pid, host, startedAt }           only while a process works on the run
+ *     lock            { host, pid, token, heartbeatAt, … }  only while a process works on the run (lock.ts)
  *
- * `ensure(cfg, name, execute)` returns a finished run at once. Otherwise it takes the lock (an O_EXCL create, so
- * exactly one process wins), calls `execute(dir)`, writes eval.json and `done`, and lets go of the lock. If
- * `execute` throws (or the process dies) the directory stays as it is and the next `ensure` calls `execute`
- * again, which resumes from its own checkpoint in `dir`. A second process asking for the same run while the
- * lock is held polls until `done` appears. A lock is broken when its pid is dead (same host), or, from another
- * host, when its heartbeat is older than `staleMs`. Every file is written atomically (temp + rename). A
- * directory of another format version or with a corrupt file is an Error naming the path and the fix, never
- * silently reused.
+ * `ensure(cfg, name, execute)` returns a finished run at once. Otherwise it takes the run's lock (lock.ts: an
+ * exclusive create, a heartbeat from a worker thread, stale locks taken over), calls `execute(dir, lock)`,
+ * writes eval.json and `done`, and lets go of the lock. If `execute` throws (or the process dies) the directory
+ * stays as it is and the next `ensure` calls `execute` again, which resumes from its own checkpoint in `dir`.
+ * A second process asking for the same run while the lock is held waits (saying for whom) until `done`
+ * appears or the lock goes stale. Every file is written by rename (temp + rename), except metrics.jsonl, which
+ * train appends to (a torn last line is skipped), and the lock itself. A directory of another format version
+ * or with a corrupt file is an Error naming the path and the fix, never silently reused.
  */
 import fs from "fs";
-import os from "os";
 import path from "path";
 import { canonicalJson, configHash } from "../config";
 import { writeFileAtomic, writeJsonAtomic } from "../data/store";
@@ -29,6 +28,7 @@ import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { AccuracyCell } from "../eval/evaluate";
 import type { StepMetrics } from "../train/train";
 import { appendProvenance, readProvenance, runCode, type RunProvenance } from "./provenance";
+import { acquireLock, type HeldLock, type LockOptions } from "./lock";
 
 /** Bump when the layout or meaning of a run directory changes; older directories are then refused. */
 export const RUN_FORMAT = 1;
@@ -58,22 +58,8 @@ export interface RunRecord<M extends MetricsRow = StepMetrics> {
   code: string;
 }
 
-export interface RunStoreOptions {
-  /** poll interval while another process holds a run's lock (ms), default 500 */
-  pollMs?: number;
-  /** a lock from another host whose heartbeat is older than this is broken (ms), default 30 min */
-  staleMs?: number;
-  /** how often the lock holder refreshes its heartbeat (ms), default 10 s */
-  heartbeatMs?: number;
-}
-
-interface LockInfo {
-  pid: number;
-  host: string;
-  startedAt: string;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The run locks' timing (lock.ts): pollMs, staleMs (default 2 min), heartbeatMs, noticeMs, log. */
+export type RunStoreOptions = LockOptions;
 
 /** Run names become directory names: keep letters, digits, '.', '_' and '-'. */
 export function safeName(name: string): string {
@@ -106,16 +92,6 @@ function checkFormat(x: unknown, file: string, what: string, fix: string): Recor
     throw new Error(`${what} ${file} has run format ${JSON.stringify(x.format)}, this code reads format ${RUN_FORMAT}: ${fix}`);
   }
   return x;
-}
-
-/** Is a process with this pid alive on this machine? (EPERM = alive but not ours.) */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** The EvalResult cells inside an execute result, if any: `result.eval.cells` or `result.cells`. */
@@ -161,15 +137,11 @@ export function writeEval(dir: string, result: unknown): void {
 
 export class RunStore<M extends MetricsRow = StepMetrics> {
   readonly root: string;
-  private readonly pollMs: number;
-  private readonly staleMs: number;
-  private readonly heartbeatMs: number;
+  private readonly lockOpts: LockOptions;
 
   constructor(root: string, opts: RunStoreOptions = {}) {
     this.root = root;
-    this.pollMs = opts.pollMs ?? 500;
-    this.staleMs = opts.staleMs ?? 30 * 60 * 1000;
-    this.heartbeatMs = opts.heartbeatMs ?? 10 * 1000;
+    this.lockOpts = opts;
   }
 
   /** The directory of a config: `<root>/<name>-<configHash(cfg)>`; name defaults to cfg.name. */
@@ -179,30 +151,38 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     return path.join(this.root, `${safeName(n)}-${configHash(cfg)}`);
   }
 
-  /** Return the finished run of `cfg`, running `execute(dir)` first unless some process already finished it. */
-  async ensure(cfg: object, name: string, execute: (dir: string) => Promise<unknown>): Promise<RunRecord<M>> {
+  /**
+   * Return the finished run of `cfg`, running `execute(dir, lock)` first unless some process already finished
+   * it. `execute` should call `lock.check()` now and then (every training step): it throws once another process
+   * took the lock over, so a holder that was frozen past the stale limit stops instead of writing on.
+   */
+  async ensure(cfg: object, name: string, execute: (dir: string, lock: HeldLock) => Promise<unknown>): Promise<RunRecord<M>> {
     const dir = this.runDir(cfg, name);
-    for (;;) {
-      if (fs.existsSync(path.join(dir, "done"))) return this.load(dir);
-      fs.mkdirSync(dir, { recursive: true });
-      if (this.tryLock(dir)) break;
-      await this.waitForLock(dir);
+    const doneFile = path.join(dir, "done");
+    let lock: HeldLock | null = null;
+    while (!lock) {
+      if (fs.existsSync(doneFile)) return this.load(dir);
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new Error(`cannot create the run directory ${dir} (${(e as Error).message}): the run store ${this.root} must be writable (set LST_DATA_DIR or runsRoot to a writable place)`);
+      }
+      lock = await acquireLock(path.join(dir, "lock"), { ...this.lockOpts, until: () => fs.existsSync(doneFile) });
     }
-    const stopHeartbeat = this.heartbeat(dir);
     try {
       // subtle: another process may have finished between our `done` check and taking the lock
-      if (fs.existsSync(path.join(dir, "done"))) return this.load(dir);
+      if (fs.existsSync(doneFile)) return this.load(dir);
       this.writeOrCheckConfig(dir, cfg, name);
       appendProvenance(dir);
-      const result = await execute(dir);
+      const result = await execute(dir, lock);
+      lock.check(); // never write results into a run another process has taken over
       if (result !== undefined) writeEval(dir, result);
       else if (!fs.existsSync(path.join(dir, "eval.json"))) {
         throw new Error(`run ${dir}: execute returned nothing and wrote no eval.json; return the run's results (or call writeEval(dir, result))`);
       }
-      writeJsonAtomic(path.join(dir, "done"), { format: RUN_FORMAT, finishedAt: new Date().toISOString() });
+      writeJsonAtomic(doneFile, { format: RUN_FORMAT, finishedAt: new Date().toISOString() });
     } finally {
-      stopHeartbeat();
-      this.unlock(dir);
+      lock.release();
     }
     return this.load(dir);
   }
@@ -296,82 +276,6 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       return;
     }
     writeJsonAtomic(file, { format: RUN_FORMAT, name, hash, config: cfg });
-  }
-
-  /** Create the lock file exclusively; false if another process holds it. */
-  private tryLock(dir: string): boolean {
-    const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
-    try {
-      fs.writeFileSync(path.join(dir, "lock"), JSON.stringify(info), { flag: "wx" });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw e;
-    }
-  }
-
-  /** Wait while a live process holds the lock; break a stale one. Returns when the lock is gone or broken. */
-  private async waitForLock(dir: string): Promise<void> {
-    const file = path.join(dir, "lock");
-    for (;;) {
-      if (fs.existsSync(path.join(dir, "done"))) return;
-      let stat: fs.Stats;
-      let text: string;
-      try {
-        stat = fs.statSync(file);
-        text = fs.readFileSync(file, "utf8");
-      } catch {
-        return; // released between our calls
-      }
-      let info: Partial<LockInfo> = {};
-      try {
-        info = JSON.parse(text) as Partial<LockInfo>;
-      } catch {
-        // subtle: the holder may be between create and write; an unreadable lock counts by its age only
-      }
-      // On this host the holder's pid decides (a long synchronous step may delay its heartbeat, never kill
-      // it); a lock from another host (shared disk) or an unreadable one is judged by its heartbeat's age.
-      const local = info.host === os.hostname() && typeof info.pid === "number";
-      const stale = local ? !pidAlive(info.pid as number) : Date.now() - stat.mtimeMs > this.staleMs;
-      if (stale) {
-        // rename first, so that of two processes breaking the same lock only one succeeds
-        try {
-          const aside = `${file}.stale-${process.pid}-${Date.now()}`;
-          fs.renameSync(file, aside);
-          fs.unlinkSync(aside);
-        } catch {
-          // another process broke it first
-        }
-        return;
-      }
-      await sleep(this.pollMs);
-    }
-  }
-
-  /** Touch the lock file every heartbeatMs while we hold it; returns the stop function. */
-  private heartbeat(dir: string): () => void {
-    const file = path.join(dir, "lock");
-    const timer = setInterval(() => {
-      const now = new Date();
-      try {
-        fs.utimesSync(file, now, now);
-      } catch {
-        // the lock was broken by another process; the holder finds out when it unlocks
-      }
-    }, this.heartbeatMs);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-
-  /** Remove the lock if it is still ours. */
-  private unlock(dir: string): void {
-    const file = path.join(dir, "lock");
-    try {
-      const info = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<LockInfo>;
-      if (info.pid === process.pid && info.host === os.hostname()) fs.unlinkSync(file);
-    } catch {
-      // already gone
-    }
   }
 }
 

@@ -26,6 +26,7 @@ import { trainSpeechBpe, speechBpeSource, type SpeechBpe } from "../data/speech-
 import { encodeItem, type EncodedItem } from "../data/bench-encode";
 import type { LmSequence, SequenceSource } from "../data/types";
 import { configHash } from "../config";
+import { writeFileAtomic } from "../data/store";
 import { modelSizeConfig } from "../model/sizes";
 import { makePatcher, type Patcher, type PatchingConfig } from "../model/patching";
 import type { ModelConfig } from "../model/config";
@@ -39,6 +40,8 @@ import { expandGrid, GRIDS, selectGrid, type GridRun } from "./grids";
 import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
 import { moveRunAside, runFreshness } from "./provenance";
 import { formatPlan, planGrid, planSummary } from "./plan";
+import { executeGrid, gridState, resolveExecutor, type ExecRun, type ExecutorOptions } from "./executor";
+import type { RunStatus } from "./grid-jobs";
 
 export interface StudyOptions {
   scale?: LabScale;
@@ -206,7 +209,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
       (opts.log ?? console.log)(`run ${path.basename(dir)} was made by ${fresh === "stale" ? "other" : "unknown"} code: moved to ${aside}, training it again`);
     }
   }
-  const record = await store.ensure(cfg, cfg.name, async (dir) => {
+  const record = await store.ensure(cfg, cfg.name, async (dir, lock) => {
     const { source, kind, steps, model, entropyModel, patcher, items, maxLen } = await experimentContext(cfg, opts);
     // Learning curves: a fixed held-out subset (the first 40 items of each benchmark, S2S and T2T) every evalEvery steps.
     const perCell = new Map<string, number>();
@@ -225,6 +228,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
       source,
       dir: trainDir,
       onStep: (m) => {
+        lock.check(); // stop here (before the step's checkpoint) if another process took the run over
         opts.onProgress?.(`train ${cfg.name}`, m.step + 1, steps);
         opts.onStep?.(cfg.name, m);
       },
@@ -238,7 +242,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     const params = result.model.paramCount();
     result.model.dispose();
     // The run's metrics stream is the trainer's (all steps, resumed segments included).
-    fs.copyFileSync(path.join(trainDir, "metrics.jsonl"), path.join(dir, "metrics.jsonl"));
+    writeFileAtomic(path.join(dir, "metrics.jsonl"), fs.readFileSync(path.join(trainDir, "metrics.jsonl")));
     opts.onProgress?.(`eval ${cfg.name}`, 1, 1);
     return { eval: scored, steps, params, seed: cfg.seed, model: cfg.name, group };
   });
@@ -257,11 +261,35 @@ export interface GridOptions extends StudyOptions {
   /** log the plan before training when its training is estimated to take longer than this, default 3 min
    *  (Infinity: never; the CLI prints its own plan before building the dataset) */
   announceAfterMs?: number;
+  /**
+   * where the runs execute (executor.ts): 'local' (default, in this process), 'processes' ({ kind, jobs }) or
+   * 'slurm' ({ kind, partition, time, cpus, mem, gres, throttle, sbatch, env, wait, resubmitFailed })
+   */
+  executor?: ExecutorOptions | ExecutorOptions["kind"];
 }
 
-/** Run every entry of a named grid (finished runs come back from the store at once). */
+/** The runs of a grid as resolved configs with their groups (what an executor submits). */
+function gridRuns(name: string, opts: GridOptions, scale: LabScale): ExecRun[] {
+  return selectGrid(name, scale, opts.seeds, opts.where).map((e) => ({ config: resolveExperiment(e.spec, scale), group: e.group }));
+}
+
+/**
+ * Run every entry of a named grid (finished runs come back from the store at once). With a `processes` or
+ * `slurm` executor the missing runs execute there first; with `wait: false` only the runs finished so far come
+ * back (a later call returns the rest).
+ */
 export async function runGrid(name: string, opts: GridOptions = {}): Promise<StudyRun[]> {
   const scale = opts.scale ?? labScale();
+  const executor = resolveExecutor(opts.executor);
+  if (executor.kind !== "local") {
+    const runsRoot = opts.runsRoot ?? path.join("data", "runs");
+    const runs = gridRuns(name, opts, scale);
+    const states = await executeGrid(runs, { grid: name, scale: scale.name, runsRoot, dataRoot: opts.dataRoot, prepare: (cfg) => datasetFor(cfg, opts), onProgress: opts.onProgress }, executor);
+    const done = runs.filter((_, i) => states[i].state === "done");
+    const out: StudyRun[] = [];
+    for (const r of done) out.push(await runExperiment(r.config, { ...opts, scale }, r.group));
+    return out;
+  }
   const entries: GridRun[] = selectGrid(name, scale, opts.seeds, opts.where);
   const log = opts.log ?? console.log;
   const plan = planGrid(name, scale, { seeds: opts.seeds, where: opts.where, runsRoot: opts.runsRoot, rerunStale: opts.rerunStale === true && opts.cachedOnly !== true });
@@ -288,6 +316,12 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
   }
   opts.onProgress?.(`grid ${name}`, entries.length, entries.length);
   return out;
+}
+
+/** The state of each run of a grid under an executor's submissions (for `--status`); nothing is started. */
+export function gridStatus(name: string, opts: GridOptions = {}): RunStatus[] {
+  const scale = opts.scale ?? labScale();
+  return gridState(gridRuns(name, opts, scale), { runsRoot: opts.runsRoot ?? path.join("data", "runs") }, resolveExecutor(opts.executor ?? "slurm"));
 }
 
 /**

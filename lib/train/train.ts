@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { initBackend } from "../backend";
 import { configHash, type DeepPartial } from "../config";
+import { writeFileAtomic } from "../data/store";
 import type { SequenceSource } from "../data/types";
 import { resolveModelConfig, type ModelConfig } from "../model/config";
 import { createModel } from "../model/create";
@@ -195,8 +196,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         lastSaved = start;
       }
       const kept = readMetricsBefore(metricsFile, start);
-      fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
-      fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ configHash: hash, model: modelCfg, train: cfg, patching }, null, 1));
+      writeFileAtomic(metricsFile, kept.map((l) => `${l}\n`).join(""));
+      writeFileAtomic(path.join(dir, "config.json"), JSON.stringify({ configHash: hash, model: modelCfg, train: cfg, patching }, null, 1));
     }
     for (let step = start; step < cfg.steps; step++) {
       if (opts.signal?.aborted) break;
