@@ -10,6 +10,7 @@
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
  *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)
  *   LST_BACKEND=wasm npm start                  another backend
+ *   LST_DATA_DIR=/scratch/lst npm start         keep runs/, cache/ and figures/ there instead of data/
  */
 import path from "path";
 import * as lab from "../lib";
@@ -25,7 +26,7 @@ interface MainArgs {
 }
 
 function parseArgs(argv: string[]): MainArgs {
-  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: path.join("data", "figures"), where: "", norms: "" };
+  const args: MainArgs = { grid: "default", scale: process.env.LST_SCALE ?? "small", seeds: "", backend: process.env.LST_BACKEND ?? "", out: lab.figuresDir(), where: "", norms: "" };
   for (const a of argv) {
     const m = /^--([a-zA-Z]+)=(.*)$/.exec(a);
     if (!m || !(m[1] in args)) throw new Error(`unknown argument '${a}': use --grid=, --scale=, --seeds=1,2,3, --backend=, --out=, --where=key:value,..., --norms=1`);

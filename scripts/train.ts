@@ -6,17 +6,19 @@
  * lib/train/synthetic.ts; a preset such as 'smoke' builds or loads the dataset with buildDataset);
  * --runDir=<run dir> checkpoints and resumes (subtle: not `--dir`, which node-pre-gyp reads from process.argv
  * while tfjs-node loads, breaking the native backend); --mix=<interleaved>:<text> sets the token mix (default 1:2).
+ * Resume overrides (lib/train/resume.ts), off by default: --allowScheduleChange continues a checkpoint written
+ * under another lr/warmupSteps/... (after a divergence), --allowBackendChange one written on another backend.
  */
 import { initBackend, describeBackend } from "../lib/backend";
 import { parseCliOverrides, type DeepPartial } from "../lib/config";
 import type { SequenceSource } from "../lib/data/types";
 import type { ModelConfig } from "../lib/model/config";
 import type { PatchingConfig } from "../lib/model/patching";
-import type { TrainConfig } from "../lib/train/config";
+import { resolveTrainConfig, type TrainConfig } from "../lib/train/config";
 import { syntheticSource } from "../lib/train/synthetic";
 import { train } from "../lib/train/train";
 
-const CLI_KEYS = ["model", "train", "patching", "data", "runDir", "mix"];
+const CLI_KEYS = ["model", "train", "patching", "data", "runDir", "mix", "allowScheduleChange", "allowBackendChange"];
 
 async function loadSource(data: string, mix: [number, number], seed: number): Promise<SequenceSource> {
   if (data === "synthetic") return syntheticSource(seed);
@@ -43,6 +45,14 @@ async function main(): Promise<void> {
   const trainOver = (args.train ?? {}) as DeepPartial<TrainConfig>;
   const model = (args.model ?? {}) as DeepPartial<ModelConfig>;
   const patching = args.patching as DeepPartial<PatchingConfig> | undefined;
+  resolveTrainConfig(trainOver); // bad values are refused before a dataset is built or a run dir is made
+  const flag = (k: string): boolean => {
+    const v = args[k];
+    if (v !== undefined && typeof v !== "boolean") throw new Error(`--${k} is a flag: give it alone or as --${k}=true, got --${k}=${String(v)}`);
+    return v === true;
+  };
+  const allowScheduleChange = flag("allowScheduleChange");
+  const allowBackendChange = flag("allowBackendChange");
   const report = await initBackend();
   console.log(`backend: ${describeBackend(report)}`);
   const source = await loadSource(data, [mixArg[0], mixArg[1]], trainOver.seed ?? 0);
@@ -53,6 +63,8 @@ async function main(): Promise<void> {
     patching: isLst ? patching ?? {} : patching,
     source,
     dir: args.runDir === undefined ? undefined : String(args.runDir),
+    allowScheduleChange,
+    allowBackendChange,
   });
   const last = result.metrics[result.metrics.length - 1];
   const params = result.model.paramCount();

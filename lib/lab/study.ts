@@ -21,6 +21,8 @@ import { trainSpeechBpe, speechBpeSource, type SpeechBpe } from "../data/speech-
 import { encodeItem, type EncodedItem } from "../data/bench-encode";
 import type { LmSequence, SequenceSource } from "../data/types";
 import { configHash } from "../config";
+import { ensureWritableDir, writeFileDurable } from "../files";
+import { runsDir } from "../paths";
 import { modelSizeConfig } from "../model/sizes";
 import { makePatcher, type Patcher, type PatchingConfig } from "../model/patching";
 import type { ModelConfig } from "../model/config";
@@ -35,9 +37,9 @@ import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
 
 export interface StudyOptions {
   scale?: LabScale;
-  /** run store root (default data/runs) */
+  /** run store root (default <LST_DATA_DIR>/runs, i.e. data/runs; lib/paths.ts) */
   runsRoot?: string;
-  /** dataset cache root (default data/cache) */
+  /** dataset cache root (default <LST_DATA_DIR>/cache, i.e. data/cache) */
   dataRoot?: string;
   onProgress?: (stage: string, done: number, total: number) => void;
   onStep?: (run: string, m: StepMetrics) => void;
@@ -183,7 +185,9 @@ export async function experimentContext(cfg: ExperimentConfig, opts: StudyOption
 export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opts: StudyOptions = {}, group: Record<string, string | number> = {}): Promise<StudyRun> {
   const scale = opts.scale ?? labScale();
   const cfg = "format" in spec ? spec : resolveExperiment(spec, scale);
-  const store = new RunStore(opts.runsRoot ?? path.join("data", "runs"));
+  const runsRoot = opts.runsRoot ?? runsDir();
+  ensureWritableDir(runsRoot); // a read-only or unwritable root is named here, with the fix, before any run starts
+  const store = new RunStore(runsRoot);
   const record = await store.ensure(cfg, cfg.name, async (dir) => {
     const { source, kind, steps, model, entropyModel, patcher, items, maxLen } = await experimentContext(cfg, opts);
     // Learning curves: a fixed held-out subset (the first 40 items of each benchmark, S2S and T2T) every evalEvery steps.
@@ -216,7 +220,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     const params = result.model.paramCount();
     result.model.dispose();
     // The run's metrics stream is the trainer's (all steps, resumed segments included).
-    fs.copyFileSync(path.join(trainDir, "metrics.jsonl"), path.join(dir, "metrics.jsonl"));
+    writeFileDurable(path.join(dir, "metrics.jsonl"), fs.readFileSync(path.join(trainDir, "metrics.jsonl")));
     opts.onProgress?.(`eval ${cfg.name}`, 1, 1);
     return { eval: scored, steps, params, seed: cfg.seed, model: cfg.name, group };
   });
@@ -251,7 +255,7 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
  * result rows with their grid groups. Runs of other scales, and stale runs of an older definition of the same
  * name (another config, so another directory), are left out, so a table never mixes them.
  */
-export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
+export function scaleRows(scale: LabScale = labScale(), runsRoot = runsDir(), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
   const store = new RunStore(runsRoot);
   const seen = new Set<string>();
   const rows: ResultRow[] = [];
