@@ -8,6 +8,8 @@ export type { BackendName, BackendReport } from "./backend";
 export { resolveConfig, parseCliOverrides, configHash, canonicalJson } from "./config";
 export type { DeepPartial } from "./config";
 export { Rng, hashSeed } from "./rng";
+export { dataDir, runsDir, cacheDir, figuresDir } from "./paths";
+export { readJsonFile, readJsonLines, writeFileDurable, appendLine, ensureDir, ensureWritableDir, fileError } from "./files";
 
 // tokenizers
 export * from "./tokenizers/special";
@@ -111,11 +113,11 @@ export type { LossSeries } from "./lab/figures";
 export { modelColor, SIZES } from "./lab/paper-style";
 
 // audio and units
-export { readWav, writeWav } from "./audio/wav";
+export { readWav, readWavFile, writeWav } from "./audio/wav";
 export { resample } from "./audio/resample";
 export { logMel, unitFrameCount, DEFAULT_LOGMEL } from "./audio/logmel";
 export type { LogMelOptions, LogMelResult } from "./audio/logmel";
-export { createTts, textWords, timingsFromEvents, TRAIN_VOICES, TEST_VOICES, TTS_SAMPLE_RATE, PAUSE_PHONEME, MAX_TEXT_BYTES } from "./audio/tts";
+export { createTts, resolveVoice, textWords, timingsFromEvents, TRAIN_VOICES, TEST_VOICES, VOICES, TTS_SAMPLE_RATE, PAUSE_PHONEME, MAX_TEXT_BYTES } from "./audio/tts";
 export type { Tts, VoiceSpec, TextWord, EspeakEvent, PhonemeCounter } from "./audio/tts";
 export { kmeans, nearestCentroid, assignAll, DEFAULT_KMEANS } from "./tokenizers/kmeans";
 export type { KMeansOptions, KMeansResult } from "./tokenizers/kmeans";

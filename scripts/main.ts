@@ -19,6 +19,7 @@
  *                                               the missing runs as one Slurm job array; --wait=0 returns after
  *                                               submitting; --status shows the grid's state; --resubmit-failed
  *                                               submits again only the runs whose task failed
+ *   LST_DATA_DIR=/scratch/lst npm start         keep runs/, cache/ and figures/ there instead of data/
  */
 import path from "path";
 import * as lab from "../lib";
@@ -36,8 +37,8 @@ const MAIN_CLI = {
     seeds: { type: "string", value: "1,2,3", help: "seeds to run (default: the scale's)" },
     where: { type: "string", value: "key:value,...", help: "only the grid entries whose group has these values, e.g. units:phonetic,budget:1x" },
     backend: { type: "string", default: process.env.LST_BACKEND ?? "", value: "tensorflow|wasm|cpu", help: "force a TensorFlow.js backend (env LST_BACKEND)" },
-    out: { type: "string", default: path.join("data", "figures"), value: "DIR", help: "where figures and the CSV go" },
-    runs: { type: "string", default: path.join("data", "runs"), value: "DIR", help: "the run store" },
+    out: { type: "string", default: lab.figuresDir(), value: "DIR", help: "where figures and the CSV go" },
+    runs: { type: "string", default: lab.runsDir(), value: "DIR", help: "the run store" },
     norms: { type: "boolean", help: "also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)" },
     chain: { type: "boolean", help: "also score the runs on the chain tier (tier 5; built and scored once, then cached)" },
     "list-grids": { type: "boolean", help: "list the grids with their runs per seed at the scale, and exit" },

@@ -10,6 +10,8 @@
  * `--help` lists every flag.
  * A run dir is locked while this trains in it (lib/lab/lock.ts): a second copy on the same --runDir refuses to
  * start, saying who holds it; a lock whose holder died is taken over.
+ * Resume overrides (lib/train/resume.ts), off by default: --allowScheduleChange continues a checkpoint written
+ * under another lr/warmupSteps/... (after a divergence), --allowBackendChange one written on another backend.
  */
 import fs from "fs";
 import path from "path";
@@ -19,7 +21,7 @@ import type { SequenceSource } from "../lib/data/types";
 import { cli, CliError } from "../lib/lab/cli";
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from "../lib/model/config";
 import { DEFAULT_PATCHING, type PatchingConfig } from "../lib/model/patching";
-import { DEFAULT_TRAIN, type TrainConfig } from "../lib/train/config";
+import { resolveTrainConfig, type TrainConfig } from "../lib/train/config";
 import { syntheticSource } from "../lib/train/synthetic";
 import { train } from "../lib/train/train";
 import { lockNow, type HeldLock } from "../lib/lab/lock";
@@ -31,6 +33,8 @@ const TRAIN_CLI = {
     data: { type: "string", default: "synthetic", value: "synthetic|PRESET", help: "the training source: the synthetic corpus or a data preset (smoke, small, paper), built or loaded" },
     mix: { type: "string", default: "1:2", value: "I:T", help: "interleaved : text-only token mix (data presets only)" },
     runDir: { type: "string", value: "DIR", help: "checkpoint here and resume from here" },
+    allowScheduleChange: { type: "boolean", help: "resume a checkpoint written under another lr / warmupSteps / betas / eps / clip (e.g. after a divergence)" },
+    allowBackendChange: { type: "boolean", help: "resume a checkpoint written on another backend (losses then differ in the last digits)" },
   },
   overrides: { prefixes: ["model", "train", "patching"], help: "a config override (lib/model/config.ts, lib/train/config.ts, lib/model/patching.ts); unknown keys are rejected" },
   examples: ["npx tsx scripts/train.ts --model.kind=lst --train.steps=50", "npx tsx scripts/train.ts --model.kind lst --patching.scheme=curriculum --runDir=data/runs/x"],
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
   const patching = overrides.patching as DeepPartial<PatchingConfig> | undefined;
   // check every override's keys and types against the defaults now, before a backend or a dataset loads
   resolveConfig(DEFAULT_MODEL_CONFIG, model, "model");
-  resolveConfig(DEFAULT_TRAIN, trainOver, "train");
+  resolveTrainConfig(trainOver); // bad values (a non-finite lr, ...) too, before a dataset is built or a run dir is made
   resolveConfig(DEFAULT_PATCHING, patching, "patching");
   const data = args.data;
   const dir = args.runDir === "" ? undefined : args.runDir;
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
     lock = lockNow(path.join(dir, "lock"));
   }
   try {
-    await trainIn(dir, lock, data, [mixArg[0], mixArg[1]], model, trainOver, patching);
+    await trainIn(dir, lock, data, [mixArg[0], mixArg[1]], model, trainOver, patching, { allowScheduleChange: args.allowScheduleChange, allowBackendChange: args.allowBackendChange });
   } finally {
     lock?.release();
   }
@@ -84,6 +88,7 @@ async function trainIn(
   model: DeepPartial<ModelConfig>,
   trainOver: DeepPartial<TrainConfig>,
   patching: DeepPartial<PatchingConfig> | undefined,
+  resume: { allowScheduleChange: boolean; allowBackendChange: boolean },
 ): Promise<void> {
   const report = await initBackend();
   console.log(`backend: ${describeBackend(report)}`);
@@ -96,6 +101,7 @@ async function trainIn(
     source,
     dir,
     onStep: () => lock?.check(), // stop (before the step's checkpoint) if another process took the run dir over
+    ...resume,
   });
   const last = result.metrics[result.metrics.length - 1];
   const params = result.model.paramCount();

@@ -102,11 +102,20 @@ function analyzer(sampleRate: number, winLen: number, nMels: number): Analyzer {
   return out;
 }
 
+/** Index of the first NaN or infinite sample, or -1. */
+export function firstNonFinite(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
+  return -1;
+}
+
 /** Log-mel features at `frameRate` frames per second (see the header for every step). */
 export function logMel(samples: Float32Array, sampleRate: number, opts: Partial<LogMelOptions> = {}): LogMelResult {
   const o: LogMelOptions = { ...DEFAULT_LOGMEL, ...opts };
   if (!(sampleRate > 0)) throw new Error(`logMel: sampleRate must be positive, got ${sampleRate}`);
   if (samples.length === 0) throw new Error("logMel: no samples: the audio is empty");
+  const bad = firstNonFinite(samples);
+  // subtle: one NaN sample makes every frame NaN through the FFT's sums, and k-means then assigns unit 0 throughout
+  if (bad >= 0) throw new Error(`logMel: sample ${bad} is ${samples[bad]}: the audio holds non-finite values; clean it (or check the file it was read from)`);
   if (!(o.nMels >= 1 && o.winMs > 0 && o.hopMs > 0 && o.frameRate > 0)) {
     throw new Error(`logMel: need nMels >= 1 and positive winMs/hopMs/frameRate, got ${JSON.stringify(o)}`);
   }

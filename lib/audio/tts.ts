@@ -52,8 +52,29 @@ export const TEST_VOICES: VoiceSpec[] = [
 ];
 
 export interface Tts {
-  /** Synthesize `text` (synchronous once createTts has loaded the wasm). */
-  synthesize(text: string, voice: VoiceSpec): Utterance;
+  /** Synthesize `text` (synchronous once createTts has loaded the wasm); a voice by spec or by lab name ("us-m1"). */
+  synthesize(text: string, voice: VoiceSpec | string): Utterance;
+}
+
+/** The lab's voices by name (training, then held-out). */
+export const VOICES: readonly VoiceSpec[] = [...TRAIN_VOICES, ...TEST_VOICES];
+
+function voiceList(): string {
+  return VOICES.map((v) => `${v.name} (${v.voice})`).join(", ");
+}
+
+/** A voice by its lab name, or a VoiceSpec checked field by field; anything else throws, listing the voices. */
+export function resolveVoice(voice: VoiceSpec | string): VoiceSpec {
+  if (typeof voice === "string") {
+    const v = VOICES.find((x) => x.name === voice);
+    if (!v) throw new Error(`tts: unknown voice '${voice}': use one of ${voiceList()}, or a VoiceSpec { name, voice (an eSpeak id like "en-us+m3"), rate, pitch }`);
+    return v;
+  }
+  const ok = typeof voice === "object" && voice !== null && typeof voice.name === "string" && typeof voice.voice === "string" && voice.voice !== "";
+  if (!ok) throw new Error(`tts: voice ${JSON.stringify(voice)} is not a voice: give a name (one of ${voiceList()}) or a VoiceSpec { name, voice, rate, pitch }`);
+  if (!(Number.isFinite(voice.rate) && voice.rate >= 80 && voice.rate <= 450)) throw new Error(`tts: voice '${voice.name}' rate ${voice.rate} must be 80..450 words per minute (eSpeak's default is 175)`);
+  if (!(Number.isFinite(voice.pitch) && voice.pitch >= 0 && voice.pitch <= 99)) throw new Error(`tts: voice '${voice.name}' pitch ${voice.pitch} must be 0..99 (eSpeak's default is 50)`);
+  return voice;
 }
 
 /** Longest text (UTF-8 bytes) one synthesize call accepts: the wrapper's string buffer size set at load. */
@@ -251,14 +272,16 @@ class EspeakTts implements Tts {
     return n;
   }
 
-  synthesize(text: string, voice: VoiceSpec): Utterance {
+  synthesize(text: string, voiceOrName: VoiceSpec | string): Utterance {
+    const voice = resolveVoice(voiceOrName);
+    if (typeof text !== "string") throw new Error(`tts.synthesize: text must be a string, got ${JSON.stringify(text)}`);
     if (text.trim().length === 0) throw new Error("tts.synthesize: text is empty: pass at least one word to speak");
     const bytes = Buffer.byteLength(text, "utf8") + Buffer.byteLength(voice.voice, "utf8");
     if (bytes > MAX_TEXT_BYTES) throw new Error(`tts.synthesize: text of ${bytes} bytes is longer than ${MAX_TEXT_BYTES}: split it into sentences`);
     // restore the engine state of the snapshot (see the header), then select the voice
     this.mod.HEAPU8.set(this.snapshot);
     const rc = this.worker.set_voice(voice.voice);
-    if (rc !== 0) throw new Error(`tts: eSpeak has no voice '${voice.voice}' (code ${rc}): use an id like "en-us" or "en-us+m3"`);
+    if (rc !== 0) throw new Error(`tts: eSpeak has no voice '${voice.voice}' (code ${rc}): use an id like "en-us" or "en-us+m3", or one of the lab's voices: ${voiceList()}`);
     this.worker.set_rate(voice.rate);
     this.worker.set_pitch(voice.pitch);
     this.current = voice.voice;

@@ -1,6 +1,6 @@
 /**
  * Dataset build and cache: one function builds everything a data config needs into
- * `data/cache/<name>-<hash>/` (git-ignored; the hash is over the fully resolved config), resumable stage by
+ * `data/cache/<name>-<hash>/` (`$LST_DATA_DIR/cache/`, lib/paths.ts; git-ignored; the hash is over the fully resolved config), resumable stage by
  * stage (each stage's output is written atomically and skipped when present), and reused by every later run.
  *
  * Stages (files in the cache dir):
@@ -20,7 +20,9 @@ import fs from "fs";
 import path from "path";
 import { createHash } from "crypto";
 import { canonicalJson, configHash } from "../config";
-import { writeJsonAtomic, writeFileAtomic, readJson, floatToPcm16, pcm16ToFloat } from "./store";
+import { writeJsonAtomic, writeFileAtomic, readJson, floatToPcm16, pcm16ToFloat, i32 } from "./store";
+import { ensureDir } from "../files";
+import { cacheDir } from "../paths";
 import { resolveDataConfig, type DataConfig } from "./config";
 import type { AlignedUtterance, Utterance } from "./types";
 import { alignUtterance, checkAlignment } from "./align";
@@ -63,13 +65,13 @@ export interface Dataset {
 }
 
 export interface BuildOptions {
-  /** root of the caches (default data/cache under the working directory) */
+  /** root of the caches (default <LST_DATA_DIR>/cache, i.e. data/cache; lib/paths.ts) */
   root?: string;
   /** progress callback: stage name, done, total */
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-export function datasetDir(cfg: DataConfig, root = path.join("data", "cache")): string {
+export function datasetDir(cfg: DataConfig, root = cacheDir()): string {
   return path.join(root, `${cfg.name}-${configHash(cfg)}`);
 }
 
@@ -147,7 +149,7 @@ export async function buildDataset(preset: string | DeepPartial<DataConfig> = "s
   const dir = datasetDir(cfg, opts.root);
   const manifestPath = path.join(dir, "manifest.json");
   if (fs.existsSync(manifestPath)) return loadDatasetDir(dir);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   writeJsonAtomic(path.join(dir, "config.json"), { format: DATA_FORMAT, config: cfg });
   const progress = opts.onProgress ?? (() => undefined);
   const seconds: Record<string, number> = {};
@@ -292,7 +294,7 @@ function serializeAligned(a: AlignedUtterance): SerializedAligned {
 }
 
 function deserializeAligned(a: SerializedAligned): AlignedUtterance {
-  return { ...a, units: Int32Array.from(a.units) };
+  return { ...a, units: i32.fromJson(a.units) };
 }
 
 function loadUnitModel(file: string): Dataset["unitModel"] {

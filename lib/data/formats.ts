@@ -154,6 +154,7 @@ function loadClozeCsv(text: string, kind: "sc" | "tsc", benchmark: string, opts:
     });
   }
   reportProblems(`${benchmark} CSV`, problems);
+  if (items.length === 0) throw new Error(`${benchmark} CSV has a header but no items: the file is cut short or is not the val/test set; download it again`);
   return applyLimit(items, opts.limit);
 }
 
@@ -217,6 +218,7 @@ export function loadHellaSwagJsonl(text: string, opts: LoadOptions = {}): BenchI
     });
   });
   reportProblems(`${benchmark} JSONL`, problems);
+  if (items.length === 0) throw new Error(`${benchmark} JSONL is empty (no JSON lines): the file is cut short or is not the HellaSwag val set; download it again`);
   return applyLimit(items, opts.limit);
 }
 
@@ -227,6 +229,15 @@ export function loadHellaSwagJsonl(text: string, opts: LoadOptions = {}): BenchI
 export function loadBenchmarkFile(file: string, opts: LoadOptions & { kind?: BenchKindName } = {}): BenchItem[] {
   if (!fs.existsSync(file)) throw new Error(`benchmark file ${file} does not exist: download it and give its path`);
   const text = fs.readFileSync(file, "utf8");
+  try {
+    return loadByExtension(file, text, opts);
+  } catch (e) {
+    // every problem of a file names the file
+    throw new Error(`benchmark file ${file}: ${(e as Error).message.replace(`${file}: `, "")}`);
+  }
+}
+
+function loadByExtension(file: string, text: string, opts: LoadOptions & { kind?: BenchKindName }): BenchItem[] {
   const ext = path.extname(file).toLowerCase();
   const { kind, ...rest } = opts;
   if (ext === ".jsonl") {
@@ -238,5 +249,5 @@ export function loadBenchmarkFile(file: string, opts: LoadOptions & { kind?: Ben
     const topic = kind === "tsc" || (kind === undefined && /topic|tsc/i.test(path.basename(file)));
     return topic ? loadTopicStoryClozeCsv(text, rest) : loadStoryClozeCsv(text, rest);
   }
-  throw new Error(`benchmark file ${file}: unknown extension '${ext}'; use .csv (StoryCloze, Topic-StoryCloze) or .jsonl (HellaSwag)`);
+  throw new Error(`unknown extension '${ext}'; use .csv (StoryCloze, Topic-StoryCloze) or .jsonl (HellaSwag)`);
 }

@@ -39,6 +39,8 @@ export class SequenceBuilder {
 
   /** Append one token with its annotation flags (0/1): the one place a row of every array grows. */
   frame(id: number, isSpeech: number, wordStart: number, silence: number, bpeStart: number): this {
+    // subtle: the Int32Array of build() would turn NaN into id 0 (a special token) without a word
+    if (!Number.isInteger(id) || id < 0) throw new Error(`token id ${id} at position ${this.ids.length} is not an integer id >= 0: check the tokenizer or unit model that produced it`);
     this.ids.push(id);
     this.isSpeech.push(isSpeech);
     this.wordStart.push(wordStart);

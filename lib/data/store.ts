@@ -1,33 +1,22 @@
 /**
- * Small file helpers for caches: atomic writes (temp file + rename, so a killed build never leaves a
+ * Small file helpers for caches: atomic writes (temp file + fsync + rename, so a killed build never leaves a
  * half-written file behind) and int16 PCM shards for synthesized audio.
  */
-import fs from "fs";
 import path from "path";
+import { readJsonFile, writeFileDurable } from "../files";
 
+/** Atomic and durable (lib/files.ts writeFileDurable): a failed or killed write leaves the old file and no temp file. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  writeFileDurable(file, data);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value));
 }
 
+/** A JSON cache file; missing, truncated or corrupt files are errors naming the path and the fix. */
 export function readJson<T>(file: string, what: string): T {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${what}: cannot read ${file} (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`${what}: ${file} is corrupt (not valid JSON); delete it and rebuild`);
-  }
+  return readJsonFile(file, what, `delete ${file} (or its cache directory ${path.dirname(file)}) and rebuild`) as T;
 }
 
 /** Float [-1,1] -> int16 little-endian bytes. */
@@ -47,5 +36,10 @@ export function pcm16ToFloat(bytes: Uint8Array, offset: number, n: number): Floa
 /** Int32Array <-> plain arrays for JSON. */
 export const i32 = {
   toJson: (x: Int32Array): number[] => Array.from(x),
-  fromJson: (x: number[]): Int32Array => Int32Array.from(x),
+  /** subtle: Int32Array.from turns NaN, null and 1.5 into 0 and 1 silently; a cache holding them is corrupt */
+  fromJson: (x: number[]): Int32Array => {
+    const bad = x.findIndex((v) => !Number.isInteger(v));
+    if (bad >= 0) throw new Error(`token ids hold ${JSON.stringify(x[bad])} at index ${bad}, not an integer id: the cache file is corrupt; delete it and rebuild`);
+    return Int32Array.from(x);
+  },
 };

@@ -21,6 +21,7 @@ import os from "os";
 import path from "path";
 import { spawn, type ChildProcess } from "child_process";
 import { writeFileAtomic, writeJsonAtomic } from "../data/store";
+import { cacheDir } from "../paths";
 import type { ExperimentConfig } from "./experiment";
 import { RunStore } from "./runs";
 import { checkSlurm, sbatch, sbatchArgs, shq, squeue, type QueuedTask, type SlurmResources } from "./slurm";
@@ -201,7 +202,7 @@ export async function executeGrid(runs: ExecRun[], ctx: ExecContext, opts: Execu
     }
     const tasks: TaskSpec[] = submit.map((r, index) => ({ index, name: r.name, seed: r.seed, dir: r.dir, config: r.run.config, group: r.run.group }));
     // both roots absolute: tasks start in the lab's root, which need not be this process's working directory
-    const dataRoot = path.resolve(ctx.dataRoot ?? path.join("data", "cache"));
+    const dataRoot = path.resolve(ctx.dataRoot ?? cacheDir());
     sub = createSubmission(jobsRoot, { grid: ctx.grid, scale: ctx.scale, executor: x.kind, runsRoot, dataRoot, tasks });
     if (x.kind === "slurm") {
       const script = path.join(sub.folder, "task.sh");

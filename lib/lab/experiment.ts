@@ -17,8 +17,9 @@ import { resolveDataConfig, type DataConfig } from "../data/config";
 import { DEFAULT_INTERLEAVE, type InterleaveOptions } from "../data/interleave";
 import { DIRECTIONS, type Direction } from "../data/bench-encode";
 import type { ModelConfig } from "../model/config";
-import { DEFAULT_PATCHING, type PatchingConfig } from "../model/patching";
-import { DEFAULT_TRAIN, type TrainConfig } from "../train/config";
+import { DEFAULT_PATCHING, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import { modelSizeConfig } from "../model/sizes";
+import { DEFAULT_TRAIN, resolveTrainConfig, type TrainConfig } from "../train/config";
 import type { Norm } from "../eval/score";
 
 /** Bump when a change makes older run directories unreadable or their results incomparable. */
@@ -121,6 +122,27 @@ function lstModelDefaults(variant: Variant, model: DeepPartial<ModelConfig> | un
   return m;
 }
 
+/**
+ * Range checks of every part of a resolved config, so that a bad value is refused before a run directory is
+ * made: the train config (finite rate, ...), both patchers, the model at its size (a placeholder vocabulary:
+ * the real one comes from the data), the mix and the eval settings.
+ */
+function validateExperiment(c: ExperimentConfig): void {
+  const where = `experiment '${c.name}'`;
+  resolveTrainConfig(c.train);
+  resolvePatchingConfig(c.patching);
+  resolvePatchingConfig(c.evalPatching);
+  modelSizeConfig(c.size, c.variant === "lst" ? "lst" : "baseline", 1 << 20, { ...c.model, seed: c.seed }, 1);
+  const [a, b] = c.mix.mixRatio;
+  if (c.mix.mixRatio.length !== 2 || !(Number.isFinite(a) && Number.isFinite(b) && a >= 0 && b >= 0 && a + b > 0)) {
+    throw new Error(`${where}: mix.mixRatio must be two finite numbers >= 0 (interleaved : text-only), not both 0, got ${JSON.stringify(c.mix.mixRatio)}`);
+  }
+  if (!(c.mix.speechOnlyFrac >= 0 && c.mix.speechOnlyFrac < 1)) throw new Error(`${where}: mix.speechOnlyFrac must be in [0, 1), got ${c.mix.speechOnlyFrac}`);
+  if (!Number.isInteger(c.speechBpeVocab) || c.speechBpeVocab < 1) throw new Error(`${where}: speechBpeVocab must be a positive integer, got ${c.speechBpeVocab}`);
+  if (!Number.isInteger(c.eval.batchSize) || c.eval.batchSize < 1) throw new Error(`${where}: eval.batchSize must be a positive integer, got ${c.eval.batchSize}`);
+  if (!Number.isInteger(c.eval.maxItems) || c.eval.maxItems < 0) throw new Error(`${where}: eval.maxItems must be an integer >= 0 (0 = all), got ${c.eval.maxItems}`);
+}
+
 /** Resolve a spec at a scale into the full config (unknown keys anywhere throw, naming the key). */
 export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labScale()): ExperimentConfig {
   for (const k of Object.keys(spec)) {
@@ -133,6 +155,8 @@ export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labSca
   const budget = spec.budget ?? "compute";
   if (budget !== "compute" && budget !== "data") throw new Error(`experiment '${spec.name}': budget must be 'compute' or 'data', got '${budget}'`);
   const seed = spec.seed ?? scale.seeds[0];
+  // checked here, so that a bad seed is reported as `seed`, not as the patching or train seed it is copied into
+  if (!Number.isSafeInteger(seed)) throw new Error(`experiment '${spec.name}': seed must be an integer, got ${JSON.stringify(seed)}`);
   const patching = resolveConfig(DEFAULT_PATCHING, { seed, ...spec.patching }, "patching");
   // Curriculum and mixed patching evaluate with static patches (the paper's inference-time patcher).
   const evalBase: DeepPartial<PatchingConfig> =
@@ -157,6 +181,7 @@ export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labSca
   if (variant !== "lst" && spec.patching !== undefined) {
     throw new Error(`experiment '${spec.name}': patching applies to LST only, but variant is '${variant}': remove 'patching' or use variant 'lst'`);
   }
+  validateExperiment(config);
   for (const d of config.eval.directions) {
     if (!DIRECTIONS.includes(d)) throw new Error(`experiment '${spec.name}': unknown eval direction '${d}': choose from ${DIRECTIONS.join(", ")}`);
   }

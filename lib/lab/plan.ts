@@ -16,6 +16,7 @@
 import fs from "fs";
 import path from "path";
 import { readMetrics, RunStore } from "./runs";
+import { runsDir } from "../paths";
 import { resolveExperiment, type ExperimentConfig, type LabScale } from "./experiment";
 import { selectGrid } from "./grids";
 import { currentCode, runFreshness } from "./provenance";
@@ -113,7 +114,7 @@ function loggedSteps(dir: string): number {
 
 /** The plan of a grid at a scale (see the header); reads the run store, trains and builds nothing. */
 export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}): GridPlan {
-  const runsRoot = opts.runsRoot ?? path.join("data", "runs");
+  const runsRoot = opts.runsRoot ?? runsDir();
   const store = new RunStore(runsRoot);
   const entries = selectGrid(name, scale, opts.seeds, opts.where);
   const measured = storeStepTimes(runsRoot);

@@ -24,6 +24,7 @@ import fs from "fs";
 import path from "path";
 import { canonicalJson, configHash } from "../config";
 import { writeFileAtomic, writeJsonAtomic } from "../data/store";
+import { readJsonFile, readJsonLines } from "../files";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { AccuracyCell } from "../eval/evaluate";
 import type { StepMetrics } from "../train/train";
@@ -69,17 +70,7 @@ export function safeName(name: string): string {
 }
 
 function readJsonStrict(file: string, what: string, fix: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${what} ${file} cannot be read (${(e as Error).message}): ${fix}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${what} ${file} is corrupt (not valid JSON): ${fix}`);
-  }
+  return readJsonFile(file, what, fix); // lib/files.ts: names the path, what is wrong (missing, truncated) and the fix
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -110,21 +101,11 @@ function findCells(result: unknown, file: string, fix: string): AccuracyCell[] |
 
 /** metrics.jsonl -> rows; a torn last line (killed mid-append) is skipped, a broken line elsewhere is an error. */
 export function readMetrics<M extends MetricsRow = StepMetrics>(file: string): M[] {
-  if (!fs.existsSync(file)) return [];
-  const lines = fs.readFileSync(file, "utf8").split("\n");
+  const fix = `delete the run directory ${path.dirname(file)} and rerun`;
+  const { rows } = readJsonLines(file, "metrics file", fix); // subtle: drops an unterminated last line (a kill mid-append)
   const byStep = new Map<number, M>();
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      if (i === lines.length - 1) return; // subtle: an unterminated last line is an append cut short by a kill
-      throw new Error(`metrics file ${file} line ${i + 1} is corrupt (not valid JSON): delete the run directory ${path.dirname(file)} and rerun`);
-    }
-    if (!isObject(row) || typeof row.step !== "number") {
-      throw new Error(`metrics file ${file} line ${i + 1} has no numeric 'step': delete the run directory ${path.dirname(file)} and rerun`);
-    }
+  rows.forEach((row, i) => {
+    if (!isObject(row) || typeof row.step !== "number") throw new Error(`metrics file ${file} row ${i + 1} has no numeric 'step': ${fix}`);
     byStep.set(row.step, row as unknown as M); // a resumed run re-logs the steps after its last checkpoint: keep the last
   });
   return [...byStep.values()].sort((a, b) => a.step - b.step);

@@ -27,6 +27,8 @@ import { encodeItem, type EncodedItem } from "../data/bench-encode";
 import type { LmSequence, SequenceSource } from "../data/types";
 import { configHash } from "../config";
 import { writeFileAtomic } from "../data/store";
+import { ensureWritableDir, writeFileDurable } from "../files";
+import { runsDir } from "../paths";
 import { modelSizeConfig } from "../model/sizes";
 import { makePatcher, type Patcher, type PatchingConfig } from "../model/patching";
 import type { ModelConfig } from "../model/config";
@@ -45,9 +47,9 @@ import type { RunStatus } from "./grid-jobs";
 
 export interface StudyOptions {
   scale?: LabScale;
-  /** run store root (default data/runs) */
+  /** run store root (default <LST_DATA_DIR>/runs, i.e. data/runs; lib/paths.ts) */
   runsRoot?: string;
-  /** dataset cache root (default data/cache) */
+  /** dataset cache root (default <LST_DATA_DIR>/cache, i.e. data/cache) */
   dataRoot?: string;
   onProgress?: (stage: string, done: number, total: number) => void;
   onStep?: (run: string, m: StepMetrics) => void;
@@ -200,7 +202,9 @@ export async function experimentContext(cfg: ExperimentConfig, opts: StudyOption
 export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opts: StudyOptions = {}, group: Record<string, string | number> = {}): Promise<StudyRun> {
   const scale = opts.scale ?? labScale();
   const cfg = "format" in spec ? spec : resolveExperiment(spec, scale);
-  const store = new RunStore(opts.runsRoot ?? path.join("data", "runs"));
+  const runsRoot = opts.runsRoot ?? runsDir();
+  ensureWritableDir(runsRoot); // a read-only or unwritable root is named here, with the fix, before any run starts
+  const store = new RunStore(runsRoot);
   if (opts.rerunStale) {
     const dir = store.runDir(cfg, cfg.name);
     const fresh = runFreshness(dir);
@@ -242,7 +246,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     const params = result.model.paramCount();
     result.model.dispose();
     // The run's metrics stream is the trainer's (all steps, resumed segments included).
-    writeFileAtomic(path.join(dir, "metrics.jsonl"), fs.readFileSync(path.join(trainDir, "metrics.jsonl")));
+    writeFileDurable(path.join(dir, "metrics.jsonl"), fs.readFileSync(path.join(trainDir, "metrics.jsonl")));
     opts.onProgress?.(`eval ${cfg.name}`, 1, 1);
     return { eval: scored, steps, params, seed: cfg.seed, model: cfg.name, group };
   });
@@ -282,7 +286,7 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
   const scale = opts.scale ?? labScale();
   const executor = resolveExecutor(opts.executor);
   if (executor.kind !== "local") {
-    const runsRoot = opts.runsRoot ?? path.join("data", "runs");
+    const runsRoot = opts.runsRoot ?? runsDir();
     const runs = gridRuns(name, opts, scale);
     const states = await executeGrid(runs, { grid: name, scale: scale.name, runsRoot, dataRoot: opts.dataRoot, prepare: (cfg) => datasetFor(cfg, opts), onProgress: opts.onProgress }, executor);
     const done = runs.filter((_, i) => states[i].state === "done");
@@ -321,7 +325,7 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
 /** The state of each run of a grid under an executor's submissions (for `--status`); nothing is started. */
 export function gridStatus(name: string, opts: GridOptions = {}): RunStatus[] {
   const scale = opts.scale ?? labScale();
-  return gridState(gridRuns(name, opts, scale), { runsRoot: opts.runsRoot ?? path.join("data", "runs") }, resolveExecutor(opts.executor ?? "slurm"));
+  return gridState(gridRuns(name, opts, scale), { runsRoot: opts.runsRoot ?? runsDir() }, resolveExecutor(opts.executor ?? "slurm"));
 }
 
 /**
@@ -329,7 +333,7 @@ export function gridStatus(name: string, opts: GridOptions = {}): RunStatus[] {
  * their grid groups, read from the store without training. Runs of other scales, and stale runs of an older
  * definition of the same name (another config, so another directory), are left out, so a table never mixes them.
  */
-export function scaleRuns(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): StudyRun[] {
+export function scaleRuns(scale: LabScale = labScale(), runsRoot = runsDir(), grids: string[] = Object.keys(GRIDS)): StudyRun[] {
   const store = new RunStore(runsRoot);
   const seen = new Set<string>();
   const out: StudyRun[] = [];
@@ -349,6 +353,6 @@ export function scaleRuns(scale: LabScale = labScale(), runsRoot = path.join("da
 }
 
 /** The result rows of `scaleRuns` (one per run, benchmark and direction). */
-export function scaleRows(scale: LabScale = labScale(), runsRoot = path.join("data", "runs"), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
+export function scaleRows(scale: LabScale = labScale(), runsRoot = runsDir(), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
   return scaleRuns(scale, runsRoot, grids).flatMap((r) => r.rows);
 }

@@ -11,7 +11,7 @@
  * this. With `dedup` consecutive repeats collapse ([3, 3, 7, 7, 7, 3] -> [3, 7, 3]) and the count no longer
  * follows the formula: the aligner needs the default (no dedup).
  */
-import { logMel, unitFrameCount, DEFAULT_LOGMEL, type LogMelOptions } from "../audio/logmel";
+import { firstNonFinite, logMel, unitFrameCount, DEFAULT_LOGMEL, type LogMelOptions } from "../audio/logmel";
 import { resample } from "../audio/resample";
 import { assignAll, kmeans } from "./kmeans";
 import { Rng } from "../rng";
@@ -151,6 +151,8 @@ export class SpeechUnitizer {
   /** One unit per frame (round(duration * frameRate) of them), or run-length deduplicated with `dedup`. */
   encode(samples: Float32Array, sampleRate: number, opts: { dedup?: boolean } = {}): { units: Int32Array; frameRate: number } {
     if (samples.length === 0) throw new Error("SpeechUnitizer.encode: no samples: the audio is empty");
+    const bad = firstNonFinite(samples);
+    if (bad >= 0) throw new Error(`SpeechUnitizer.encode: sample ${bad} is ${samples[bad]}: the audio holds non-finite values; clean it (or check the file it was read from)`);
     const { frames, nFrames, dim } = this.featuresOf(samples, sampleRate);
     const units = assignAll(this.centroids, this.k, frames, nFrames, dim);
     return { units: opts.dedup ? dedupUnits(units) : units, frameRate: this.features.frameRate };

@@ -1,25 +1,32 @@
 /**
  * Checkpoints: model variables by stable name, the AdamW state, the step, the data cursor and the config
- * hash, in two files of a run directory:
+ * hash, in files of a run directory:
  *   checkpoint.json          manifest (format, version, step, configHash, cursor, tensor table, sha256 of the bin)
  *   checkpoint-<step>.bin    all tensors as little-endian float32, concatenated in the manifest's order
- * Writes are atomic: the .bin is written under a temporary name and renamed, then the manifest likewise; the
- * manifest's rename is the commit point, so a crash at any moment leaves the previous checkpoint loadable.
- * Older .bin files are removed only after the new manifest is in place.
+ *   checkpoint.prev.json     the manifest of the checkpoint before (its .bin is kept too)
+ * Writes are atomic and durable (lib/files.ts: temp + fsync + rename): the .bin first, then the previous
+ * manifest is copied to checkpoint.prev.json, then the new manifest; the manifest's rename is the commit
+ * point, so a crash at any moment leaves the previous checkpoint loadable. Only .bin files that neither
+ * manifest names are removed, after the new manifest is on disk; so if the newest checkpoint is ever damaged
+ * (a disk that lost data), the one before it is still there, and the error says how to resume from it.
+ * A failed write (a full disk) leaves no temp file; temp files of killed processes are removed on the next save.
  *
  * A checkpoint from another format version, or written under another config hash, is rejected with an error
- * that names both values and the fix (a new run dir, or the same config).
+ * that names both values and the fix (a new run dir, or the same config). A truncated or corrupt manifest or
+ * .bin is an error naming the file and the fix.
  */
 import { createHash } from "crypto";
 import fs from "fs";
 import path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 import { stableName } from "../model/layers";
+import { readJsonFile, removeStaleTemps, writeFileDurable } from "../files";
 import type { AdamWState } from "./adamw";
 
 export const CHECKPOINT_FORMAT = "lst-lab-checkpoint";
 export const CHECKPOINT_VERSION = 1;
 const MANIFEST = "checkpoint.json";
+const PREV_MANIFEST = "checkpoint.prev.json";
 
 export interface NamedArray {
   name: string;
@@ -80,12 +87,6 @@ export function restoreVariables(vars: readonly tf.Variable[], saved: readonly N
   });
 }
 
-function writeAtomic(file: string, data: Buffer | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 /** Write a checkpoint into `dir` (created if needed); returns the manifest path. */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -106,7 +107,8 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): string {
   }
   const buf = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
   const bin = `checkpoint-${String(ckpt.step).padStart(8, "0")}.bin`;
-  writeAtomic(path.join(dir, bin), buf);
+  removeStaleTemps(dir, "checkpoint");
+  writeFileDurable(path.join(dir, bin), buf);
   const manifest: Manifest = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -121,9 +123,42 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): string {
     entries,
   };
   const file = path.join(dir, MANIFEST);
-  writeAtomic(file, JSON.stringify(manifest, null, 1));
-  for (const f of fs.readdirSync(dir)) if (/^checkpoint-\d+\.bin$/.test(f) && f !== bin) fs.rmSync(path.join(dir, f));
+  const prevFile = path.join(dir, PREV_MANIFEST);
+  const prev = fs.existsSync(file) ? fs.readFileSync(file) : null;
+  if (prev) writeFileDurable(prevFile, prev);
+  writeFileDurable(file, JSON.stringify(manifest, null, 1));
+  const keep = new Set([bin, prev ? binNamedBy(prev.toString("utf8")) : null]);
+  for (const f of fs.readdirSync(dir)) if (/^checkpoint-\d+\.bin$/.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
   return file;
+}
+
+/** The .bin a manifest's text names (null when it does not parse). */
+function binNamedBy(text: string): string | null {
+  try {
+    const m = JSON.parse(text) as Partial<Manifest>;
+    return typeof m.bin === "string" ? m.bin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How to recover a run dir whose newest checkpoint is damaged: resume from the previous one when it is intact
+ * (the exact command), else start over.
+ */
+function recoveryFix(dir: string): string {
+  const prevFile = path.join(dir, PREV_MANIFEST);
+  const restart = `delete ${path.join(dir, "checkpoint*")} to train that run from step 0`;
+  if (!fs.existsSync(prevFile)) return restart;
+  try {
+    const p = JSON.parse(fs.readFileSync(prevFile, "utf8")) as Manifest;
+    const binFile = path.join(dir, p.bin);
+    const buf = fs.readFileSync(binFile);
+    if (buf.byteLength !== p.bytes || createHash("sha256").update(buf).digest("hex") !== p.sha256) return restart;
+    return `the previous checkpoint (step ${p.step}) is intact: run \`mv ${prevFile} ${path.join(dir, MANIFEST)}\` and the same command again to resume from step ${p.step} (the steps after it are recomputed identically), or ${restart}`;
+  } catch {
+    return restart;
+  }
 }
 
 /** Whether `dir` holds a checkpoint manifest. */
@@ -138,18 +173,25 @@ export function hasCheckpoint(dir: string): boolean {
 export function loadCheckpoint(dir: string, expect: { configHash?: string } = {}): Checkpoint | null {
   const file = path.join(dir, MANIFEST);
   if (!fs.existsSync(file)) return null;
-  const m = JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
+  const m = readJsonFile(file, "checkpoint manifest", () => recoveryFix(dir)) as Manifest;
+  if (typeof m !== "object" || m === null) throw new Error(`checkpoint manifest ${file} is corrupt (not a JSON object): ${recoveryFix(dir)}`);
   if (m.format !== CHECKPOINT_FORMAT || m.version !== CHECKPOINT_VERSION) {
     throw new Error(`checkpoint ${file} has format '${m.format}' version ${m.version}, this code reads '${CHECKPOINT_FORMAT}' version ${CHECKPOINT_VERSION}: train into a new directory or delete it`);
   }
   if (expect.configHash !== undefined && m.configHash !== expect.configHash) {
     throw new Error(`checkpoint ${file} was written under config hash ${m.configHash}, but this run's config hashes to ${expect.configHash}: resume with the same config, or train into a new directory`);
   }
+  if (typeof m.bin !== "string" || typeof m.step !== "number" || !Array.isArray(m.entries)) {
+    throw new Error(`checkpoint manifest ${file} is corrupt (lacks bin, step or entries): ${recoveryFix(dir)}`);
+  }
   const binFile = path.join(dir, m.bin);
-  if (!fs.existsSync(binFile)) throw new Error(`checkpoint ${file} names ${m.bin}, which is missing: the run directory is incomplete`);
+  if (!fs.existsSync(binFile)) throw new Error(`checkpoint ${file} names ${m.bin}, which is missing: the run directory is incomplete; ${recoveryFix(dir)}`);
   const buf = fs.readFileSync(binFile);
   const sha = createHash("sha256").update(buf).digest("hex");
-  if (buf.byteLength !== m.bytes || sha !== m.sha256) throw new Error(`checkpoint data ${binFile} is corrupt (${buf.byteLength} bytes, sha256 ${sha.slice(0, 12)}; manifest says ${m.bytes} bytes, ${m.sha256.slice(0, 12)})`);
+  if (buf.byteLength !== m.bytes || sha !== m.sha256) {
+    const what = buf.byteLength < m.bytes ? "truncated" : "corrupt";
+    throw new Error(`checkpoint data ${binFile} is ${what} (${buf.byteLength} bytes, sha256 ${sha.slice(0, 12)}; manifest says ${m.bytes} bytes, ${m.sha256.slice(0, 12)}): ${recoveryFix(dir)}`);
+  }
   // copy into an aligned buffer (a Buffer's byteOffset need not be a multiple of 4)
   const all = new Float32Array(buf.byteLength / 4);
   new Uint8Array(all.buffer).set(buf);

@@ -69,9 +69,18 @@ export function resolveTrainConfig(overrides?: DeepPartial<TrainConfig>): TrainC
   const cfg = resolveConfig(DEFAULT_TRAIN, overrides, "train");
   for (const k of ["steps", "batchSize", "seqLen", "globalLen", "maxRawLen"] as const) intAtLeast(cfg, k, 1);
   for (const k of ["warmupSteps", "logEvery", "ckptEvery", "evalEvery"] as const) intAtLeast(cfg, k, 0);
-  if (!(cfg.lr > 0)) throw new Error(`train config 'lr' must be > 0, got ${cfg.lr}`);
-  if (!(cfg.minLrRatio >= 0 && cfg.minLrRatio <= 1)) throw new Error(`train config 'minLrRatio' must be in [0, 1], got ${cfg.minLrRatio}`);
-  if (!(cfg.weightDecay >= 0)) throw new Error(`train config 'weightDecay' must be >= 0, got ${cfg.weightDecay}`);
-  if (!(cfg.clip >= 0)) throw new Error(`train config 'clip' must be >= 0 (0 = off), got ${cfg.clip}`);
+  if (!Number.isSafeInteger(cfg.seed)) throw new Error(`train config 'seed' must be an integer, got ${cfg.seed}`);
+  // subtle: `!(x > 0)` lets Infinity through, and an infinite rate turns every weight into NaN in one step
+  const finite = (k: keyof TrainConfig, ok: boolean, want: string, fix: string) => {
+    const v = cfg[k];
+    if (!Number.isFinite(v) || !ok) throw new Error(`train config '${k}' must be ${want}, got ${v}: ${fix}`);
+  };
+  finite("lr", cfg.lr > 0, "a finite number > 0", "use a peak rate such as 1e-3 (small models) or 4e-4 (the paper's 1B)");
+  finite("minLrRatio", cfg.minLrRatio >= 0 && cfg.minLrRatio <= 1, "in [0, 1]", "the final rate as a fraction of the peak (paper 0.01)");
+  finite("weightDecay", cfg.weightDecay >= 0, "a finite number >= 0", "paper 0.1; 0 turns decay off");
+  finite("beta1", cfg.beta1 >= 0 && cfg.beta1 < 1, "in [0, 1)", "paper 0.9");
+  finite("beta2", cfg.beta2 >= 0 && cfg.beta2 < 1, "in [0, 1)", "paper 0.95");
+  finite("eps", cfg.eps > 0, "a finite number > 0", "use 1e-8");
+  finite("clip", cfg.clip >= 0, "a finite number >= 0 (0 = off)", "paper 1.0");
   return cfg;
 }

@@ -7,11 +7,13 @@
  * produces the same losses as an uninterrupted run. A non-finite loss or gradient norm stops training with an
  * error naming the step, before the weights change; the last checkpoint on disk stays the last good one.
  *
- * A run dir holds: config.json (the resolved configs and their hash), metrics.jsonl (one StepMetrics per line;
- * lines of steps a resumed run redoes are dropped), checkpoint.json + checkpoint-<step>.bin, and the weights of the
- * last checkpoint as model.safetensors (model-export.ts).
+ * A run dir holds: config.json (the resolved configs, their hash and the backend), metrics.jsonl (one StepMetrics
+ * per line; lines of steps a resumed run redoes are dropped, and a line cut short by a kill or a full disk),
+ * checkpoint.json + checkpoint-<step>.bin (and the checkpoint before: lib/train/checkpoint.ts). A checkpoint is
+ * written only when every weight is finite, and a resume refuses another config or another backend unless
+ * asked (allowScheduleChange, allowBackendChange: lib/train/resume.ts). The weights of the last checkpoint are
+ * also in model.safetensors (model-export.ts).
  */
-import fs from "fs";
 import path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 // subtle: tfjs-core alone registers no gradients; tfjs-node brings them, the wasm and cpu backends do not
@@ -31,6 +33,8 @@ import { flopsPerStep } from "../model/flops";
 import { captureVariables, loadCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint";
 import { resolveTrainConfig, type TrainConfig } from "./config";
 import { MODEL_FILE, writeModelSafetensors } from "./model-export";
+import { appendLine, ensureDir, writeFileDurable } from "../files";
+import { checkFiniteState, checkResumable, keptMetricLines, withoutSchedule, type ResumeOverrides } from "./resume";
 import { lrAt } from "./schedule";
 
 export interface StepMetrics {
@@ -70,6 +74,10 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** required by patching scheme 'entropy' */
   entropyModel?: UnitEntropyModel;
+  /** continue a checkpoint written under another lr/warmup/... (see lib/train/resume.ts); default false */
+  allowScheduleChange?: ResumeOverrides["allowScheduleChange"];
+  /** continue a checkpoint written on another backend; default false */
+  allowBackendChange?: ResumeOverrides["allowBackendChange"];
 }
 
 export interface TrainResult {
@@ -106,6 +114,8 @@ export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patchin
   train: TrainConfig;
   patching: PatchingConfig | null;
   hash: string;
+  /** the hash without the optimiser schedule (lr, warmup, ...): what a resume with allowScheduleChange must match */
+  scheduleHash: string;
 } {
   const { source } = opts;
   const m = opts.model;
@@ -127,21 +137,14 @@ export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patchin
   // logging, checkpoint and eval cadence do not change the weights: a run may resume with other values
   const { logEvery: _log, ckptEvery: _ckpt, evalEvery: _eval, ...trainForHash } = train;
   const hash = configHash({ model, train: trainForHash, patching, entropy, vocabSize: source.vocabSize, unitOffset: source.unitOffset });
-  return { model, train, patching, hash };
+  const scheduleHash = configHash({ model, train: withoutSchedule(trainForHash), patching, entropy, vocabSize: source.vocabSize, unitOffset: source.unitOffset });
+  return { model, train, patching, hash, scheduleHash };
 }
 
 function countTargets(batch: Batch): number {
   let n = 0;
   for (const t of batch.targets) if (t >= 0) n++;
   return n;
-}
-
-function readMetricsBefore(file: string, step: number): string[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "" && (JSON.parse(l) as StepMetrics).step < step);
 }
 
 /** Training FLOPs of a step (model/flops.ts): global units at the row's global length, raw tokens through the local modules. */
@@ -153,7 +156,8 @@ function stepFlops(modelCfg: ModelConfig, cfg: TrainConfig, sb: StreamBatch): nu
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   await initBackend();
-  const { model: modelCfg, train: cfg, patching, hash } = resolveRun(opts);
+  const { model: modelCfg, train: cfg, patching, hash, scheduleHash } = resolveRun(opts);
+  const backend = tf.getBackend();
   const { source, dir } = opts;
   const model = createModel(modelCfg);
   const opt = new AdamW(model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, clip: cfg.clip });
@@ -174,30 +178,33 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const save = (next: number) => {
     if (!dir || next === lastSaved) return;
     const params = captureVariables(model.variables);
+    const optimizer = opt.getState();
+    checkFiniteState(params, optimizer, next, cfg.lr, { dir, lastSaved });
     saveCheckpoint(dir, {
       step: next,
       configHash: hash,
       params,
-      optimizer: opt.getState(),
+      optimizer,
       cursor: { step: next },
-      meta: { model: modelCfg, train: cfg, patching },
+      meta: { model: modelCfg, train: cfg, patching, scheduleHash, backend },
     });
     writeModelSafetensors(path.join(dir, MODEL_FILE), params, { model: modelCfg, step: next }); // for readers outside the lab
     lastSaved = next;
   };
   try {
     if (dir) {
-      fs.mkdirSync(dir, { recursive: true });
-      const ckpt = loadCheckpoint(dir, { configHash: hash });
+      ensureDir(dir);
+      const ckpt = loadCheckpoint(dir);
       if (ckpt) {
+        checkResumable(ckpt, { configHash: hash, scheduleHash, backend }, opts, dir);
         restoreVariables(model.variables, ckpt.params);
         opt.setState(ckpt.optimizer);
         start = ckpt.step;
         lastSaved = start;
       }
-      const kept = readMetricsBefore(metricsFile, start);
-      writeFileAtomic(metricsFile, kept.map((l) => `${l}\n`).join(""));
-      writeFileAtomic(path.join(dir, "config.json"), JSON.stringify({ configHash: hash, model: modelCfg, train: cfg, patching }, null, 1));
+      const kept = keptMetricLines(metricsFile, start);
+      writeFileDurable(metricsFile, kept.map((l) => `${l}\n`).join(""));
+      writeFileDurable(path.join(dir, "config.json"), JSON.stringify({ configHash: hash, backend, model: modelCfg, train: cfg, patching }, null, 1));
     }
     for (let step = start; step < cfg.steps; step++) {
       if (opts.signal?.aborted) break;
@@ -221,7 +228,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         tf.dispose([value, kept.nll as tf.Tensor2D]);
         tf.dispose(grads);
         const where = dir ? (lastSaved >= 0 ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept` : `no checkpoint was written to ${dir} yet`) : "no run dir was given";
-        throw new Error(`training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. Stopped before updating the weights; ${where}. Lower train.lr (now ${cfg.lr}) or raise warmupSteps.`);
+        throw new Error(
+          `training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. Stopped before updating the weights; ${where}. ` +
+            `Lower train.lr (now ${cfg.lr}) or raise train.warmupSteps, then train into a new directory, or continue this one from its checkpoint ` +
+            `with allowScheduleChange (scripts/train.ts: --allowScheduleChange).`,
+        );
       }
       opt.apply(grads, lr, gradNorm);
       tf.dispose([value, kept.nll as tf.Tensor2D]);
@@ -230,7 +241,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (opts.onEval && cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0) m.eval = await opts.onEval(model, step + 1);
       m.ms = performance.now() - t0;
       metrics.push(m);
-      if (dir) fs.appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
+      if (dir) appendLine(metricsFile, JSON.stringify(m));
       if (cfg.logEvery > 0 && (step % cfg.logEvery === 0 || step === cfg.steps - 1)) {
         console.log(`step ${step}/${cfg.steps} loss ${m.loss.toFixed(4)} (speech ${m.lossSpeech.toFixed(3)}, text ${m.lossText.toFixed(3)}) lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${m.ms.toFixed(0)} ms`);
       }

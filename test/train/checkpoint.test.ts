@@ -43,12 +43,15 @@ test("save/load round trip; an empty dir has no checkpoint", () => {
   assert.deepEqual(back, sample(10));
 });
 
-test("a newer save replaces the old one atomically: one manifest, one bin, no temp files", () => {
+test("a newer save replaces the old one atomically and keeps the one before: two manifests, two bins, no temp files", () => {
   const dir = tmp();
   saveCheckpoint(dir, sample(10));
   saveCheckpoint(dir, sample(20));
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint-00000020.bin", "checkpoint.json"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint-00000010.bin", "checkpoint-00000020.bin", "checkpoint.json", "checkpoint.prev.json"]);
   assert.equal(loadCheckpoint(dir)?.step, 20);
+  saveCheckpoint(dir, sample(30));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint-00000020.bin", "checkpoint-00000030.bin", "checkpoint.json", "checkpoint.prev.json"]);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.prev.json"), "utf8")).step, 20);
 });
 
 test("another config hash, another version and corrupt data are rejected with clear errors", () => {

@@ -82,8 +82,9 @@ test("resume after a kill gives the same losses as an uninterrupted run (LST, cu
   assert.equal(loadCheckpoint(dir)?.step, 6);
   resumed.model.dispose();
 
-  // a checkpoint from another config is rejected
-  await assert.rejects(train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, lr: 2e-2 } }), /config hash .* resume with the same config/);
+  // a checkpoint from another config is rejected; one of another optimiser schedule names the explicit override
+  await assert.rejects(train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, batchSize: 3 } }), /config hash .* resume with the same config/);
+  await assert.rejects(train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, lr: 2e-2 } }), /config hash .*only the optimiser schedule .*allowScheduleChange/);
 });
 
 test("abort stops after the current step and saves a checkpoint to resume from", async () => {
