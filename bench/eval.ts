@@ -56,13 +56,13 @@ async function main(): Promise<void> {
   for (const kind of ["baseline", "lst"] as const) {
     const model = createModel({ kind, vocabSize: vocab.size, maxSeqLen: 512 });
     const patcher = kind === "lst" ? makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: 4 }), { totalSteps: 1 }) : undefined;
-    scoreEndings(model, list.slice(0, 2), { patcher, batchSize: 8 }); // warm-up
+    await scoreEndings(model, list.slice(0, 2), { patcher, batchSize: 8 }); // warm-up
     for (const [batchSize, norm] of [[1, "mean"], [8, "mean"], [32, "mean"], [32, "pmi"]] as [number, Norm][]) {
       // best of two passes: the first pass at a new batch shape also builds the model's cached masks
       let s = Infinity;
       for (let rep = 0; rep < 2; rep++) {
         const t0 = performance.now();
-        scoreEndings(model, list, { patcher, batchSize, norm });
+        await scoreEndings(model, list, { patcher, batchSize, norm });
         s = Math.min(s, (performance.now() - t0) / 1000);
       }
       console.log(`${kind.padEnd(8)} batch ${String(batchSize).padStart(2)} ${norm.padEnd(4)}  ${(n / s).toFixed(1)} items/s  ${((4 * n) / s).toFixed(1)} rows/s  ${((tokens / s) / 1000).toFixed(1)} k tokens/s`);

@@ -46,12 +46,12 @@ async function main(): Promise<void> {
     const times = { lab: [] as number[], ref: [] as number[] };
     for (let i = 0; i < steps + 3; i++) {
       let t0 = performance.now();
-      lab.apply(grads, 4e-4, lab.gradNorm(grads));
-      model.variables[0].dataSync(); // wait for the native kernels
+      lab.apply(grads, 4e-4, await lab.gradNorm(grads));
+      await model.variables[0].data(); // wait for the kernels
       if (i >= 3) times.lab.push(performance.now() - t0);
       t0 = performance.now();
       tfjsAdamStep(ref, grads);
-      model.variables[0].dataSync();
+      await model.variables[0].data();
       if (i >= 3) times.ref.push(performance.now() - t0);
     }
     const [a, b] = [median(times.lab), median(times.ref)];

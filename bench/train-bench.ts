@@ -1,7 +1,9 @@
 /**
- * Training throughput of the baseline and LST at the reference size (d 256 x 4 layers x 4 heads, 256 tokens,
- * batch 16, vocabulary 1000) on the active tfjs backend, next to the PyTorch peer
- * (/work/shared/peers/torch_lm_bench.py) run in the same script, one process at a time.
+ * Training throughput of the baseline and LST on the active tfjs backend, next to the PyTorch peer
+ * (../shared/peers/torch_lm_bench.py, on `cuda` where torch sees a GPU, else the CPU) run in the same
+ * script, one process at a time, at one or more sizes (`--sizes=`, batch 16, vocabulary 1000):
+ *   reference   d 256 x 4 layers x 4 heads, 256 tokens (the default)
+ *   d512        d 512 x 8 layers x 8 heads, 1024 tokens (the gpuSmall preset; added to the default on a GPU backend)
  *
  * The two tfjs models alternate step by step in one process, and the peer runs right after them, for
  * `rounds` rounds; each figure is the median over the rounds and each ratio the median of per-round ratios (these 2-core machines are shared and noisy:
@@ -11,15 +13,19 @@
  * (BOS alone, then 64 patches of 4) and the same global size; its GFLOP/s count the patches it really runs
  * (65 per row, BOS included). FLOPs come from lib/model/flops.ts, the peer's formula.
  *
- * Targets: LST raw tokens/s >= 2x the baseline's; the baseline >= 0.8x the peer's tokens/s.
- * Run: npx tsx bench/train-bench.ts [--steps=10] [--warmup=3] [--rounds=2] [--no-peer] [--backend=tensorflow]
+ * A step ends with an asynchronous read of its loss, which waits for the device (webgpu queues the update
+ * before it); on webgpu the clip factor stays on the device (AdamW.applyOnDevice), as in lib/train/train.ts.
+ *
+ * Targets (reference size, CPU): LST raw tokens/s >= 2x the baseline's; the baseline >= 0.8x the peer's tokens/s.
+ * Run: npx tsx bench/train-bench.ts [--steps=10] [--warmup=3] [--rounds=2] [--no-peer] [--backend=tensorflow|webgpu]
+ *      [--sizes=reference,d512] [--batch=16] [--peer-device=cpu|cuda]
  * Results: a table on stdout and data/bench/train-bench.json.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
-import { describeBackend, initBackend } from "../lib/backend";
+import { describeBackend, initBackend, readsAreAsync, type BackendReport } from "../lib/backend";
 import { cli as cliArgs } from "../lib/lab/cli";
 import { toBatch, type BatchRow } from "../lib/model/batch";
 import { createModel } from "../lib/model/create";
@@ -30,10 +36,15 @@ import { AdamW } from "../lib/train/adamw";
 import { BOS } from "../lib/tokenizers/special";
 import type { Batch, LanguageModel, ModelKind } from "../lib/model/types";
 
-const B = 16;
-const T = 256;
 const V = 1000;
 const PATCH = 4;
+
+/** The bench sizes: a model preset (lib/model/sizes.ts) and the row length. */
+const SIZES = {
+  reference: { preset: "reference", T: 256 },
+  d512: { preset: "gpuSmall", T: 1024 },
+} as const;
+type SizeName = keyof typeof SIZES;
 
 interface Args {
   steps: number;
@@ -41,6 +52,11 @@ interface Args {
   rounds: number;
   peer: boolean;
   backend?: string;
+  /** undefined: reference, plus d512 on a GPU backend */
+  sizes?: SizeName[];
+  batch: number;
+  /** undefined: cuda where torch sees a GPU, else cpu */
+  peerDevice?: "cpu" | "cuda";
 }
 
 const BENCH_CLI = {
@@ -51,16 +67,40 @@ const BENCH_CLI = {
     warmup: { type: "number", default: 3, help: "warm-up steps per round" },
     rounds: { type: "number", default: 2, help: "rounds (medians and ratios are over rounds)" },
     "no-peer": { type: "boolean", help: "skip the PyTorch peer" },
-    backend: { type: "string", value: "tensorflow|wasm|cpu", help: "force a TensorFlow.js backend" },
+    backend: { type: "string", value: "tensorflow|webgpu|wasm|cpu", help: "force a TensorFlow.js backend" },
+    batch: { type: "number", default: 16, help: "rows per step" },
+    sizes: { type: "string", value: "reference,d512", help: "model sizes to run (default: reference, plus d512 on a GPU backend)" },
+    "peer-device": { type: "string", value: "cpu|cuda", help: "the PyTorch peer's device (default: cuda where torch sees a GPU, else cpu)" },
   },
 } as const;
 
 function parseArgs(argv: readonly string[]): Args {
   const { values: v } = cliArgs(BENCH_CLI, argv);
-  for (const k of ["steps", "warmup", "rounds"] as const) {
+  for (const k of ["steps", "warmup", "rounds", "batch"] as const) {
     if (!Number.isInteger(v[k]) || v[k] < 0) throw new Error(`train-bench: --${k} must be a non-negative integer, got ${v[k]}`);
   }
-  return { steps: v.steps, warmup: v.warmup, rounds: v.rounds, peer: !v["no-peer"], backend: v.backend || undefined };
+  let sizes: SizeName[] | undefined;
+  if (v.sizes) {
+    const names = v.sizes.split(",");
+    const bad = names.filter((n) => !(n in SIZES));
+    if (bad.length) throw new Error(`train-bench: unknown size '${bad.join(",")}'; use ${Object.keys(SIZES).join(", ")}`);
+    sizes = names as SizeName[];
+  }
+  const pd = v["peer-device"];
+  if (pd !== "" && pd !== "cpu" && pd !== "cuda") throw new Error(`train-bench: --peer-device must be cpu or cuda, got '${pd}'`);
+  return { steps: v.steps, warmup: v.warmup, rounds: v.rounds, batch: v.batch, sizes, peerDevice: pd === "" ? undefined : pd, peer: !v["no-peer"], backend: v.backend || undefined };
+}
+
+/** Whether the backend computes on a GPU (then the d512 size joins the default sizes). */
+function onGpu(r: BackendReport): boolean {
+  return (r.adapter !== undefined && !r.adapter.software) || r.provider.includes("tfjs-node-gpu");
+}
+
+interface Size {
+  name: SizeName;
+  preset: string;
+  B: number;
+  T: number;
 }
 
 interface Result {
@@ -77,7 +117,7 @@ interface Result {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Random rows of T+1 ids; for LST, patch lengths [1, 4, 4, ...] (BOS alone, then static patches). */
-function randomBatch(kind: ModelKind, rng: Rng): Batch {
+function randomBatch(kind: ModelKind, rng: Rng, { B, T }: Size): Batch {
   const rows: BatchRow[] = [];
   for (let b = 0; b < B; b++) {
     const ids = new Int32Array(T + 1);
@@ -92,13 +132,19 @@ function randomBatch(kind: ModelKind, rng: Rng): Batch {
 
 /**
  * One training step as lib/train/train.ts takes it: grads, global-norm clip to 1.0, the lab's AdamW (0.9, 0.95,
- * weight decay 0.1 on matrices, as the peer's torch AdamW). Returns the loss.
+ * weight decay 0.1 on matrices, as the peer's torch AdamW). Returns the loss, read after the update is queued.
  */
-function trainStep(model: LanguageModel, opt: AdamW, batch: Batch): number {
+async function trainStep(model: LanguageModel, opt: AdamW, batch: Batch): Promise<number> {
   const { value, grads } = tf.variableGrads(() => tf.mean(model.tokenNll(batch)) as tf.Scalar, model.variables);
-  opt.apply(grads, 4e-4, opt.gradNorm(grads));
+  if (readsAreAsync()) {
+    const normSq = opt.gradNormSquared(grads);
+    opt.applyOnDevice(grads, 4e-4, normSq);
+    normSq.dispose();
+  } else {
+    opt.apply(grads, 4e-4, await opt.gradNorm(grads));
+  }
   tf.dispose(grads);
-  const v = value.dataSync()[0];
+  const v = (await value.data())[0];
   value.dispose();
   return v;
 }
@@ -107,10 +153,11 @@ function trainStep(model: LanguageModel, opt: AdamW, batch: Batch): number {
  * Both tfjs models, their steps interleaved (baseline, LST, baseline, ...) so that both see the same machine
  * load: on a shared machine a load spike then slows both instead of skewing their ratio.
  */
-function benchTfjs(args: Args): Result[] {
+async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
+  const { B, T } = size;
   const kinds = ["baseline", "lst"] as const;
   const setups = kinds.map((kind) => {
-    const cfg = modelSizeConfig("reference", kind, V, { ropeTheta: 1e4 });
+    const cfg = modelSizeConfig(size.preset, kind, V, { ropeTheta: 1e4, maxSeqLen: Math.max(T + 1, 1024) });
     const rng = new Rng(kind === "lst" ? 2 : 1);
     const model = createModel(cfg);
     return {
@@ -118,7 +165,7 @@ function benchTfjs(args: Args): Result[] {
       cfg,
       model,
       opt: new AdamW(model.variables),
-      batches: Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng)),
+      batches: Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng, size)),
       times: [] as number[],
       losses: [] as number[],
     };
@@ -126,7 +173,7 @@ function benchTfjs(args: Args): Result[] {
   for (let i = 0; i < args.warmup + args.steps; i++) {
     for (const s of setups) {
       const t0 = performance.now();
-      s.losses.push(trainStep(s.model, s.opt, s.batches[i]));
+      s.losses.push(await trainStep(s.model, s.opt, s.batches[i]));
       if (i >= args.warmup) s.times.push(performance.now() - t0);
     }
   }
@@ -137,7 +184,7 @@ function benchTfjs(args: Args): Result[] {
     const params = s.model.paramCount().total;
     s.opt.dispose();
     s.model.dispose();
-    return { name: `tfjs ${s.kind}`, msStep: ms, tokensPerS: (B * T) / (ms / 1000), flopsPerStep: flops, gflopsPerS: flops / ms / 1e6, params, lossFirst: s.losses[0], lossLast: s.losses[s.losses.length - 1] };
+    return { name: `tfjs ${s.kind} ${size.name}`, msStep: ms, tokensPerS: (B * T) / (ms / 1000), flopsPerStep: flops, gflopsPerS: flops / ms / 1e6, params, lossFirst: s.losses[0], lossLast: s.losses[s.losses.length - 1] };
   });
 }
 
@@ -150,12 +197,20 @@ function peerPython(): string | null {
   return null;
 }
 
-function benchPeer(py: string, script: string, kind: ModelKind, args: Args): Result | string {
-  const cli = ["--d", "256", "--layers", "4", "--heads", "4", "--seq", String(T), "--batch", String(B), "--vocab", String(V)];
-  cli.push("--steps", String(args.steps), "--warmup", String(args.warmup), "--threads", "2", "--json", "--no-flop-count");
+/** cuda where the peer's torch sees a GPU (asked once), else cpu. */
+function peerDevice(py: string, args: Args): "cpu" | "cuda" {
+  if (args.peerDevice) return args.peerDevice;
+  const r = spawnSync(py, ["-c", "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"], { encoding: "utf8" });
+  return r.status === 0 ? "cuda" : "cpu";
+}
+
+function benchPeer(py: string, script: string, kind: ModelKind, args: Args, size: Size, device: "cpu" | "cuda"): Result | string {
+  const g = modelSizeConfig(size.preset, "baseline", V);
+  const cli = ["--d", String(g.dModel), "--layers", String(g.nLayers), "--heads", String(g.nHeads), "--seq", String(size.T), "--batch", String(size.B), "--vocab", String(V)];
+  cli.push("--steps", String(args.steps), "--warmup", String(args.warmup), "--threads", "2", "--json", "--no-flop-count", "--device", device);
   if (kind === "lst") {
-    // the peer's LST gets the same local modules as ours (the reference preset)
-    const l = modelSizeConfig("reference", "lst", V).lst;
+    // the peer's LST gets the same local modules as ours (the size's preset)
+    const l = modelSizeConfig(size.preset, "lst", V).lst;
     cli.push("--model", "lst", "--patch", String(PATCH), "--d-local", String(l.dLocal), "--local-heads", String(l.nHeadsLocal), "--enc-layers", String(l.encoderLayers));
     cli.push("--dec-layers", String(l.decoderLayers), "--local-window", String(l.localWindow), "--cross-k", String(l.crossAttnK));
   }
@@ -163,16 +218,18 @@ function benchPeer(py: string, script: string, kind: ModelKind, args: Args): Res
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) return `peer failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`;
   const j = JSON.parse(line) as { ms_step_median: number; tokens_per_s: number; flops_per_step: number; gflops_per_s: number; params: number; loss_first: number; loss_last: number };
-  return { name: `torch ${kind}`, msStep: j.ms_step_median, tokensPerS: j.tokens_per_s, flopsPerStep: j.flops_per_step, gflopsPerS: j.gflops_per_s, params: j.params, lossFirst: j.loss_first, lossLast: j.loss_last };
+  return { name: `torch ${kind} ${size.name}`, msStep: j.ms_step_median, tokensPerS: j.tokens_per_s, flopsPerStep: j.flops_per_step, gflopsPerS: j.gflops_per_s, params: j.params, lossFirst: j.loss_first, lossLast: j.loss_last };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const report = await initBackend(args.backend ? { backend: args.backend } : {});
-  console.log(`train-bench: ${describeBackend(report)}; B ${B} x T ${T}, V ${V}, reference size, LST static p=${PATCH}`);
+  const sizes: Size[] = (args.sizes ?? (onGpu(report) ? ["reference", "d512"] : ["reference"])).map((name) => ({ name, preset: SIZES[name].preset, B: args.batch, T: SIZES[name].T }));
+  console.log(`train-bench: ${describeBackend(report)}; sizes ${sizes.map((z) => `${z.name} (B ${z.B} x T ${z.T})`).join(", ")}, V ${V}, LST static p=${PATCH}`);
   const script = process.env.PEER_BENCH ?? path.resolve("..", "shared", "peers", "torch_lm_bench.py");
   const py = args.peer && fs.existsSync(script) ? peerPython() : null;
-  const peerNote = !args.peer ? "skipped (--no-peer)" : !fs.existsSync(script) ? `not found at ${script} (set PEER_BENCH)` : py === null ? "torch not importable (see /work/shared/peers/README.md: .venv-peers)" : `${py} ${script}`;
+  const device = py ? peerDevice(py, args) : "cpu";
+  const peerNote = !args.peer ? "skipped (--no-peer)" : !fs.existsSync(script) ? `not found at ${script} (set PEER_BENCH)` : py === null ? "torch not importable (see ../shared/peers/README.md: .venv-peers)" : `${py} ${script} --device ${device}`;
   console.log(`peer: ${peerNote}`);
 
   const runs: Record<string, Result[]> = {};
@@ -181,14 +238,16 @@ async function main(): Promise<void> {
     else (runs[key] ??= []).push(r);
   };
   for (let round = 0; round < args.rounds; round++) {
-    for (const r of benchTfjs(args)) add(r, r.name);
-    if (py) for (const kind of ["baseline", "lst"] as const) add(benchPeer(py, script, kind, args), `torch ${kind}`);
+    for (const size of sizes) {
+      for (const r of await benchTfjs(args, size)) add(r, r.name);
+      if (py) for (const kind of ["baseline", "lst"] as const) add(benchPeer(py, script, kind, args, size, device), `torch ${kind} ${size.name}`);
+    }
   }
   // per configuration, the round with the median step time
   const best: Record<string, Result> = {};
   for (const [key, rs] of Object.entries(runs)) best[key] = [...rs].sort((a, b) => a.msStep - b.msStep)[Math.floor(rs.length / 2)];
 
-  console.log("\n| run | ms/step | tokens/s | GFLOP/step | GFLOP/s | params | loss first -> last |");
+  console.log(`\n| run (${report.backend}${report.adapter ? `, ${report.adapter.description}` : ""}; peer ${device}) | ms/step | tokens/s | GFLOP/step | GFLOP/s | params | loss first -> last |`);
   console.log("|---|---:|---:|---:|---:|---:|---|");
   for (const r of Object.values(best)) {
     const loss = r.lossFirst !== undefined ? `${r.lossFirst.toFixed(3)} -> ${(r.lossLast ?? NaN).toFixed(3)}` : "";
@@ -204,26 +263,33 @@ async function main(): Promise<void> {
     const per = perRound(a, b);
     return per.length ? median(per) : null;
   };
-  const ratios = {
-    lstOverBaseline: ratio("tfjs lst", "tfjs baseline"),
-    baselineOverPeer: ratio("tfjs baseline", "torch baseline"),
-    lstOverPeerLst: ratio("tfjs lst", "torch lst"),
-    peerLstOverPeerBaseline: ratio("torch lst", "torch baseline"),
-  };
   // the spread of the per-round ratios says how far a verdict can be trusted on a noisy machine
   const range = (a: string, b: string) => {
     const per = perRound(a, b);
     return per.length > 1 ? `, rounds ${Math.min(...per).toFixed(2)}-${Math.max(...per).toFixed(2)}` : "";
   };
   const fmt = (x: number | null, target?: number) => (x === null ? "n/a" : `${x.toFixed(2)}x${target ? (x >= target ? ` (target >= ${target}x: met)` : ` (target >= ${target}x: MISSED)`) : ""}`);
-  console.log(`\nLST raw tokens/s / baseline: ${fmt(ratios.lstOverBaseline, 2)}${range("tfjs lst", "tfjs baseline")}`);
-  console.log(`baseline / PyTorch peer:     ${fmt(ratios.baselineOverPeer, 0.8)}${range("tfjs baseline", "torch baseline")}`);
-  console.log(`LST / PyTorch peer LST:      ${fmt(ratios.lstOverPeerLst)}`);
-  console.log(`peer LST / peer baseline:    ${fmt(ratios.peerLstOverPeerBaseline)}`);
+  const ratios: Record<string, Record<string, number | null>> = {};
+  for (const { name } of sizes) {
+    const k = (who: string, kind: string) => `${who} ${kind} ${name}`;
+    ratios[name] = {
+      lstOverBaseline: ratio(k("tfjs", "lst"), k("tfjs", "baseline")),
+      baselineOverPeer: ratio(k("tfjs", "baseline"), k("torch", "baseline")),
+      lstOverPeerLst: ratio(k("tfjs", "lst"), k("torch", "lst")),
+      peerLstOverPeerBaseline: ratio(k("torch", "lst"), k("torch", "baseline")),
+    };
+    // the targets are the CPU reference size's
+    const cpuRef = name === "reference" && report.backend === "tensorflow" && !onGpu(report);
+    console.log(`\n${name}:`);
+    console.log(`LST raw tokens/s / baseline: ${fmt(ratios[name].lstOverBaseline, cpuRef ? 2 : undefined)}${range(k("tfjs", "lst"), k("tfjs", "baseline"))}`);
+    console.log(`baseline / PyTorch peer:     ${fmt(ratios[name].baselineOverPeer, cpuRef ? 0.8 : undefined)}${range(k("tfjs", "baseline"), k("torch", "baseline"))}`);
+    console.log(`LST / PyTorch peer LST:      ${fmt(ratios[name].lstOverPeerLst)}`);
+    console.log(`peer LST / peer baseline:    ${fmt(ratios[name].peerLstOverPeerBaseline)}`);
+  }
 
   const outDir = path.join("data", "bench");
   fs.mkdirSync(outDir, { recursive: true });
-  const out = { bench: "train-bench", date: new Date().toISOString(), backend: report, args, B, T, V, patch: PATCH, peer: peerNote, runs, best, ratios };
+  const out = { bench: "train-bench", date: new Date().toISOString(), backend: report, args, sizes, V, patch: PATCH, peer: peerNote, peerDevice: device, runs, best, ratios };
   fs.writeFileSync(path.join(outDir, "train-bench.json"), JSON.stringify(out, null, 2));
   console.log(`\nwrote ${path.join(outDir, "train-bench.json")}`);
 }

@@ -1,10 +1,13 @@
 /**
  * TensorFlow.js backend choice.
  *
- * Order: `tensorflow` (native libtensorflow through tfjs-node-gpu when a CUDA GPU and that package are
- * present, else tfjs-node) > `wasm` > `cpu` (pure JS). `LST_BACKEND=tensorflow|wasm|cpu` (or
- * `initBackend({ backend })`) forces one and throws, naming the fix, when it is unavailable.
- * `backendReport()` says which backend runs, its version and threads, and why better ones were not chosen.
+ * Order: `tensorflow` on a CUDA GPU (tfjs-node-gpu, when a CUDA GPU and that package are present) >
+ * `webgpu` on a hardware GPU adapter (Dawn over Vulkan, lib/backend-webgpu.ts) > `tensorflow` on the CPU
+ * (tfjs-node) > `wasm` > `cpu` (pure JS). A software WebGPU adapter (lavapipe, SwiftShader) is never chosen
+ * automatically. `LST_BACKEND=tensorflow|webgpu|wasm|cpu` (or `initBackend({ backend })`) forces one and
+ * throws, naming the fix, when it is unavailable (`webgpu` then takes a software adapter too).
+ * `backendReport()` says which backend runs, its version and threads (webgpu: its adapter and limits), and
+ * why better ones were not chosen.
  *
  * All lib code imports `@tensorflow/tfjs-core` (one copy in node_modules); the backend packages register
  * themselves into that same engine when required here.
@@ -14,8 +17,9 @@ process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
 import * as tf from "@tensorflow/tfjs-core";
 import fs from "fs";
 import os from "os";
+import { describeAdapterLine, hasGpuDevice, initWebgpu, type WebgpuAdapter } from "./backend-webgpu";
 
-export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
+export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendReport {
@@ -28,6 +32,8 @@ export interface BackendReport {
   forced: boolean;
   /** why each better backend was not chosen (empty when the best one runs) */
   rejected: { backend: string; why: string }[];
+  /** webgpu only: the adapter (vendor, architecture, description, software or hardware) and its limits */
+  adapter?: WebgpuAdapter;
 }
 
 let current: BackendReport | null = null;
@@ -41,19 +47,32 @@ function errText(e: unknown): string {
   return msg.split("\n")[0].slice(0, 300);
 }
 
-type Attempt = { ok: true; provider: string; version: string; threads: number } | { ok: false; why: string };
+type Attempt = { ok: true; provider: string; version: string; threads: number; adapter?: WebgpuAdapter } | { ok: false; why: string };
 
-async function tryTensorflow(rejected: { backend: string; why: string }[]): Promise<Attempt> {
-  if (hasCudaGpu()) {
-    try {
-      requireNative("@tensorflow/tfjs-node-gpu");
-      if (await tf.setBackend("tensorflow")) return { ok: true, provider: "@tensorflow/tfjs-node-gpu", version: nativeVersion(), threads: os.cpus().length };
-    } catch (e) {
-      rejected.push({ backend: "tensorflow (gpu)", why: `@tensorflow/tfjs-node-gpu did not load: ${errText(e)}; run 'npm run setup:gpu'` });
-    }
-  } else {
+/** tfjs-node-gpu on a CUDA GPU; on failure the reason goes to `rejected` as "tensorflow (gpu)". */
+async function tryTensorflowGpu(rejected: { backend: string; why: string }[]): Promise<Attempt> {
+  if (!hasCudaGpu()) {
     rejected.push({ backend: "tensorflow (gpu)", why: "no CUDA GPU on this machine" });
+    return { ok: false, why: "no CUDA GPU on this machine" };
   }
+  try {
+    requireNative("@tensorflow/tfjs-node-gpu");
+    if (await tf.setBackend("tensorflow")) return { ok: true, provider: "@tensorflow/tfjs-node-gpu", version: nativeVersion(), threads: os.cpus().length };
+    rejected.push({ backend: "tensorflow (gpu)", why: "tfjs-node-gpu loaded but the 'tensorflow' backend failed to initialise" });
+  } catch (e) {
+    rejected.push({ backend: "tensorflow (gpu)", why: `@tensorflow/tfjs-node-gpu did not load: ${errText(e)}; run 'npm run setup:gpu'` });
+  }
+  return { ok: false, why: "tfjs-node-gpu unavailable" };
+}
+
+/** tfjs-node (the native CPU build), after tfjs-node-gpu where a CUDA GPU is present. */
+async function tryTensorflow(rejected: { backend: string; why: string }[]): Promise<Attempt> {
+  const gpu = await tryTensorflowGpu(rejected);
+  if (gpu.ok) return gpu;
+  return tryTensorflowCpu();
+}
+
+async function tryTensorflowCpu(): Promise<Attempt> {
   try {
     requireNative("@tensorflow/tfjs-node");
   } catch (e) {
@@ -73,6 +92,14 @@ function nativeVersion(): string {
   } catch {
     return `tfjs-core ${tf.version_core}`;
   }
+}
+
+/** tfjs's webgpu backend on Dawn; `allowSoftware` takes a software adapter too (forced runs, tests). */
+async function tryWebgpu(allowSoftware: boolean): Promise<Attempt> {
+  const r = await initWebgpu({ allowSoftware });
+  // `"why" in r` narrows under tslab's non-strict TypeScript 5.0 too (a boolean discriminant does not)
+  if ("why" in r) return { ok: false, why: r.why };
+  return { ok: true, provider: "@tensorflow/tfjs-backend-webgpu on webgpu (Dawn)", version: `tfjs-core ${tf.version_core}`, threads: 1, adapter: r.adapter };
 }
 
 async function tryWasm(): Promise<Attempt> {
@@ -108,9 +135,23 @@ function requireNative(pkg: string): unknown {
 
 const TRY: Record<BackendName, (r: { backend: string; why: string }[]) => Promise<Attempt>> = {
   tensorflow: tryTensorflow,
+  webgpu: () => tryWebgpu(true),
   wasm: tryWasm,
   cpu: tryCpu,
 };
+
+/** The automatic order; `label` names an attempt in `rejected` (tensorflow (gpu) records its own reason). */
+const AUTO: { name: BackendName; label: string | null; attempt: (r: { backend: string; why: string }[]) => Promise<Attempt> }[] = [
+  { name: "tensorflow", label: null, attempt: tryTensorflowGpu },
+  {
+    name: "webgpu",
+    label: "webgpu",
+    attempt: async () => (hasGpuDevice() ? tryWebgpu(false) : { ok: false, why: "no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia0); LST_BACKEND=webgpu forces a software adapter" }),
+  },
+  { name: "tensorflow", label: "tensorflow", attempt: () => tryTensorflowCpu() },
+  { name: "wasm", label: "wasm", attempt: () => tryWasm() },
+  { name: "cpu", label: "cpu", attempt: () => tryCpu() },
+];
 
 /**
  * Select and initialise the backend (idempotent: a second call returns the first report unless a
@@ -129,18 +170,20 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
     // `"why" in a` narrows under tslab's non-strict TypeScript 5.0 too (a boolean discriminant does not)
     if ("why" in a) throw new Error(`backend '${name}' was forced but is unavailable: ${a.why}. Unset LST_BACKEND to pick the best available one.`);
     current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: true, rejected: [] };
+    if (a.adapter) current.adapter = a.adapter;
     return current;
   }
-  for (const name of BACKENDS) {
-    const a = await TRY[name](rejected);
+  for (const { name, label, attempt } of AUTO) {
+    const a = await attempt(rejected);
     if ("why" in a) {
-      rejected.push({ backend: name, why: a.why });
+      if (label) rejected.push({ backend: label, why: a.why });
       continue;
     }
     current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: false, rejected };
+    if (a.adapter) current.adapter = a.adapter;
     return current;
   }
-  throw new Error("no TensorFlow.js backend could be initialised (tensorflow, wasm and cpu all failed)");
+  throw new Error("no TensorFlow.js backend could be initialised (tensorflow, webgpu, wasm and cpu all failed)");
 }
 
 /** The report of the active backend; throws if `initBackend` has not run. */
@@ -149,9 +192,15 @@ export function backendReport(): BackendReport {
   return current;
 }
 
-/** One line for logs: `tensorflow (@tensorflow/tfjs-node, 2 threads)`. */
+/** One line for logs: `tensorflow (@tensorflow/tfjs-node, 2 threads; ...)`, or webgpu with its adapter. */
 export function describeBackend(r: BackendReport = backendReport()): string {
+  if (r.adapter) return `${r.backend} (${r.provider}; adapter ${describeAdapterLine(r.adapter)}; ${r.version})`;
   return `${r.backend} (${r.provider}, ${r.threads} thread${r.threads === 1 ? "" : "s"}; ${r.version})`;
+}
+
+/** Whether the active backend keeps tensors off the host, so that every read is asynchronous (webgpu). */
+export function readsAreAsync(): boolean {
+  return tf.getBackend() === "webgpu";
 }
 
 export { tf };

@@ -5,6 +5,7 @@
 // core
 export { initBackend, backendReport, describeBackend, tf, BACKENDS } from "./backend";
 export type { BackendName, BackendReport } from "./backend";
+export type { WebgpuAdapter } from "./backend-webgpu";
 export { resolveConfig, parseCliOverrides, configHash, canonicalJson } from "./config";
 export type { DeepPartial } from "./config";
 export { Rng, hashSeed } from "./rng";
@@ -130,6 +131,7 @@ export type { PhoneticUnitOptions } from "./tokenizers/phonetic";
 export { showFigure, showTable, showAudio, showHtml, tableHtml, displayBundle } from "./lab/display";
 export { exportFigure, closeExporter, renderPng, renderSvg, renderPdf, chromiumPath } from "./lab/export";
 export { versions, matmulBenchmark, matmulFigure } from "./lab/env";
+export type { MatmulTiming } from "./lab/env";
 export { progress, progressText } from "./lab/progress-line";
 export type { Progress, ProgressOptions } from "./lab/progress-line";
 export { paperStyle } from "./lab/export";

@@ -71,9 +71,9 @@ export function accuracyBy(items: readonly ItemScore[], field: "type" | "tier"):
 }
 
 /** Score already-encoded items (any mix of benchmarks and directions) and tabulate the accuracy. */
-export function scoreItems(model: LanguageModel, items: readonly EncodedItem[], opts: ScoreItemsOptions = {}): EvalResult {
+export async function scoreItems(model: LanguageModel, items: readonly EncodedItem[], opts: ScoreItemsOptions = {}): Promise<EvalResult> {
   if (items.length === 0) throw new Error("scoreItems: no items to score; check the benchmark lists and eval.maxItems");
-  const scored = scoreEndings(model, items, opts);
+  const scored = await scoreEndings(model, items, opts);
   return { norm: opts.norm ?? "mean", cells: accuracyCells(scored), items: scored };
 }
 
@@ -96,7 +96,7 @@ function isSpoken(x: SpokenItem | BenchItemLike): x is SpokenItem {
  * Encode and score benchmarks given as `{ benchmarkName: items }`. Spoken items are encoded in every requested
  * direction; text-only items (real StoryCloze/HellaSwag files) only in T2T, and only if T2T is requested.
  */
-export function evaluate(model: LanguageModel, itemsByBenchmark: Record<string, readonly (SpokenItem | BenchItemLike)[]>, opts: EvaluateOptions): EvalResult {
+export async function evaluate(model: LanguageModel, itemsByBenchmark: Record<string, readonly (SpokenItem | BenchItemLike)[]>, opts: EvaluateOptions): Promise<EvalResult> {
   if (opts.directions.length === 0) throw new Error(`evaluate: no directions given; pick some of ${DIRECTIONS.join(", ")}`);
   for (const d of opts.directions) {
     if (!DIRECTIONS.includes(d)) throw new Error(`evaluate: unknown direction '${d}'; use ${DIRECTIONS.join(", ")}`);

@@ -121,9 +121,10 @@ function unconditionalPrefix(ending: LmSequence): LmSequence {
 
 /**
  * Summed NLL of each row's ending targets. Rows are sorted by length so a batch pads little; results come back
- * in the input order. Synchronous (dataSync), every forward inside tf.tidy.
+ * in the input order. Every forward inside tf.tidy; each batch's NLL is read asynchronously (webgpu has no
+ * synchronous read), after the next batch's forward is queued, so a GPU is not left idle during the read.
  */
-export function endingNll(model: LanguageModel, rows: readonly ScoreRow[], patcher: EvalPatcher | undefined, batchSize: number): Float64Array {
+export async function endingNll(model: LanguageModel, rows: readonly ScoreRow[], patcher: EvalPatcher | undefined, batchSize: number): Promise<Float64Array> {
   if (model.kind === "lst" && patcher === undefined) {
     throw new Error("scoring an LST model needs an eval patcher: pass opts.patcher = makePatcher(cfg.evalPatching, ...) (lib/model/patching.ts)");
   }
@@ -133,7 +134,7 @@ export function endingNll(model: LanguageModel, rows: readonly ScoreRow[], patch
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   const out = new Float64Array(rows.length);
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].seq.ids.length - rows[b].seq.ids.length || a - b);
-  for (let s = 0; s < order.length; s += batchSize) {
+  const run = (s: number): { idx: number[]; T: number; nllT: tf.Tensor } => {
     const idx = order.slice(s, s + batchSize);
     const batchRows: BatchRow[] = idx.map((i) => {
       const seq = rows[i].seq;
@@ -141,15 +142,26 @@ export function endingNll(model: LanguageModel, rows: readonly ScoreRow[], patch
     });
     const T = Math.max(...idx.map((i) => rows[i].seq.ids.length - 1));
     const batch = toBatch(batchRows, { T });
-    const nllT = tf.tidy(() => model.tokenNll(batch)); // [B, T]
-    const nll = nllT.dataSync();
-    nllT.dispose();
-    idx.forEach((i, b) => {
-      const { from, count } = rows[i];
-      let sum = 0;
-      for (let t = from; t < from + count; t++) sum += nll[b * T + t];
-      out[i] = sum;
-    });
+    return { idx, T, nllT: tf.tidy(() => model.tokenNll(batch)) }; // nllT [B, T]
+  };
+  let next = order.length > 0 ? run(0) : null;
+  for (let s = 0; next !== null; s += batchSize) {
+    const { idx, T, nllT } = next;
+    try {
+      next = s + batchSize < order.length ? run(s + batchSize) : null;
+      const nll = await nllT.data();
+      idx.forEach((i, b) => {
+        const { from, count } = rows[i];
+        let sum = 0;
+        for (let t = from; t < from + count; t++) sum += nll[b * T + t];
+        out[i] = sum;
+      });
+    } catch (e) {
+      next?.nllT.dispose();
+      throw e;
+    } finally {
+      nllT.dispose();
+    }
   }
   return out;
 }
@@ -170,7 +182,7 @@ export function normalise(norm: Norm, nll: readonly number[], nTokens: readonly 
 }
 
 /** Score every item's endings (all items in one batched pass). */
-export function scoreEndings(model: LanguageModel, items: readonly EncodedItem[], opts: ScoreOptions = {}): ItemScore[] {
+export async function scoreEndings(model: LanguageModel, items: readonly EncodedItem[], opts: ScoreOptions = {}): Promise<ItemScore[]> {
   const norm = opts.norm ?? "mean";
   if (!NORMS.includes(norm)) throw new Error(`unknown norm '${String(norm)}': use one of ${NORMS.join(", ")}`);
   const batchSize = opts.batchSize ?? 32;
@@ -192,7 +204,7 @@ export function scoreEndings(model: LanguageModel, items: readonly EncodedItem[]
     dropped.push(most);
     if (norm === "pmi") for (const e of it.endings) rows.push(endingRow(unconditionalPrefix(e), e));
   }
-  const nll = endingNll(model, rows, opts.patcher, batchSize);
+  const nll = await endingNll(model, rows, opts.patcher, batchSize);
   const out: ItemScore[] = [];
   let r = 0;
   items.forEach((it, i) => {

@@ -5,6 +5,7 @@
 import os from "os";
 import * as tf from "@tensorflow/tfjs-core";
 import { backendReport } from "../backend";
+import { describeAdapterLine } from "../backend-webgpu";
 import { paperLayout, type Figure } from "./paper-style";
 
 export interface VersionRow {
@@ -27,6 +28,7 @@ export function versions(): VersionRow[] {
   return [
     { component: "node", version: process.version },
     { component: "backend", version: `${r.backend} (${r.provider}, ${r.threads} threads)` },
+    ...(r.adapter ? [{ component: "webgpu adapter", version: describeAdapterLine(r.adapter) }] : []),
     { component: "native library", version: r.version },
     ...["@tensorflow/tfjs-core", "@tensorflow/tfjs-node", "@tensorflow/tfjs-backend-wasm", "tslab", "plotly.js-dist", "danfojs-node", "playwright-core", "wavefile", "@echogarden/espeak-ng-emscripten"].map((p) => ({ component: p, version: pkgVersion(p) })),
     { component: "machine", version: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB` },
@@ -41,19 +43,21 @@ export interface MatmulTiming {
   gflops: number;
 }
 
-/** Time an n x n matmul on the active backend: one warm-up, then the median of `reps`. */
-export function matmulBenchmark(n = 1024, reps = 5): MatmulTiming {
+/** Time an n x n matmul on the active backend: one warm-up, then the median of `reps` (asynchronous reads: webgpu has no synchronous one). */
+export async function matmulBenchmark(n = 1024, reps = 5): Promise<MatmulTiming> {
   const a = tf.randomNormal([n, n], 0, 1, "float32", 1);
   const b = tf.randomNormal([n, n], 0, 1, "float32", 2);
-  const once = () => {
+  const once = async () => {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     c.dispose();
     return performance.now() - t0;
   };
-  once();
-  const times = Array.from({ length: reps }, once).sort((x, y) => x - y);
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) times.push(await once());
+  times.sort((x, y) => x - y);
   tf.dispose([a, b]);
   const ms = times[Math.floor(reps / 2)];
   return { n, backend: tf.getBackend(), ms, gflops: (2 * n * n * n) / (ms * 1e6) };

@@ -62,7 +62,7 @@ async function scoreRun(run: StudyRun, kind: ExtraBenchKind, opts: StudyOptions)
   const model = createModel(ctx.model);
   try {
     restoreVariables(model.variables, ckpt.params);
-    const r = scoreItems(model, encoded, { norm: run.config.eval.norm, patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
+    const r = await scoreItems(model, encoded, { norm: run.config.eval.norm, patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
     writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items: r.items } satisfies Cached);
     return r.items;
   } finally {

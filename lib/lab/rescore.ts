@@ -57,7 +57,7 @@ async function pmiScores(run: StudyRun, opts: StudyOptions): Promise<ItemScore[]
   const model = createModel(ctx.model);
   try {
     restoreVariables(model.variables, ckpt.params);
-    const r = scoreItems(model, ctx.items, { norm: "pmi", patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
+    const r = await scoreItems(model, ctx.items, { norm: "pmi", patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
     writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items: r.items } satisfies Cached);
     return r.items;
   } finally {

@@ -236,13 +236,13 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
         opts.onProgress?.(`train ${cfg.name}`, m.step + 1, steps);
         opts.onStep?.(cfg.name, m);
       },
-      onEval: (m) => {
-        const r = scoreItems(m, curveItems, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
+      onEval: async (m) => {
+        const r = await scoreItems(m, curveItems, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
         return Object.fromEntries(r.cells.map((c) => [`${c.benchmark}/${c.direction}`, c.accuracy]));
       },
     });
     opts.onProgress?.(`eval ${cfg.name}`, 0, 1);
-    const scored = scoreItems(result.model, items, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
+    const scored = await scoreItems(result.model, items, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
     const params = result.model.paramCount();
     result.model.dispose();
     // The run's metrics stream is the trainer's (all steps, resumed segments included).

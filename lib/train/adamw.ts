@@ -12,6 +12,11 @@
  *
  * The state (step count, m and v per parameter, keyed by the parameter's stable name) is exported as plain
  * Float32Arrays for checkpoints and restored exactly.
+ *
+ * Two ways to clip. `apply(grads, lr, norm)` takes the norm as a number the caller has read (so it can refuse
+ * a non-finite step first; the tensorflow, wasm and cpu backends train this way). `applyOnDevice(grads, lr,
+ * normSq)` takes the squared norm as a device scalar and computes the clip factor on the device, so a GPU
+ * step needs no host read (webgpu); a non-finite norm then shows up when the caller reads it later.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { stableName } from "../model/layers";
@@ -108,11 +113,18 @@ export class AdamW {
     });
   }
 
-  /** Global L2 norm of the gradients, before clipping (one host sync). Keeps the flattened gradients for `apply`. */
-  gradNorm(grads: tf.NamedTensorMap): number {
-    const { g2 } = this.flatFor(grads);
-    const sum = tf.sum(g2);
-    const sq = sum.dataSync()[0];
+  /**
+   * Squared global L2 norm of the gradients, before clipping, as a device scalar (the caller disposes it).
+   * Keeps the flattened gradients for `apply` / `applyOnDevice` with the same map.
+   */
+  gradNormSquared(grads: tf.NamedTensorMap): tf.Scalar {
+    return tf.sum(this.flatFor(grads).g2);
+  }
+
+  /** Global L2 norm of the gradients, before clipping (one asynchronous read). Keeps the flattened gradients for `apply`. */
+  async gradNorm(grads: tf.NamedTensorMap): Promise<number> {
+    const sum = this.gradNormSquared(grads);
+    const sq = (await sum.data())[0];
     sum.dispose();
     return Math.sqrt(sq);
   }
@@ -124,17 +136,41 @@ export class AdamW {
    */
   apply(grads: tf.NamedTensorMap, lr: number, norm: number): void {
     if (!Number.isFinite(norm)) throw new Error(`AdamW.apply got a non-finite gradient norm ${norm}: refuse the step before calling apply`);
-    const { beta1: b1, beta2: b2, eps, weightDecay: wd, clip } = this.cfg;
+    const { beta1: b1, beta2: b2, clip } = this.cfg;
+    const scale = clip > 0 && norm > clip ? clip / norm : 1;
+    // the clip scale folds into the moments' coefficients: (1-b1) s g and (1-b2) s^2 g^2
+    this.update(grads, lr, (1 - b1) * scale, (1 - b2) * scale * scale);
+  }
+
+  /**
+   * `apply` with the clip factor computed on the device from `normSq` (from `gradNormSquared`), so the step
+   * needs no host read: s = clip / max(||g||, clip) = min(1, clip / ||g||). Does not dispose `grads` or `normSq`.
+   */
+  applyOnDevice(grads: tf.NamedTensorMap, lr: number, normSq: tf.Scalar): void {
+    const { beta1: b1, beta2: b2, clip } = this.cfg;
+    if (clip <= 0) {
+      this.update(grads, lr, 1 - b1, 1 - b2);
+      return;
+    }
+    const [cm, cv] = tf.tidy(() => {
+      const s = tf.div(clip, tf.maximum(tf.sqrt(normSq), clip));
+      return [tf.mul(s, 1 - b1), tf.mul(tf.square(s), 1 - b2)];
+    });
+    this.update(grads, lr, cm, cv);
+    tf.dispose([cm, cv]);
+  }
+
+  /** One AdamW update whose moment coefficients (1-b1) s and (1-b2) s^2 are numbers or device scalars. */
+  private update(grads: tf.NamedTensorMap, lr: number, cm: number | tf.Scalar, cv: number | tf.Scalar): void {
+    const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this.cfg;
     const flat = this.flatFor(grads);
     this.pending = null;
     this.t++;
-    const scale = clip > 0 && norm > clip ? clip / norm : 1;
     const bc1 = 1 - Math.pow(b1, this.t);
     const bc2 = 1 - Math.pow(b2, this.t);
     tf.tidy(() => {
-      // the clip scale folds into the moments' coefficients: (1-b1) s g and (1-b2) s^2 g^2
-      const m = tf.add(tf.mul(this.m, b1), tf.mul(flat.g, (1 - b1) * scale));
-      const v = tf.add(tf.mul(this.v, b2), tf.mul(flat.g2, (1 - b2) * scale * scale));
+      const m = tf.add(tf.mul(this.m, b1), tf.mul(flat.g, cm));
+      const v = tf.add(tf.mul(this.v, b2), tf.mul(flat.g2, cv));
       this.m.assign(m);
       this.v.assign(v);
       // lr (m / bc1) / (sqrt(v / bc2) + eps) = m / (sqrt(v) + eps sqrt(bc2)) * (lr sqrt(bc2) / bc1), as torch writes it
@@ -149,9 +185,10 @@ export class AdamW {
     tf.dispose([flat.g, flat.g2]);
   }
 
-  getState(): AdamWState {
-    const m = this.m.dataSync() as Float32Array;
-    const v = this.v.dataSync() as Float32Array;
+  /** The step count and the moments, read from the device (asynchronously: webgpu has no synchronous read). */
+  async getState(): Promise<AdamWState> {
+    const m = (await this.m.data()) as Float32Array;
+    const v = (await this.v.data()) as Float32Array;
     return {
       t: this.t,
       slots: this.slots.map((s) => ({ name: s.name, m: m.slice(s.offset, s.offset + s.param.size), v: v.slice(s.offset, s.offset + s.param.size) })),

@@ -70,9 +70,10 @@ interface Manifest {
   entries: Entry[];
 }
 
-/** Copy the values of model variables (keyed by stable name) for a checkpoint. */
-export function captureVariables(vars: readonly tf.Variable[]): NamedArray[] {
-  return vars.map((v) => ({ name: stableName(v.name), shape: v.shape.slice(), data: v.dataSync() as Float32Array }));
+/** Copy the values of model variables (keyed by stable name) for a checkpoint (asynchronous reads: webgpu has no synchronous one). */
+export async function captureVariables(vars: readonly tf.Variable[]): Promise<NamedArray[]> {
+  const data = await Promise.all(vars.map((v) => v.data() as Promise<Float32Array>));
+  return vars.map((v, i) => ({ name: stableName(v.name), shape: v.shape.slice(), data: data[i] }));
 }
 
 /** Assign saved values to model variables; names, order and shapes must match. */

@@ -36,10 +36,10 @@ export function writeModelSafetensors(file: string, params: readonly NamedArray[
  * Export a live model into `dir`: model.safetensors, and config.json unless the dir already has one (a run
  * dir's config.json, written by train, holds the same `model` config). Returns the two paths.
  */
-export function exportModel(dir: string, model: LanguageModel & { config: ModelConfig }, step = 0): { weights: string; config: string } {
+export async function exportModel(dir: string, model: LanguageModel & { config: ModelConfig }, step = 0): Promise<{ weights: string; config: string }> {
   fs.mkdirSync(dir, { recursive: true });
   const weights = path.join(dir, MODEL_FILE);
-  writeModelSafetensors(weights, captureVariables(model.variables), { model: model.config, step });
+  writeModelSafetensors(weights, await captureVariables(model.variables), { model: model.config, step });
   const config = path.join(dir, "config.json");
   if (!fs.existsSync(config)) fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step, model: model.config }, null, 1));
   return { weights, config };

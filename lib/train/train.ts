@@ -13,12 +13,20 @@
  * written only when every weight is finite, and a resume refuses another config or another backend unless
  * asked (allowScheduleChange, allowBackendChange: lib/train/resume.ts). The weights of the last checkpoint are
  * also in model.safetensors (model-export.ts).
+ *
+ * Host reads (step-reads.ts). On the CPU backends each step's loss, NLL and gradient norm are read right
+ * away (asynchronously) and the step is refused before the update if one is not finite. On webgpu
+ * (`readsAreAsync()`) nothing is read per step: AdamW takes the clip factor on the device, and the pending
+ * steps are read together on log, checkpoint, eval and last steps (and every DEFER_MAX steps); `onStep`
+ * then sees them in order, their `ms` is the window's mean, and a non-finite step fails the run at that
+ * read, naming the step (the weights, already updated past it, are discarded; checkpoints are written only
+ * after a read, so the one on disk is the last good one).
  */
 import path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 // subtle: tfjs-core alone registers no gradients; tfjs-node brings them, the wasm and cpu backends do not
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
-import { initBackend } from "../backend";
+import { initBackend, readsAreAsync } from "../backend";
 import { configHash, type DeepPartial } from "../config";
 import { writeFileAtomic } from "../data/store";
 import type { SequenceSource } from "../data/types";
@@ -36,6 +44,10 @@ import { MODEL_FILE, writeModelSafetensors } from "./model-export";
 import { appendLine, ensureDir, writeFileDurable } from "../files";
 import { checkFiniteState, checkResumable, keptMetricLines, withoutSchedule, type ResumeOverrides } from "./resume";
 import { lrAt } from "./schedule";
+import { StepReads } from "./step-reads";
+
+/** With deferred reads (webgpu), at most this many steps wait for a host read. */
+export const DEFER_MAX = 32;
 
 export interface StepMetrics {
   step: number;
@@ -175,10 +187,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let start = 0;
   let lastSaved = -1;
   const metricsFile = dir ? path.join(dir, "metrics.jsonl") : "";
-  const save = (next: number) => {
+  const deferred = readsAreAsync();
+  const reads = new StepReads<{ step: number; sb: StreamBatch; lr: number; t0: number }>();
+  const save = async (next: number) => {
     if (!dir || next === lastSaved) return;
-    const params = captureVariables(model.variables);
-    const optimizer = opt.getState();
+    const params = await captureVariables(model.variables);
+    const optimizer = await opt.getState();
     checkFiniteState(params, optimizer, next, cfg.lr, { dir, lastSaved });
     saveCheckpoint(dir, {
       step: next,
@@ -220,36 +234,50 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         kept.nll = tf.keep(nll);
         return tf.div(tf.sum(nll), nTargets) as tf.Scalar;
       }, model.variables);
-      const nllValues = (kept.nll as tf.Tensor2D).dataSync() as Float32Array;
-      const losses = modalityLosses(nllValues, batch.targets, source.unitOffset);
-      const loss = value.dataSync()[0];
-      const gradNorm = Number.isFinite(loss) ? opt.gradNorm(grads) : NaN;
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        tf.dispose([value, kept.nll as tf.Tensor2D]);
+      const normSq = opt.gradNormSquared(grads);
+      if (deferred) {
+        opt.applyOnDevice(grads, lr, normSq);
         tf.dispose(grads);
-        const where = dir ? (lastSaved >= 0 ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept` : `no checkpoint was written to ${dir} yet`) : "no run dir was given";
-        throw new Error(
-          `training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. Stopped before updating the weights; ${where}. ` +
-            `Lower train.lr (now ${cfg.lr}) or raise train.warmupSteps, then train into a new directory, or continue this one from its checkpoint ` +
-            `with allowScheduleChange (scripts/train.ts: --allowScheduleChange).`,
-        );
       }
-      opt.apply(grads, lr, gradNorm);
-      tf.dispose([value, kept.nll as tf.Tensor2D]);
-      tf.dispose(grads);
-      const m: StepMetrics = { step, ...losses, lr, gradNorm, globalUnits: sb.globalUnits, rawTokens: sb.rawTokens, flops: stepFlops(modelCfg, cfg, sb), ms: 0 };
-      if (opts.onEval && cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0) m.eval = await opts.onEval(model, step + 1);
-      m.ms = performance.now() - t0;
-      metrics.push(m);
-      if (dir) appendLine(metricsFile, JSON.stringify(m));
-      if (cfg.logEvery > 0 && (step % cfg.logEvery === 0 || step === cfg.steps - 1)) {
-        console.log(`step ${step}/${cfg.steps} loss ${m.loss.toFixed(4)} (speech ${m.lossSpeech.toFixed(3)}, text ${m.lossText.toFixed(3)}) lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${m.ms.toFixed(0)} ms`);
+      reads.push({ info: { step, sb, lr, t0 }, nll: kept.nll as tf.Tensor2D, value, normSq });
+      const last = step === cfg.steps - 1;
+      const atLog = cfg.logEvery > 0 && step % cfg.logEvery === 0;
+      const atCkpt = cfg.ckptEvery > 0 && (step + 1) % cfg.ckptEvery === 0;
+      const atEval = opts.onEval !== undefined && cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0;
+      if (deferred && !(last || atLog || atCkpt || atEval || reads.size >= DEFER_MAX)) continue;
+      const done = await reads.drain();
+      const msEach = (performance.now() - done[0].info.t0) / done.length;
+      for (const { info, nll, loss, gradNorm } of done) {
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+          if (!deferred) tf.dispose(grads);
+          const where = dir ? (lastSaved >= 0 ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept` : `no checkpoint was written to ${dir} yet`) : "no run dir was given";
+          const stopped = deferred ? "Stopped; the weights, read late on this backend, are discarded" : "Stopped before updating the weights";
+          throw new Error(
+            `training diverged at step ${info.step}: loss ${loss}, gradient norm ${gradNorm}. ${stopped}; ${where}. ` +
+              `Lower train.lr (now ${cfg.lr}) or raise train.warmupSteps, then train into a new directory, or continue this one from its checkpoint ` +
+              `with allowScheduleChange (scripts/train.ts: --allowScheduleChange).`,
+          );
+        }
+        if (!deferred) {
+          opt.apply(grads, info.lr, gradNorm);
+          tf.dispose(grads);
+        }
+        const losses = modalityLosses(nll, info.sb.batch.targets, source.unitOffset);
+        const m: StepMetrics = { step: info.step, ...losses, lr: info.lr, gradNorm, globalUnits: info.sb.globalUnits, rawTokens: info.sb.rawTokens, flops: stepFlops(modelCfg, cfg, info.sb), ms: 0 };
+        if (atEval && info.step === step) m.eval = await opts.onEval!(model, step + 1);
+        m.ms = deferred ? msEach : performance.now() - info.t0;
+        metrics.push(m);
+        if (dir) appendLine(metricsFile, JSON.stringify(m));
+        if (cfg.logEvery > 0 && (info.step % cfg.logEvery === 0 || info.step === cfg.steps - 1)) {
+          console.log(`step ${info.step}/${cfg.steps} loss ${m.loss.toFixed(4)} (speech ${m.lossSpeech.toFixed(3)}, text ${m.lossText.toFixed(3)}) lr ${info.lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${m.ms.toFixed(0)} ms`);
+        }
+        opts.onStep?.(m);
       }
-      opts.onStep?.(m);
-      if (cfg.ckptEvery > 0 && (step + 1) % cfg.ckptEvery === 0) save(step + 1);
+      if (atCkpt) await save(step + 1);
     }
-    save(start + metrics.length);
+    await save(start + metrics.length);
   } catch (e) {
+    reads.dispose();
     model.dispose();
     throw e;
   } finally {

@@ -44,7 +44,7 @@ test("LST_BACKEND forces a backend", () => {
 test("an unknown forced backend fails clearly", () => {
   const r = probe({ LST_BACKEND: "tpu" }, REPORT);
   assert.equal(r.status, 3);
-  assert.match(r.err, /unknown backend 'tpu'.*tensorflow, wasm, cpu/);
+  assert.match(r.err, /unknown backend 'tpu'.*tensorflow, webgpu, wasm, cpu/);
 });
 
 test("a forced but unavailable backend fails clearly and names the fix", () => {
@@ -53,4 +53,27 @@ test("a forced but unavailable backend fails clearly and names the fix", () => {
   const r = probe({ LST_BACKEND: "tensorflow" }, code);
   assert.equal(r.status, 3);
   assert.match(r.err, /backend 'tensorflow' was forced but is unavailable: .*setup-backend/);
+});
+
+test("LST_BACKEND=webgpu without a Vulkan driver fails and names the driver to install", () => {
+  // an ICD list naming no file: the Vulkan loader finds no driver, so Dawn has no adapter
+  const r = probe({ LST_BACKEND: "webgpu", VK_ICD_FILENAMES: "/nonexistent/icd.json", VK_DRIVER_FILES: "/nonexistent/icd.json" }, REPORT);
+  assert.equal(r.status, 3, r.err);
+  assert.match(r.err, /backend 'webgpu' was forced but is unavailable: Dawn found no WebGPU adapter.*lavapipe from bookworm-backports.*NVIDIA/);
+});
+
+test("the automatic choice never takes a software WebGPU adapter (lavapipe, SwiftShader)", () => {
+  const code = `require('./lib/backend-webgpu').initWebgpu({allowSoftware:false}).then(r=>{console.log(JSON.stringify({ok:r.ok,why:r.why??null,software:r.ok?r.adapter.software:null}))})`;
+  const r = probe({}, code);
+  assert.equal(r.status, 0, r.err);
+  const out = JSON.parse(r.out.trim().split("\n").pop()!) as { ok: boolean; why: string | null; software: boolean | null };
+  // lavapipe (CI): refused as software; no driver: no adapter; a GPU: taken, and it is hardware
+  if (out.ok) assert.equal(out.software, false);
+  else assert.match(out.why ?? "", /only a software adapter|no WebGPU adapter|Dawn failed to start/);
+});
+
+test("mergePadDims: the worked example (a rank-5 pad as an exact rank-2 pad)", async () => {
+  const { mergePadDims } = await import("../../lib/backend-webgpu");
+  assert.deepEqual(mergePadDims([2, 3, 4, 5, 6], [[0, 0], [0, 0], [1, 0], [0, 0], [0, 0]]), { shape: [6, 120], paddings: [[0, 0], [30, 0]] });
+  assert.deepEqual(mergePadDims([2, 3, 4], [[1, 1], [0, 0], [0, 2]]), { shape: [6, 4], paddings: [[3, 3], [0, 2]] });
 });

@@ -44,8 +44,8 @@ function spoken(id: string, label: number): SpokenItem {
 // the model likes "good" in text (60) and in speech (101), dislikes "bad" (61, 102)
 const model = (): FakeLM => new FakeLM("baseline", vocab.size, { "60": 0.5, "61": 3, "101": 0.5, "102": 3 }, 1);
 
-test("evaluate: spoken items in four directions, one cell per benchmark and direction", () => {
-  const r = evaluate(model(), { sc: [spoken("a", 0), spoken("b", 1)], hs: [spoken("c", 1)] }, { directions: ["S2S", "T2T", "S2T", "T2S"], enc, vocab, batchSize: 3 });
+test("evaluate: spoken items in four directions, one cell per benchmark and direction", async () => {
+  const r = await evaluate(model(), { sc: [spoken("a", 0), spoken("b", 1)], hs: [spoken("c", 1)] }, { directions: ["S2S", "T2T", "S2T", "T2S"], enc, vocab, batchSize: 3 });
   assert.equal(r.norm, "mean");
   assert.deepEqual(
     r.cells.map((c) => `${c.benchmark} ${c.direction} ${c.correct}/${c.n}`),
@@ -55,15 +55,15 @@ test("evaluate: spoken items in four directions, one cell per benchmark and dire
   assert.equal(r.items.length, 12);
 });
 
-test("evaluate: text-only items are scored T2T only; maxItems caps each benchmark", () => {
-  const r = evaluate(model(), { storycloze: [bench("a", 0), bench("b", 1), bench("c", 0)] }, { directions: ["S2S", "T2T"], enc, vocab, maxItems: 2 });
+test("evaluate: text-only items are scored T2T only; maxItems caps each benchmark", async () => {
+  const r = await evaluate(model(), { storycloze: [bench("a", 0), bench("b", 1), bench("c", 0)] }, { directions: ["S2S", "T2T"], enc, vocab, maxItems: 2 });
   assert.deepEqual(r.cells, [{ benchmark: "storycloze", direction: "T2T", n: 2, correct: 2, accuracy: 1, chance: 0.5 }]);
-  assert.throws(() => evaluate(model(), { sc: [bench("a", 0)] }, { directions: ["S2S"], enc, vocab }), /text-only items are scored T2T only/);
-  assert.throws(() => evaluate(model(), { sc: [bench("a", 0)] }, { directions: [], enc, vocab }), /no directions/);
+  await assert.rejects(() => evaluate(model(), { sc: [bench("a", 0)] }, { directions: ["S2S"], enc, vocab }), /text-only items are scored T2T only/);
+  await assert.rejects(() => evaluate(model(), { sc: [bench("a", 0)] }, { directions: [], enc, vocab }), /no directions/);
 });
 
-test("scoreItems refuses an empty list", () => {
-  assert.throws(() => scoreItems(model(), []), /no items/);
+test("scoreItems refuses an empty list", async () => {
+  await assert.rejects(() => scoreItems(model(), []), /no items/);
 });
 
 function scored(benchmark: string, direction: "S2S" | "T2T", correct: boolean, type: string, k = 2): ItemScore {

@@ -47,10 +47,10 @@ function items(): EncodedItem[] {
 
 const tiny = { vocabSize: vocab.size, dModel: 32, nLayers: 1, nHeads: 2, maxSeqLen: 64, lst: { dLocal: 16, nHeadsLocal: 1, decoderLayers: 1, localWindow: 0 } };
 
-function check(model: LanguageModel, patcher?: (s: LmSequence) => Int32Array): void {
+async function check(model: LanguageModel, patcher?: (s: LmSequence) => Int32Array): Promise<void> {
   const list = items();
-  const one = scoreEndings(model, list, { batchSize: 1, patcher, norm: "pmi" });
-  const many = scoreEndings(model, list, { batchSize: 7, patcher, norm: "pmi" });
+  const one = await scoreEndings(model, list, { batchSize: 1, patcher, norm: "pmi" });
+  const many = await scoreEndings(model, list, { batchSize: 7, patcher, norm: "pmi" });
   for (let i = 0; i < list.length; i++) {
     one[i].nll.forEach((x, k) => assert.ok(Math.abs(x - many[i].nll[k]) < 1e-4, `item ${list[i].id} ending ${k}: ${x} alone vs ${many[i].nll[k]} in a padded batch`));
     one[i].nllUncond!.forEach((x, k) => assert.ok(Math.abs(x - many[i].nllUncond![k]) < 1e-4));
@@ -67,18 +67,18 @@ function check(model: LanguageModel, patcher?: (s: LmSequence) => Int32Array): v
   assert.ok(Math.abs(manual - one[3].nll[1]) < 1e-4, `${manual} vs ${one[3].nll[1]}`);
 }
 
-test("a real baseline: padding and batch size do not change the ending NLL", () => {
+test("a real baseline: padding and batch size do not change the ending NLL", async () => {
   const before = tf.memory().numTensors;
   const model = createModel({ ...tiny, kind: "baseline" });
-  check(model);
+  await check(model);
   model.dispose();
   // scoring leaves nothing behind once the model (weights and its cached masks) is gone
   assert.equal(tf.memory().numTensors, before);
 });
 
-test("a real LST with static and aligned eval patchers: padding and batch size do not change the ending NLL", () => {
+test("a real LST with static and aligned eval patchers: padding and batch size do not change the ending NLL", async () => {
   const model = createModel({ ...tiny, kind: "lst" });
-  check(model, makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: 4 }), { totalSteps: 1 }));
-  check(model, makePatcher(resolvePatchingConfig({ scheme: "aligned" }), { totalSteps: 1 }));
+  await check(model, makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: 4 }), { totalSteps: 1 }));
+  await check(model, makePatcher(resolvePatchingConfig({ scheme: "aligned" }), { totalSteps: 1 }));
   model.dispose();
 });

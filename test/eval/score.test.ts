@@ -29,20 +29,20 @@ const A = 10;
 const B_ = 11;
 const C = 12;
 
-test("endingRow: the worked example of the header (ending targets at positions np-1 .. np+ne-2)", () => {
+test("endingRow: the worked example of the header (ending targets at positions np-1 .. np+ne-2)", async () => {
   const r = endingRow(seq([BOS, TEXT, A]), seq([B_, C]));
   assert.deepEqual([...r.seq.ids], [BOS, TEXT, A, B_, C]);
   assert.equal(r.from, 2);
   assert.equal(r.count, 2);
   // through the fake model: only the targets b (after a) and c (after b) are summed
   const m = new FakeLM("baseline", 20, { [`${A},${B_}`]: 1.5, [`${B_},${C}`]: 0.25 }, 100);
-  const nll = endingNll(m, [r], undefined, 4);
+  const nll = await endingNll(m, [r], undefined, 4);
   assert.ok(Math.abs(nll[0] - 1.75) < 1e-6, `got ${nll[0]}`);
 });
 
-test("the ending with the higher likelihood is chosen", () => {
+test("the ending with the higher likelihood is chosen", async () => {
   const m = new FakeLM("baseline", 20, { [`${A}`]: 1, [`${B_}`]: 3 });
-  const [s0, s1] = scoreEndings(m, [item("x", [BOS, TEXT, C], [[A], [B_]], 0), item("y", [BOS, TEXT, C], [[B_], [A]], 0)]);
+  const [s0, s1] = await scoreEndings(m, [item("x", [BOS, TEXT, C], [[A], [B_]], 0), item("y", [BOS, TEXT, C], [[B_], [A]], 0)]);
   assert.equal(s0.chosen, 0);
   assert.equal(s0.correct, true);
   assert.deepEqual(s0.nll.map((x) => Math.round(x * 1e6) / 1e6), [1, 3]);
@@ -50,12 +50,12 @@ test("the ending with the higher likelihood is chosen", () => {
   assert.equal(s1.correct, false);
 });
 
-test("per-token (mean) and sum normalisation disagree on endings of different lengths", () => {
+test("per-token (mean) and sum normalisation disagree on endings of different lengths", async () => {
   // ending 0: one token of NLL 2 (sum 2, mean 2); ending 1: four tokens of NLL 1 (sum 4, mean 1)
   const m = new FakeLM("baseline", 20, { [`${A}`]: 2, [`${B_}`]: 1 });
   const it = item("x", [BOS, TEXT, C], [[A], [B_, B_, B_, B_]], 1);
-  const [mean] = scoreEndings(m, [it], { norm: "mean" });
-  const [sum] = scoreEndings(m, [it], { norm: "sum" });
+  const [mean] = await scoreEndings(m, [it], { norm: "mean" });
+  const [sum] = await scoreEndings(m, [it], { norm: "sum" });
   assert.equal(mean.chosen, 1);
   assert.equal(sum.chosen, 0);
   assert.deepEqual(mean.nTokens, [1, 4]);
@@ -63,27 +63,27 @@ test("per-token (mean) and sum normalisation disagree on endings of different le
   assert.equal(rescore([mean], "sum")[0].chosen, 0);
 });
 
-test("pmi: the prompt's effect on each ending decides, not the ending's prior likelihood", () => {
+test("pmi: the prompt's effect on each ending decides, not the ending's prior likelihood", async () => {
   // prompt ends with C. ending A: NLL 1 after C and 1 after <t> (the prompt does not help, pmi 0);
   // ending B: NLL 2 after C but 4 after <t> (the prompt helps by 2 nats, pmi +2)
   const m = new FakeLM("baseline", 20, { [`${C},${A}`]: 1, [`${TEXT},${A}`]: 1, [`${C},${B_}`]: 2, [`${TEXT},${B_}`]: 4 });
   const it = item("x", [BOS, TEXT, C], [[A], [B_]], 1);
-  const [mean] = scoreEndings(m, [it], { norm: "mean" });
-  const [pmi] = scoreEndings(m, [it], { norm: "pmi" });
+  const [mean] = await scoreEndings(m, [it], { norm: "mean" });
+  const [pmi] = await scoreEndings(m, [it], { norm: "pmi" });
   assert.equal(mean.chosen, 0);
   assert.equal(pmi.chosen, 1);
   assert.deepEqual(pmi.nllUncond, [1, 4]);
   assert.deepEqual(pmi.scores, [0, 2]);
 });
 
-test("pmi: a speech ending is scored unconditionally after BOS <s>", () => {
+test("pmi: a speech ending is scored unconditionally after BOS <s>", async () => {
   const m = new FakeLM("baseline", 20, { [`${SPEECH},${A}`]: 0.5 }, 3);
   const it = item("x", [BOS, SPEECH, C], [[A], [B_]], 0, true);
-  const [pmi] = scoreEndings(m, [it], { norm: "pmi" });
+  const [pmi] = await scoreEndings(m, [it], { norm: "pmi" });
   assert.deepEqual(pmi.nllUncond, [0.5, 3]);
 });
 
-test("batching does not change the scores; rows come back in input order", () => {
+test("batching does not change the scores; rows come back in input order", async () => {
   const table: Record<string, number> = {};
   for (let i = 10; i < 16; i++) table[`${i}`] = (i - 9) * 0.5;
   const items = [
@@ -91,31 +91,31 @@ test("batching does not change the scores; rows come back in input order", () =>
     item("b", [BOS, TEXT], [[15, 15, 15], [10]], 1),
     item("c", [BOS, TEXT, 12], [[11], [12], [13], [14]], 2),
   ];
-  const one = scoreEndings(new FakeLM("baseline", 20, table), items, { batchSize: 1 });
+  const one = await scoreEndings(new FakeLM("baseline", 20, table), items, { batchSize: 1 });
   const many = new FakeLM("baseline", 20, table);
-  const all = scoreEndings(many, items, { batchSize: 64 });
+  const all = await scoreEndings(many, items, { batchSize: 64 });
   assert.deepEqual(all.map((s) => s.nll), one.map((s) => s.nll));
   assert.equal(many.seen.length, 1);
   assert.equal(many.seen[0].B, 8);
   assert.deepEqual(all.map((s) => s.chosen), [0, 1, 0]);
 });
 
-test("LST needs a patcher (and gets patch ids); a baseline refuses one", () => {
+test("LST needs a patcher (and gets patch ids); a baseline refuses one", async () => {
   const it = item("x", [BOS, TEXT, C], [[A], [B_]], 0);
   const lst = new FakeLM("lst", 20, { [`${A}`]: 1 });
-  assert.throws(() => scoreEndings(lst, [it]), /needs an eval patcher/);
+  await assert.rejects(() => scoreEndings(lst, [it]), /needs an eval patcher/);
   const ones = (s: LmSequence) => new Int32Array(s.ids.length).fill(1);
-  const [s] = scoreEndings(lst, [it], { patcher: ones });
+  const [s] = await scoreEndings(lst, [it], { patcher: ones });
   assert.equal(s.chosen, 0);
   assert.ok(lst.seen[0].patchIds !== undefined);
-  assert.throws(() => scoreEndings(new FakeLM("baseline", 20, {}), [it], { patcher: ones }), /takes no patcher/);
+  await assert.rejects(() => scoreEndings(new FakeLM("baseline", 20, {}), [it], { patcher: ones }), /takes no patcher/);
 });
 
-test("bad items and options are refused with the reason", () => {
+test("bad items and options are refused with the reason", async () => {
   const m = new FakeLM("baseline", 20, {});
-  assert.throws(() => scoreEndings(m, [item("x", [BOS], [[A]], 0)]), /at least 2/);
-  assert.throws(() => scoreEndings(m, [item("x", [BOS], [[A], [B_]], 2)]), /label 2/);
-  assert.throws(() => scoreEndings(m, [item("x", [BOS], [[A], [B_]], 0)], { batchSize: 0 }), /batchSize/);
+  await assert.rejects(() => scoreEndings(m, [item("x", [BOS], [[A]], 0)]), /at least 2/);
+  await assert.rejects(() => scoreEndings(m, [item("x", [BOS], [[A], [B_]], 2)]), /label 2/);
+  await assert.rejects(() => scoreEndings(m, [item("x", [BOS], [[A], [B_]], 0)], { batchSize: 0 }), /batchSize/);
 });
 
 test("helpers: argmax takes the first of ties; normalise", () => {
@@ -124,12 +124,12 @@ test("helpers: argmax takes the first of ties; normalise", () => {
   assert.throws(() => normalise("pmi", [1], [1]), /unconditional/);
 });
 
-test("scoring leaks no tensors", () => {
+test("scoring leaks no tensors", async () => {
   const m = new FakeLM("baseline", 20, { [`${A}`]: 1 });
   const items = [item("x", [BOS, TEXT, C], [[A], [B_]], 0), item("y", [BOS, TEXT], [[A, A], [B_]], 1)];
-  scoreEndings(m, items, { batchSize: 1 });
+  await scoreEndings(m, items, { batchSize: 1 });
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) scoreEndings(m, items, { batchSize: 1, norm: "pmi" });
+  for (let i = 0; i < 3; i++) await scoreEndings(m, items, { batchSize: 1, norm: "pmi" });
   assert.equal(tf.memory().numTensors, before);
 });
 
@@ -147,15 +147,15 @@ test("maxLen: the worked example of the header (keep BOS and the marker, drop th
   assert.throws(() => truncateRow(endingRow(prompt, seq([e1, e2, e1, e2], true)), 4), /raise maxLen to at least 5/);
 });
 
-test("maxLen: scores equal those of the cut prompt, and the cut is recorded", () => {
+test("maxLen: scores equal those of the cut prompt, and the cut is recorded", async () => {
   const m = new FakeLM("baseline", 40, { [`${A}`]: 1, [`${B_}`]: 2, [`${C},${A}`]: 0.5 });
   const long = item("x", [BOS, TEXT, 30, 31, 32, C], [[A], [B_, B_]], 0);
   const cut = item("x", [BOS, TEXT, 32, C], [[A], [B_, B_]], 0);
-  const [a] = scoreEndings(m, [long], { maxLen: 5, norm: "pmi" });
-  const [b] = scoreEndings(m, [cut], { norm: "pmi" });
+  const [a] = await scoreEndings(m, [long], { maxLen: 5, norm: "pmi" });
+  const [b] = await scoreEndings(m, [cut], { norm: "pmi" });
   assert.deepEqual(a.nll, b.nll);
   assert.deepEqual(a.nllUncond, b.nllUncond);
   assert.equal(a.truncated, 2);
   assert.equal(b.truncated, undefined);
-  assert.throws(() => scoreEndings(m, [long], { maxLen: -1 }), /maxLen/);
+  await assert.rejects(() => scoreEndings(m, [long], { maxLen: -1 }), /maxLen/);
 });

@@ -44,7 +44,7 @@ test("matches a plain-JS AdamW over 4 steps, with clipping active and decay on m
     const g = [[0, 0, 0].map(() => rng.normal() * k), [0, 0, 0, 0].map(() => rng.normal() * k)];
     grads.push(g);
     const named = { [gain.name]: tf.tensor1d(g[0]), [mat.name]: tf.tensor2d(g[1], [2, 2]) };
-    const norm = opt.gradNorm(named);
+    const norm = await opt.gradNorm(named);
     assert.ok(Math.abs(norm - Math.sqrt(g.flat().reduce((a, x) => a + x * x, 0))) < 1e-5);
     opt.apply(named, lrs[s], norm);
     tf.dispose(named);
@@ -66,18 +66,18 @@ test("state round trip: a restored optimiser continues identically", async () =>
   const g = (name: string, x: number) => ({ [name]: tf.tensor2d([x, -x, 2 * x, 0.5], [2, 2]) });
   for (const x of [0.3, -0.7]) {
     const ga = g(a.name, x);
-    optA.apply(ga, 0.01, optA.gradNorm(ga));
+    optA.apply(ga, 0.01, await optA.gradNorm(ga));
     tf.dispose(ga);
   }
   b.assign(a);
-  const state = optA.getState();
+  const state = await optA.getState();
   // the state is keyed by stable name: rename the slot to b's
   const optB = new AdamW([b]);
   optB.setState({ t: state.t, slots: state.slots.map((s) => ({ ...s, name: "t.adamw.b" })) });
   const ga = g(a.name, 1.1);
   const gb = g(b.name, 1.1);
-  optA.apply(ga, 0.01, optA.gradNorm(ga));
-  optB.apply(gb, 0.01, optB.gradNorm(gb));
+  optA.apply(ga, 0.01, await optA.gradNorm(ga));
+  optB.apply(gb, 0.01, await optB.gradNorm(gb));
   assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
   assert.throws(() => optB.setState(state), /'t.adamw.a'.*'t.adamw.b'/);
   assert.throws(() => optA.apply(ga, 0.01, NaN), /non-finite/);
@@ -98,8 +98,8 @@ test("worked example of the flat layout: shapes [3] and [2, 2] flatten to one 7-
   const flat = opt.flatten(named);
   assert.deepEqual(Array.from(flat.dataSync()), [1, 2, 3, 4, 5, 6, 7]);
   // the state splits the flat moments back per parameter, in the parameters' order
-  opt.apply(named, 0.1, opt.gradNorm(named));
-  const state = opt.getState();
+  opt.apply(named, 0.1, await opt.gradNorm(named));
+  const state = await opt.getState();
   assert.deepEqual(state.slots.map((s) => [s.name, s.m.length]), [["t.adamw.flat.a", 3], ["t.adamw.flat.b", 4]]);
   assert.ok(Math.abs(state.slots[1].m[3] - 0.1 * 7 / Math.sqrt(140)) < 1e-6, "m = (1 - b1) * clipped g");
   tf.dispose([flat, named[a.name], named[b.name]]);
@@ -115,14 +115,37 @@ test("a step leaves no tensors behind, also when gradNorm is called without appl
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) {
     const g = { [w.name]: tf.fill([4, 4], 0.5) };
-    opt.apply(g, 0.01, opt.gradNorm(g));
+    opt.apply(g, 0.01, await opt.gradNorm(g));
     tf.dispose(g);
   }
   assert.equal(tf.memory().numTensors, before);
   const g = { [w.name]: tf.fill([4, 4], 0.5) };
-  opt.gradNorm(g); // a refused step: the kept flat gradients go with the optimiser
+  await opt.gradNorm(g); // a refused step: the kept flat gradients go with the optimiser
   tf.dispose(g);
   opt.dispose();
   assert.equal(tf.memory().numTensors, before - 2);
   w.dispose();
+});
+
+test("applyOnDevice (clip factor on the device, no host read) matches apply within float32 rounding", async () => {
+  await initBackend();
+  const a = tf.variable(tf.tensor2d([0.1, 0.2, -0.3, 0.4], [2, 2]), true, "t.adamw.dev.a");
+  const b = tf.variable(tf.tensor2d([0.1, 0.2, -0.3, 0.4], [2, 2]), true, "t.adamw.dev.b");
+  const optA = new AdamW([a]);
+  const optB = new AdamW([b]);
+  const before = tf.memory().numTensors;
+  // norms 5.5 (clipped) and 0.055 (not clipped)
+  for (const x of [1, 0.01]) {
+    const ga = { [a.name]: tf.tensor2d([x, -2 * x, 3 * x, 4 * x], [2, 2]) };
+    const gb = { [b.name]: tf.tensor2d([x, -2 * x, 3 * x, 4 * x], [2, 2]) };
+    optA.apply(ga, 0.05, await optA.gradNorm(ga));
+    const normSq = optB.gradNormSquared(gb);
+    optB.applyOnDevice(gb, 0.05, normSq);
+    tf.dispose([normSq, ga, gb]);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  const [va, vb] = [Array.from(a.dataSync()), Array.from(b.dataSync())];
+  va.forEach((x, j) => assert.ok(Math.abs(x - vb[j]) < 1e-6, `[${j}] ${x} vs ${vb[j]}`));
+  assert.notDeepEqual(va, [0.1, 0.2, -0.3, 0.4]);
+  [optA, optB, a, b].forEach((x) => x.dispose());
 });
