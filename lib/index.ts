@@ -26,9 +26,13 @@ export { makeBenchmark, contradict, balancedLabels, SC_VARIANTS, BENCH_KIND_NAME
 export type { BenchItem, BenchKindName, BenchOptions } from "./data/benchmarks";
 export { loadStoryClozeCsv, loadTopicStoryClozeCsv, loadHellaSwagJsonl, loadBenchmarkFile, parseCsv } from "./data/formats";
 export type { LoadOptions } from "./data/formats";
+export { lexiconCoverage, inStoryLexicon } from "./data/lexicon-coverage";
+export type { LexiconCoverage } from "./data/lexicon-coverage";
+export { unitsOfWav } from "./data/recording";
+export type { RecordingUnits } from "./data/recording";
 export { DATA_PRESETS, DATA_DEFAULTS, resolveDataConfig } from "./data/config";
 export type { DataConfig } from "./data/config";
-export { buildDataset, loadDatasetDir, datasetDir, readShards, BENCH_KINDS, DATA_FORMAT, EXTRA_BENCH_KINDS, extraBenchmark, buildExtraBenchmark } from "./data/build";
+export { buildDataset, loadDatasetDir, datasetDir, readShards, BENCH_KINDS, DATA_FORMAT, EXTRA_BENCH_KINDS, extraBenchmark, buildExtraBenchmark, speakBenchmark } from "./data/build";
 export type { Dataset, BuildStats, BenchKind, ExtraBenchKind } from "./data/build";
 export { chainStoryAt } from "./data/story-chain";
 export type { ChainStory } from "./data/story-chain";
@@ -87,7 +91,10 @@ export { provenanceNow, readProvenance, runCode, runFreshness, codeWarning, move
 export type { ProvenanceSegment, RunProvenance, GitInfo } from "./lab/provenance";
 export { runExperiment, runGrid, gridStatus, scaleRows, scaleRuns, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./lab/study";
 export { scoringVariants, runItems, storedItems } from "./lab/rescore";
-export { extraBenchmarkItems } from "./lab/extra-eval";
+export { extraBenchmarkItems, spokenBenchmarkItems } from "./lab/extra-eval";
+export type { ScoredRunItems, SpokenBenchmark, RunScores } from "./lab/extra-eval";
+export { fileBenchmark, fileBenchmarkItems, fileEvalLines } from "./lab/file-eval";
+export type { FileEval, FileEvalOptions } from "./lab/file-eval";
 export type { StudyRun, StudyOptions, GridOptions } from "./lab/study";
 export { resolveExecutor, printGridState } from "./lab/executor";
 export type { ExecutorOptions } from "./lab/executor";
@@ -101,7 +108,7 @@ export { stageProgress } from "./lab/progress";
 export type { OnProgress } from "./lab/progress";
 export { summaryTable, pairedTable, budgetTable, tierTable, tierTableOfItems, mixRatioTable, patchLengthTable, bpePieces, PATCHING_GALLERY } from "./lab/tables";
 
-export { utteranceFigure, unitHistogram, mixSharesFigure, reportFigure } from "./lab/data-figures";
+export { utteranceFigure, recordingFigure, unitHistogram, mixSharesFigure, reportFigure } from "./lab/data-figures";
 export { planBudget } from "./train/batches";
 export { UnitEntropyModel, fitUnitEntropyModel } from "./model/entropy";
 export { AdamW } from "./train/adamw";

@@ -11,10 +11,11 @@
  *   bench-<kind>.json         spoken benchmark items (test split, voices never heard in training), aligned
  *   manifest.json             config, stats (hours of audio, frames, timings), format version — written last
  *
- * Extra benchmarks (EXTRA_BENCH_KINDS: the 'chain' tier) are built on demand into a finished dataset by
- * `buildExtraBenchmark`, outside the config and its hash, so adding one rebuilds nothing and changes no run's
- * key. Their files are named by a hash of the items (`extra-<kind>-<itemsHash>.json` + audio shards), so a
- * changed generator writes new files next to the old ones instead of reusing stale audio.
+ * Extra benchmarks (EXTRA_BENCH_KINDS: the 'chain' tier; loaded benchmark files) are built on demand into a
+ * finished dataset by `buildExtraBenchmark` / `speakBenchmark`, outside the config and its hash, so adding one
+ * rebuilds nothing and changes no run's key. Their files are named by a hash of the items
+ * (`extra-<kind>-<itemsHash>.json` + audio shards), so a changed generator (or file) writes new files next to
+ * the old ones instead of reusing stale audio.
  */
 import fs from "fs";
 import path from "path";
@@ -272,14 +273,26 @@ export function extraBenchmark(cfg: DataConfig, kind: ExtraBenchKind): { key: st
  */
 export async function buildExtraBenchmark(ds: Dataset, kind: ExtraBenchKind, opts: Pick<BuildOptions, "onProgress"> = {}): Promise<{ key: string; items: SpokenItem[] }> {
   const { key, items } = extraBenchmark(ds.config, kind);
+  return { key, items: await speakBenchmark(ds, key, items, { ...opts, label: `${kind} benchmark` }) };
+}
+
+/**
+ * Speak and align any benchmark items into a finished dataset (the extra benchmarks above, a loaded
+ * StoryCloze / HellaSwag file): the prompt and every ending separately, item i in TEST_VOICES[i % 3], with
+ * the dataset's unit model and text BPE. Written once as `extra-<key>.json` + `extra-<key>/` audio shards,
+ * then read back; `key` must name the items' content (a hash of them), since it alone decides reuse.
+ */
+export async function speakBenchmark(ds: Dataset, key: string, items: readonly BenchItem[], opts: Pick<BuildOptions, "onProgress"> & { label?: string } = {}): Promise<SpokenItem[]> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) throw new Error(`speakBenchmark: key '${key}' must be lower-case letters, digits and '-' (it names files in ${ds.dir})`);
+  const label = opts.label ?? key;
   const file = path.join(ds.dir, `extra-${key}.json`);
   if (!fs.existsSync(file)) {
     const tts = await createTts();
     const jobs = items.map((it, i) => ({ id: it.id, parts: [it.context, ...it.endings], voice: TEST_VOICES[i % TEST_VOICES.length] }));
-    synthShards(tts, ds.dir, `extra-${key}`, jobs, (d, t) => opts.onProgress?.(`tts ${kind} benchmark`, d, t));
+    synthShards(tts, ds.dir, `extra-${key}`, jobs, (d, t) => opts.onProgress?.(`tts ${label}`, d, t));
     writeJsonAtomic(file, alignBenchItems(ds.dir, `extra-${key}`, items, makeAligner(ds.config, ds.bpe, ds.unitModel)));
   }
-  return { key, items: readJson<SerializedBench[]>(file, `${kind} benchmark`).map(deserializeBench) };
+  return readJson<SerializedBench[]>(file, label).map(deserializeBench);
 }
 
 type SerializedAligned = Omit<AlignedUtterance, "units"> & { units: number[] };

@@ -3,12 +3,15 @@
  * are in figures.ts. All share the paper style of paper-style.ts.
  *
  *   utteranceFigure(ds, i, {patching})   spectrogram + word/silence spans (+ patch boundaries) of a paired story
+ *   recordingFigure(rec)                 a recording's log-mel with its unit sequence beneath (data/recording.ts)
  *   unitHistogram(stats)                 occurrences per unit id
  *   mixSharesFigure(rows)                target vs realised interleaved share per mix ratio
  *   reportFigure(report)                 the reproduction report's paired Δ with its 95% bootstrap interval as
  *                                        (asymmetric) error bars, a line at 0, coloured by verdict
  */
+import path from "path";
 import type { Dataset } from "../data/build";
+import type { RecordingUnits } from "../data/recording";
 import { readShards } from "../data/build";
 import { speechDocument } from "../data/interleave";
 import { logMel } from "../audio/logmel";
@@ -56,6 +59,46 @@ export function utteranceFigure(ds: Dataset, i: number, opts: UtteranceFigureOpt
     }
   }
   return patchFigure({ spectrogram, spans, patchLengths, title: opts.title ?? a.text.slice(0, 80) });
+}
+
+/**
+ * A recording's log-mel at the unit rate (top) and its units beneath: one cell per frame, coloured by unit id,
+ * the id written in it when at most `labelFrames` frames are shown (default 120). Both share the x axis:
+ * frame f covers [f, f + 1).
+ */
+export function recordingFigure(rec: RecordingUnits, opts: { title?: string; maxFrames?: number; labelFrames?: number } = {}): Figure {
+  const n = Math.min(rec.units.length, rec.logMel.nFrames, opts.maxFrames ?? 250);
+  const nMels = rec.logMel.nMels;
+  const dim = rec.logMel.dim;
+  // [frames, dim] -> [frames, nMels]: the static bins only (deltas, if any, follow them in every row)
+  const frames = new Float32Array(n * nMels);
+  for (let f = 0; f < n; f++) frames.set(rec.logMel.frames.subarray(f * dim, f * dim + nMels), f * nMels);
+  const name = rec.file === null ? "recording" : path.basename(rec.file);
+  const title = opts.title ?? `${name}: ${rec.seconds.toFixed(2)} s at ${rec.fileSampleRate} Hz -> ${rec.units.length} units (K = ${rec.nUnits})${n < rec.units.length ? `, first ${n} shown` : ""}`;
+  const fig = patchFigure({ spectrogram: { frames, nFrames: n, nMels }, title });
+  const units = Array.from(rec.units.subarray(0, n));
+  const labelled = n <= (opts.labelFrames ?? 120);
+  fig.data.push({
+    type: "heatmap",
+    name: "units",
+    z: [units],
+    x0: 0.5,
+    dx: 1,
+    yaxis: "y2",
+    colorscale: "Viridis",
+    zmin: 0,
+    zmax: Math.max(1, rec.nUnits - 1),
+    showscale: false,
+    text: [units.map(String)],
+    texttemplate: labelled ? "%{text}" : "",
+    textfont: { size: 8 },
+    hovertemplate: "frame %{x}<br>unit %{z}<extra></extra>",
+  });
+  fig.layout.xaxis = { ...fig.layout.xaxis, anchor: "y2" };
+  fig.layout.yaxis = { ...fig.layout.yaxis, domain: [0.28, 1] };
+  fig.layout.yaxis2 = { domain: [0, 0.16], anchor: "x", range: [-0.5, 0.5], showticklabels: false, ticks: "", showline: true, linecolor: "#444", mirror: true, title: { text: "unit" } };
+  fig.layout.height = fig.layout.height + 60;
+  return fig;
 }
 
 export function unitHistogram(stats: UnitStats): Figure {

@@ -6,12 +6,15 @@
  * own normalisation, and caches the per-item scores in the run directory (`extra-<kind>-<itemsHash>.json`,
  * written atomically; another generator version is another file). The result is per-item outcomes
  * (RunItems) for the paired statistics, tierTableOfItems and accuracy cells.
+ *
+ * `spokenBenchmarkItems(runs, bench)` is the same for any benchmark that can be spoken into a dataset
+ * (file-eval.ts: a real StoryCloze / HellaSwag file).
  */
 import fs from "fs";
 import path from "path";
 import { writeJsonAtomic } from "../data/store";
-import { buildExtraBenchmark, extraBenchmark, type ExtraBenchKind } from "../data/build";
-import { encodeItem, type Direction, type EncodedItem } from "../data/bench-encode";
+import { buildExtraBenchmark, extraBenchmark, type Dataset, type ExtraBenchKind } from "../data/build";
+import { encodeItem, type Direction, type EncodedItem, type SpokenItem } from "../data/bench-encode";
 import { scoreItems } from "../eval/evaluate";
 import type { RunItems } from "../eval/paired";
 import type { ItemScore } from "../eval/score";
@@ -30,29 +33,60 @@ interface Cached {
   format: number;
   step: number;
   items: ItemScore[];
+  /** items left out per direction: an ending longer than the run's context (absent in older files: none) */
+  skipped?: Partial<Record<Direction, string[]>>;
 }
 
-async function scoreRun(run: StudyRun, kind: ExtraBenchKind, opts: StudyOptions): Promise<ItemScore[]> {
-  const { key } = extraBenchmark(run.config.data, kind);
-  const file = path.join(run.record.dir, `extra-${key}.json`);
-  if (fs.existsSync(file)) {
-    let c: Cached;
-    try {
-      c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
-    } catch (e) {
-      throw new Error(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`);
-    }
-    if (c.format === FORMAT && Array.isArray(c.items)) return c.items;
-    throw new Error(`${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`);
+/**
+ * A benchmark to score finished runs on: `key(run)` names the items the run is scored on by their content
+ * (it names the cache file in the run dir), `speak` gives them spoken and aligned in the run's dataset
+ * (data/build.ts speakBenchmark), `label` is for progress.
+ */
+export interface SpokenBenchmark {
+  label: string;
+  key: (run: StudyRun) => string;
+  speak: (ds: Dataset) => Promise<SpokenItem[]>;
+}
+
+/** Items of one run on a spoken benchmark, and the ids it could not score per direction. */
+export interface RunScores {
+  items: ItemScore[];
+  skipped: Partial<Record<Direction, string[]>>;
+}
+
+function readCache(file: string): RunScores | null {
+  if (!fs.existsSync(file)) return null;
+  let c: Cached;
+  try {
+    c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`);
   }
+  if (c.format === FORMAT && Array.isArray(c.items)) return { items: c.items, skipped: c.skipped ?? {} };
+  throw new Error(`${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`);
+}
+
+/**
+ * Score one finished run on a spoken benchmark (S→S and T→T, where the run evaluates them), from its final
+ * checkpoint, cached in the run dir. An item whose longest ending has more tokens than the run's context
+ * minus one (score.ts truncateRow can only drop prompt tokens) is skipped in that direction and listed.
+ */
+async function scoreRun(run: StudyRun, bench: SpokenBenchmark, opts: StudyOptions): Promise<RunScores> {
+  const file = path.join(run.record.dir, `extra-${bench.key(run)}.json`);
+  const cached = readCache(file);
+  if (cached) return cached;
   const ds = await datasetFor(run.config, opts);
-  const spoken = await buildExtraBenchmark(ds, kind, opts);
+  const spoken = await bench.speak(ds);
   const ctx = await experimentContext(run.config, opts);
   const encoded: EncodedItem[] = [];
-  for (const sp of spoken.items) {
+  const skipped: Partial<Record<Direction, string[]>> = {};
+  for (const sp of spoken) {
     for (const d of EXTRA_DIRECTIONS.filter((x) => run.config.eval.directions.includes(x))) {
-      const e = { ...encodeItem(sp, d, ds.bpe, ds.vocab), benchmark: kind };
-      encoded.push(ctx.speechBpe ? { ...e, prompt: ctx.speechBpe.apply(e.prompt), endings: e.endings.map((x) => (ctx.speechBpe as NonNullable<typeof ctx.speechBpe>).apply(x)) } : e);
+      const e = encodeItem(sp, d, ds.bpe, ds.vocab);
+      const bpe = ctx.speechBpe;
+      const item = bpe ? { ...e, prompt: bpe.apply(e.prompt), endings: e.endings.map((x) => bpe.apply(x)) } : e;
+      if (Math.max(...item.endings.map((x) => x.ids.length)) > ctx.maxLen - 1) (skipped[d] ??= []).push(item.id);
+      else encoded.push(item);
     }
   }
   const ckpt = loadCheckpoint(path.join(run.record.dir, "train"));
@@ -62,22 +96,35 @@ async function scoreRun(run: StudyRun, kind: ExtraBenchKind, opts: StudyOptions)
   const model = createModel(ctx.model);
   try {
     restoreVariables(model.variables, ckpt.params);
-    const r = await scoreItems(model, encoded, { norm: run.config.eval.norm, patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
-    writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items: r.items } satisfies Cached);
-    return r.items;
+    const items = encoded.length === 0 ? [] : (await scoreItems(model, encoded, { norm: run.config.eval.norm, patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen })).items;
+    writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items, skipped } satisfies Cached);
+    return { items, skipped };
   } finally {
     model.dispose();
   }
 }
 
-/** Per-item outcomes of finished runs on an extra benchmark (default 'chain'); see the header. */
-export async function extraBenchmarkItems(runs: readonly StudyRun[], kind: ExtraBenchKind = "chain", opts: StudyOptions = {}): Promise<ScoredRunItems[]> {
+/** Score finished runs on a spoken benchmark (see scoreRun): per-item outcomes per run, and the skipped ids. */
+export async function spokenBenchmarkItems(runs: readonly StudyRun[], bench: SpokenBenchmark, opts: StudyOptions = {}): Promise<{ runs: ScoredRunItems[]; skipped: Partial<Record<Direction, string[]>>[] }> {
   const out: ScoredRunItems[] = [];
+  const skipped: Partial<Record<Direction, string[]>>[] = [];
   for (let i = 0; i < runs.length; i++) {
     const run = runs[i];
-    opts.onProgress?.(`${kind} benchmark`, i, runs.length);
-    out.push({ run: run.record.id, model: run.config.name, seed: run.config.seed, group: run.group, items: await scoreRun(run, kind, opts) });
+    opts.onProgress?.(bench.label, i, runs.length);
+    const r = await scoreRun(run, bench, opts);
+    out.push({ run: run.record.id, model: run.config.name, seed: run.config.seed, group: run.group, items: r.items });
+    skipped.push(r.skipped);
   }
-  opts.onProgress?.(`${kind} benchmark`, runs.length, runs.length);
-  return out;
+  opts.onProgress?.(bench.label, runs.length, runs.length);
+  return { runs: out, skipped };
+}
+
+/** Per-item outcomes of finished runs on an extra benchmark (default 'chain'); see the header. */
+export async function extraBenchmarkItems(runs: readonly StudyRun[], kind: ExtraBenchKind = "chain", opts: StudyOptions = {}): Promise<ScoredRunItems[]> {
+  const bench: SpokenBenchmark = {
+    key: (run) => extraBenchmark(run.config.data, kind).key,
+    label: `${kind} benchmark`,
+    speak: async (ds) => (await buildExtraBenchmark(ds, kind, opts)).items.map((sp) => ({ ...sp, item: { ...sp.item, benchmark: kind } })),
+  };
+  return (await spokenBenchmarkItems(runs, bench, opts)).runs;
 }
