@@ -13,12 +13,15 @@
  *
  * Targets: LST raw tokens/s >= 2x the baseline's; the baseline >= 0.8x the peer's tokens/s.
  * Run: npx tsx bench/train-bench.ts [--steps=10] [--warmup=3] [--rounds=2] [--no-peer] [--backend=tensorflow]
+ *        [--size=reference] [--batch=16] [--seq=256]   (another lib/model/sizes.ts preset or shape: a quick check, not the bench)
  * Results: a table on stdout and data/bench/train-bench.json.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
+// gradients are registered by tfjs-node's union package only; on wasm, cpu and webgpu this import brings them
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { describeBackend, initBackend } from "../lib/backend";
 import { toBatch, type BatchRow } from "../lib/model/batch";
 import { createModel } from "../lib/model/create";
@@ -29,8 +32,6 @@ import { AdamW } from "../lib/train/adamw";
 import { BOS } from "../lib/tokenizers/special";
 import type { Batch, LanguageModel, ModelKind } from "../lib/model/types";
 
-const B = 16;
-const T = 256;
 const V = 1000;
 const PATCH = 4;
 
@@ -40,17 +41,22 @@ interface Args {
   rounds: number;
   peer: boolean;
   backend?: string;
+  /** model size preset (lib/model/sizes.ts), batch rows and tokens per row */
+  size: string;
+  batch: number;
+  seq: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { steps: 10, warmup: 3, rounds: 2, peer: true };
+  const out: Args = { steps: 10, warmup: 3, rounds: 2, peer: true, size: "reference", batch: 16, seq: 256 };
   for (const a of argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`train-bench: cannot parse '${a}'; use --steps=N --warmup=N --rounds=N --no-peer --backend=NAME`);
+    if (!m) throw new Error(`train-bench: cannot parse '${a}'; use --steps=N --warmup=N --rounds=N --no-peer --backend=NAME --size=PRESET --batch=N --seq=N`);
     const [, key, value] = m;
     if (key === "no-peer") out.peer = false;
     else if (key === "backend" && value) out.backend = value;
-    else if ((key === "steps" || key === "warmup" || key === "rounds") && value && Number.isInteger(Number(value))) out[key] = Number(value);
+    else if (key === "size" && value) out.size = value;
+    else if ((key === "steps" || key === "warmup" || key === "rounds" || key === "batch" || key === "seq") && value && Number.isInteger(Number(value))) out[key] = Number(value);
     else throw new Error(`train-bench: unknown or malformed option '${a}'`);
   }
   return out;
@@ -70,7 +76,7 @@ interface Result {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Random rows of T+1 ids; for LST, patch lengths [1, 4, 4, ...] (BOS alone, then static patches). */
-function randomBatch(kind: ModelKind, rng: Rng): Batch {
+function randomBatch(kind: ModelKind, rng: Rng, B: number, T: number): Batch {
   const rows: BatchRow[] = [];
   for (let b = 0; b < B; b++) {
     const ids = new Int32Array(T + 1);
@@ -103,7 +109,7 @@ function trainStep(model: LanguageModel, opt: AdamW, batch: Batch): number {
 function benchTfjs(args: Args): Result[] {
   const kinds = ["baseline", "lst"] as const;
   const setups = kinds.map((kind) => {
-    const cfg = modelSizeConfig("reference", kind, V, { ropeTheta: 1e4 });
+    const cfg = modelSizeConfig(args.size, kind, V, { ropeTheta: 1e4 });
     const rng = new Rng(kind === "lst" ? 2 : 1);
     const model = createModel(cfg);
     return {
@@ -111,7 +117,7 @@ function benchTfjs(args: Args): Result[] {
       cfg,
       model,
       opt: new AdamW(model.variables),
-      batches: Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng)),
+      batches: Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng, args.batch, args.seq)),
       times: [] as number[],
       losses: [] as number[],
     };
@@ -123,6 +129,8 @@ function benchTfjs(args: Args): Result[] {
       if (i >= args.warmup) s.times.push(performance.now() - t0);
     }
   }
+  const B = args.batch;
+  const T = args.seq;
   return setups.map((s) => {
     const P = s.batches[0].P ?? T;
     const flops = flopsPerStep(s.cfg, { globalUnits: B * P, rawTokens: B * T, seqLen: P, localSeqLen: T }).total;
@@ -144,11 +152,12 @@ function peerPython(): string | null {
 }
 
 function benchPeer(py: string, script: string, kind: ModelKind, args: Args): Result | string {
-  const cli = ["--d", "256", "--layers", "4", "--heads", "4", "--seq", String(T), "--batch", String(B), "--vocab", String(V)];
+  const g = modelSizeConfig(args.size, "baseline", V);
+  const cli = ["--d", String(g.dModel), "--layers", String(g.nLayers), "--heads", String(g.nHeads), "--seq", String(args.seq), "--batch", String(args.batch), "--vocab", String(V)];
   cli.push("--steps", String(args.steps), "--warmup", String(args.warmup), "--threads", "2", "--json", "--no-flop-count");
   if (kind === "lst") {
-    // the peer's LST gets the same local modules as ours (the reference preset)
-    const l = modelSizeConfig("reference", "lst", V).lst;
+    // the peer's LST gets the same local modules as ours (the same preset)
+    const l = modelSizeConfig(args.size, "lst", V).lst;
     cli.push("--model", "lst", "--patch", String(PATCH), "--d-local", String(l.dLocal), "--local-heads", String(l.nHeadsLocal), "--enc-layers", String(l.encoderLayers));
     cli.push("--dec-layers", String(l.decoderLayers), "--local-window", String(l.localWindow), "--cross-k", String(l.crossAttnK));
   }
@@ -162,7 +171,7 @@ function benchPeer(py: string, script: string, kind: ModelKind, args: Args): Res
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const report = await initBackend(args.backend ? { backend: args.backend } : {});
-  console.log(`train-bench: ${describeBackend(report)}; B ${B} x T ${T}, V ${V}, reference size, LST static p=${PATCH}`);
+  console.log(`train-bench: ${describeBackend(report)}; B ${args.batch} x T ${args.seq}, V ${V}, ${args.size} size, LST static p=${PATCH}`);
   const script = process.env.PEER_BENCH ?? path.resolve("..", "shared", "peers", "torch_lm_bench.py");
   const py = args.peer && fs.existsSync(script) ? peerPython() : null;
   const peerNote = !args.peer ? "skipped (--no-peer)" : !fs.existsSync(script) ? `not found at ${script} (set PEER_BENCH)` : py === null ? "torch not importable (see /work/shared/peers/README.md: .venv-peers)" : `${py} ${script}`;
@@ -216,7 +225,7 @@ async function main(): Promise<void> {
 
   const outDir = path.join("data", "bench");
   fs.mkdirSync(outDir, { recursive: true });
-  const out = { bench: "train-bench", date: new Date().toISOString(), backend: report, args, B, T, V, patch: PATCH, peer: peerNote, runs, best, ratios };
+  const out = { bench: "train-bench", date: new Date().toISOString(), backend: report, args, B: args.batch, T: args.seq, V, patch: PATCH, peer: peerNote, runs, best, ratios };
   fs.writeFileSync(path.join(outDir, "train-bench.json"), JSON.stringify(out, null, 2));
   console.log(`\nwrote ${path.join(outDir, "train-bench.json")}`);
 }
