@@ -25,6 +25,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
+// gradients are registered by tfjs-node's union package only; on wasm, cpu and webgpu this import brings them
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { describeBackend, initBackend, readsAreAsync, type BackendReport } from "../lib/backend";
 import { cli as cliArgs } from "../lib/lab/cli";
 import { toBatch, type BatchRow } from "../lib/model/batch";
@@ -41,6 +43,7 @@ const PATCH = 4;
 
 /** The bench sizes: a model preset (lib/model/sizes.ts) and the row length. */
 const SIZES = {
+  smoke: { preset: "smoke", T: 32 }, // a quick check (the portable bundle's test), not the bench
   reference: { preset: "reference", T: 256 },
   d512: { preset: "gpuSmall", T: 1024 },
 } as const;

@@ -7,38 +7,26 @@
  *   2. tfjs-node's own install script, which downloads libtensorflow 2.9.1 from Google storage
  *      (works where that host is reachable; skipped with LST_SKIP_DOWNLOAD=1);
  *   3. the offline build against the tensorflow-cpu wheel from pip (see environment.md): the wheel carries
- *      the TF C API in libtensorflow_cc.so.2, which tfjs-node's N-API binding builds against unchanged;
+ *      the TF C API in libtensorflow_cc.so.2, which tfjs-node's N-API binding builds against unchanged
+ *      (scripts/tfjs-wheel-build.mjs, the builder `npm run setup:gpu` shares);
  *   4. otherwise a clear message: the lab falls back to wasm (then pure-JS cpu) at run time.
  * The script never fails `npm install`/`npm ci`: a missing native backend is reported, not fatal.
  * tfjs-node's own install script is disabled in package.json (`allowScripts`) because offline it crashes.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { TF_WHEEL_VERSION as TF_WHEEL, WHEEL_CACHE as CACHE, buildBinding, checkNative, findPython, findWheel, pipDownload, run, tail } from "./tfjs-wheel-build.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = path.join(ROOT, "node_modules", "@tensorflow", "tfjs-node");
-const DEPS = path.join(PKG, "deps");
-const TF_WHEEL = process.env.LST_TF_WHEEL_VERSION || "2.21.0";
-const CACHE = process.env.LST_WHEEL_CACHE || path.join(os.homedir(), ".cache", "lst-lab", "wheels");
 const REPORT = path.join(ROOT, "node_modules", ".lst-backend.json");
 const log = (msg) => console.log(`[setup-backend] ${msg}`);
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: opts.timeout ?? 600_000, ...opts });
-  return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, status: r.status };
-}
 
 /** Does `require('@tensorflow/tfjs-node')` load and give the `tensorflow` backend? (fresh process) */
 function nativeWorks() {
   if (!fs.existsSync(PKG)) return { ok: false, why: "@tensorflow/tfjs-node is not installed" };
-  const r = run(process.execPath, ["-e",
-    "const tf=require('@tensorflow/tfjs-node');tf.setBackend('tensorflow');" +
-    "const x=tf.tensor([1,2,3]);if(x.sum().dataSync()[0]!==6)process.exit(3);console.log(tf.getBackend())"],
-    { cwd: ROOT, timeout: 120_000 });
-  return r.ok && r.out.includes("tensorflow") ? { ok: true } : { ok: false, why: r.out.trim().split("\n").slice(-3).join(" | ") };
+  return checkNative(ROOT, "@tensorflow/tfjs-node");
 }
 
 function tryDownloadInstall() {
@@ -49,70 +37,20 @@ function tryDownloadInstall() {
   return r.ok && nativeWorks().ok;
 }
 
-function findPython() {
-  for (const py of [process.env.LST_PYTHON, "python3", "python"].filter(Boolean)) {
-    const r = run(py, ["-m", "pip", "--version"], { timeout: 30_000 });
-    if (r.ok) return py;
-  }
-  return null;
-}
-
 function tryWheelBuild() {
   const py = findPython();
   if (!py) { log("  no python3 with pip: cannot fetch the tensorflow-cpu wheel"); return false; }
-  fs.mkdirSync(CACHE, { recursive: true });
-  let wheel = fs.readdirSync(CACHE).find((f) => f.startsWith(`tensorflow_cpu-${TF_WHEEL}-`) && f.endsWith(".whl"));
+  let wheel = findWheel(CACHE, "tensorflow_cpu", TF_WHEEL);
   if (!wheel) {
     log(`fetching the tensorflow-cpu ${TF_WHEEL} wheel with pip into ${CACHE} (~274 MB) ...`);
-    const r = run(py, ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", CACHE, `tensorflow-cpu==${TF_WHEEL}`], { timeout: 900_000 });
-    if (!r.ok) { log(`  pip download failed: ${r.out.trim().split("\n").slice(-2).join(" | ")}`); return false; }
-    wheel = fs.readdirSync(CACHE).find((f) => f.startsWith(`tensorflow_cpu-${TF_WHEEL}-`) && f.endsWith(".whl"));
+    const r = pipDownload(py, [`tensorflow-cpu==${TF_WHEEL}`], CACHE, { timeout: 900_000 });
+    if (!r.ok) { log(`  pip download failed: ${tail(r.out)}`); return false; }
+    wheel = findWheel(CACHE, "tensorflow_cpu", TF_WHEEL);
     if (!wheel) return false;
   }
   log(`building tfjs-node against ${wheel} (headers + libtensorflow_cc from the wheel) ...`);
-  fs.rmSync(DEPS, { recursive: true, force: true });
-  fs.mkdirSync(path.join(DEPS, "lib"), { recursive: true });
-  // Extract only what the binding needs: the C headers and the two shared libraries.
-  const extract = `
-import zipfile, sys, os, shutil
-whl, deps = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(whl) as z:
-    for n in z.namelist():
-        if n.startswith('tensorflow/include/'):
-            dst = os.path.join(deps, 'include', n[len('tensorflow/include/'):])
-        elif n in ('tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2'):
-            dst = os.path.join(deps, 'lib', os.path.basename(n))
-        else:
-            continue
-        if n.endswith('/'): continue
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        with z.open(n) as src, open(dst, 'wb') as out: shutil.copyfileobj(src, out)
-`;
-  let r = run(py, ["-c", extract, path.join(CACHE, wheel), DEPS]);
-  if (!r.ok) { log(`  extracting the wheel failed: ${r.out.trim()}`); return false; }
-  const lib = path.join(DEPS, "lib");
-  run("strip", ["--strip-unneeded", path.join(lib, "libtensorflow_cc.so.2"), path.join(lib, "libtensorflow_framework.so.2")]);
-  for (const [link, target] of [
-    ["libtensorflow.so", "libtensorflow_cc.so.2"],
-    ["libtensorflow.so.2", "libtensorflow_cc.so.2"],
-    ["libtensorflow.so.2.9.1", "libtensorflow_cc.so.2"],
-    ["libtensorflow_framework.so", "libtensorflow_framework.so.2"],
-  ]) fs.symlinkSync(target, path.join(lib, link));
-  // Force install.js to build from source against deps/ (it skips the download when libtensorflow.so.2.9.1 exists).
-  fs.writeFileSync(path.join(PKG, "scripts", "custom-binary.json"), JSON.stringify({ "tf-lib": "http://127.0.0.1:9/unused" }));
-  const npmRoot = run("npm", ["root", "-g"]).out.trim();
-  const gyp = [path.join(npmRoot, "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
-    path.join(path.dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js")]
-    .find((p) => fs.existsSync(p));
-  const nodedir = [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), ".."), "/usr"]
-    .find((d) => d && fs.existsSync(path.join(d, "include", "node", "node_api.h")));
-  // install.js shells out to `node-pre-gyp`: npm puts node_modules/.bin on PATH for scripts, a direct call does not.
-  const bins = [path.join(PKG, "node_modules", ".bin"), path.join(ROOT, "node_modules", ".bin")];
-  const env = { ...process.env, PATH: [...bins, process.env.PATH ?? ""].join(path.delimiter) };
-  if (gyp) env.npm_config_node_gyp = gyp;
-  if (nodedir) env.npm_config_nodedir = nodedir;
-  r = run(process.execPath, [path.join(PKG, "scripts", "install.js")], { cwd: PKG, env, timeout: 900_000 });
-  if (!r.ok) { log(`  node-gyp build failed: ${r.out.trim().split("\n").slice(-5).join(" | ")}`); return false; }
+  const b = buildBinding({ pkg: PKG, root: ROOT, py, wheel: path.join(CACHE, wheel), log: (m) => log(`  ${m}`) });
+  if (!b.ok) { log(`  ${b.why}`); return false; }
   return nativeWorks().ok;
 }
 
