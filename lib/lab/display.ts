@@ -2,8 +2,10 @@
  * Inline display in notebooks (the tslab kernel), with a plain-text fallback anywhere else (a script, a
  * test), so library code can call these freely.
  *
- *   await showFigure(fig)     one output holding the Plotly JSON (interactive in JupyterLab), a PNG rendered
- *                             by headless Chromium (for nbconvert, GitHub and other viewers) and a text line
+ *   await showFigure(fig)     one output holding the Plotly JSON (interactive in JupyterLab, whose plotly
+ *                             renderer shows the PNG until the pointer enters the figure), a PNG rendered
+ *                             by headless Chromium (for nbconvert, GitHub and other viewers) and a text line;
+ *                             without Chromium, the same output less the PNG, and one warning per process
  *   showTable(rows | df)      an HTML table (+ text); takes row objects or a danfo DataFrame
  *   showAudio(samples, sr)    an audio player (16-bit WAV data URL)
  *   showHtml(html)            raw HTML
@@ -12,7 +14,7 @@
  * uses; that API sends a single mime type per output). Outside the kernel the hook is null.
  */
 import { writeWav } from "../audio/wav";
-import { renderPng, type Figure } from "./export";
+import { ChromiumUnavailableError, renderPng, type Figure } from "./export";
 
 type WriteDisplay = (d: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
 
@@ -32,6 +34,20 @@ export function displayBundle(data: Record<string, unknown>): void {
   else console.log(String(data["text/plain"] ?? ""));
 }
 
+let warnedNoPng = false;
+
+/** The PNG fallback of an inline figure, or null (with one warning per process) when Chromium is unavailable. */
+async function pngFallback(fig: Figure): Promise<string | null> {
+  try {
+    return Buffer.from(await renderPng(fig, { scale: 1 })).toString("base64");
+  } catch (e) {
+    if (!(e instanceof ChromiumUnavailableError)) throw e;
+    if (!warnedNoPng) console.warn(`warning: inline figures are shown without their PNG fallback (JupyterLab still draws them; nbconvert and GitHub will not): ${e.message}`);
+    warnedNoPng = true;
+    return null;
+  }
+}
+
 export async function showFigure(fig: Figure, opts: { png?: boolean } = {}): Promise<void> {
   const layout = (fig.layout ?? {}) as { title?: { text?: string } | string };
   const title = typeof layout.title === "string" ? layout.title : layout.title?.text ?? "figure";
@@ -39,7 +55,8 @@ export async function showFigure(fig: Figure, opts: { png?: boolean } = {}): Pro
     "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {} },
     "text/plain": `<Plotly figure: ${title}, ${fig.data.length} trace(s)>`,
   };
-  if (opts.png !== false && kernelHook()) data["image/png"] = Buffer.from(await renderPng(fig, { scale: 1 })).toString("base64");
+  const png = opts.png !== false && kernelHook() ? await pngFallback(fig) : null;
+  if (png) data["image/png"] = png;
   displayBundle(data);
 }
 

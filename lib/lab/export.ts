@@ -47,21 +47,47 @@ type Format = (typeof FORMATS)[number];
 
 let browserPromise: Promise<PwBrowser> | null = null;
 
-/** Where Chromium is: $CHROMIUM_PATH, else Debian's /usr/bin/chromium, else `chromium` on PATH. */
+/** What to do when Chromium is missing: the system-packages step of `npm install`, or apt, or CHROMIUM_PATH. */
+export const CHROMIUM_FIX = "run `node scripts/system-deps.mjs` as root or with sudo (what `npm install` runs), or `sudo apt-get install chromium fonts-liberation`, or set CHROMIUM_PATH to a Chromium binary";
+
+/** Chromium cannot be found or started: inline figures go without their PNG; export fails with this. */
+export class ChromiumUnavailableError extends Error {
+  override name = "ChromiumUnavailableError";
+}
+
+/**
+ * Where Chromium is: $CHROMIUM_PATH when set (and only there: an explicit choice is not second-guessed),
+ * else Debian's /usr/bin/chromium, else `chromium` on PATH.
+ */
 export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", ...(process.env.PATH ?? "").split(":").map((d) => path.join(d, "chromium"))];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
-  throw new Error("headless Chromium was not found (figure export needs it): run `sudo apt-get install chromium fonts-liberation`, or set CHROMIUM_PATH to a Chromium binary");
+  const set = process.env.CHROMIUM_PATH;
+  if (set) {
+    if (fs.existsSync(set)) return set;
+    throw new ChromiumUnavailableError(`headless Chromium was not found at CHROMIUM_PATH=${set} (figure export needs it): point CHROMIUM_PATH at a Chromium binary, or unset it to use the system's (\`sudo apt-get install chromium fonts-liberation\`)`);
+  }
+  const candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", ...(process.env.PATH ?? "").split(":").filter(Boolean).map((d) => path.join(d, "chromium"))];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  throw new ChromiumUnavailableError(`headless Chromium was not found (figure export needs it): ${CHROMIUM_FIX}`);
 }
 
 function browser(): Promise<PwBrowser> {
   if (!browserPromise) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { chromium } = require("playwright-core") as { chromium: { launch(o: { executablePath: string; args: string[] }): Promise<PwBrowser> } };
-    browserPromise = chromium.launch({
-      executablePath: chromiumPath(),
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    let executablePath: string;
+    try {
+      executablePath = chromiumPath();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    browserPromise = chromium
+      .launch({
+        executablePath,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      })
+      .catch((e: unknown) => {
+        throw new ChromiumUnavailableError(`headless Chromium at ${executablePath} did not start (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): ${CHROMIUM_FIX}`);
+      });
     browserPromise.catch(() => {
       browserPromise = null;
     });
@@ -173,7 +199,13 @@ export async function exportFigure(fig: Figure, file: string, opts: ExportOption
   if (!FORMATS.includes(ext)) throw new Error(`exportFigure: cannot write '${file}': the extension must be one of .${FORMATS.join(", .")}`);
   if (!fig || !Array.isArray(fig.data)) throw new Error(`exportFigure: '${file}': the figure must be a Plotly figure object { data: [...], layout }`);
   const styled = { data: fig.data, layout: paperStyle(fig.layout) };
-  const bytes = ext === "png" ? await renderPng(styled, opts) : ext === "svg" ? await renderSvg(styled, opts) : await renderPdf(styled, opts);
+  let bytes: Uint8Array | string;
+  try {
+    bytes = ext === "png" ? await renderPng(styled, opts) : ext === "svg" ? await renderSvg(styled, opts) : await renderPdf(styled, opts);
+  } catch (e) {
+    if (e instanceof ChromiumUnavailableError) throw new ChromiumUnavailableError(`exportFigure: cannot write '${file}': ${e.message}`);
+    throw e;
+  }
   writeFileAtomic(file, bytes);
   return file;
 }
