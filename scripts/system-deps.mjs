@@ -14,6 +14,8 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** `a` >= `b` for Debian versions, comparing the numeric parts of the upstream version (epoch dropped). */
@@ -152,10 +154,17 @@ function main() {
   else if (argv && dryRun) log(`would run (${plan.via}): ${argv[0]} ${argv[1].slice(0, -1).join(" ")} '${plan.script}'`);
   else if (argv) {
     log(`installing ${plan.missing.map((d) => d.apt).join(", ")} with apt-get (${plan.via}) ...`);
-    const r = spawnSync(argv[0], argv[1], { stdio: ["ignore", "inherit", "inherit"], timeout: 1_800_000 });
+    // apt's progress goes to a log file, not into npm's output; its tail is shown when something went wrong
+    const logFile = path.join(os.tmpdir(), "lst-system-deps.log");
+    const r = spawnSync(argv[0], argv[1], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", maxBuffer: 1 << 28, timeout: 1_800_000 });
+    fs.writeFileSync(logFile, `${r.stdout ?? ""}${r.stderr ?? ""}`);
     const before = plan.command;
     plan = planSystemDeps(machineProbes());
-    if (r.status !== 0 || plan.missing.length) log(`apt-get did not finish the job (exit ${r.status ?? r.signal}); run by hand:\n  ${plan.command ?? before}`);
+    if (r.status !== 0 || plan.missing.length) {
+      log(`apt-get did not finish the job (exit ${r.status ?? r.signal}); the last lines of ${logFile}:`);
+      for (const line of `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-15)) log(`  ${line}`);
+      log(`run by hand:\n  ${plan.command ?? before}`);
+    } else log(`done (apt's output: ${logFile})`);
   }
   report(plan);
 }
