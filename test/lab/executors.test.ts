@@ -59,7 +59,7 @@ test("a task that dies is reported with its log path and error; the next invocat
   const exec = { kind: "processes" as const, jobs: 2, log: (l: string) => lines.push(l) };
   await assert.rejects(runGrid("default", { ...grid, runsRoot: root, executor: exec }), (e: Error) => {
     assert.match(e.message, /1 of 3 runs did not finish:\n {2}baseline seed 1: process 0 of default-smoke-\S+ failed \(exit code 1\); log \S+task-0\.log/);
-    assert.match(e.message, /task failed: run config \S+run\.json is corrupt \(not valid JSON\): delete the directory/);
+    assert.match(e.message, /task failed: run config \S+run\.json is corrupt \((?:truncated|not valid JSON|empty)\b[^)]*\): delete the directory/);
     return true;
   });
   assert.ok(lines.some((l) => /failed: baseline seed 1 .*task-0\.log/.test(l)), "reported while waiting");
