@@ -9,15 +9,21 @@
  *      `--variants` (e.g. "cmn,nocmn,deltas").
  * Run: npx tsx bench/audio.ts [--stories 200] [--frames 200000] [--k 128] [--variants cmn]
  */
-import { createTts, TRAIN_VOICES, TEST_VOICES } from "../lib/audio/tts";
-import { resample } from "../lib/audio/resample";
-import { logMel, type LogMelOptions } from "../lib/audio/logmel";
-import { kmeans } from "../lib/tokenizers/kmeans";
-import { SpeechUnitizer } from "../lib/tokenizers/units";
-import { PhonemeInventory, phoneticUnits } from "../lib/tokenizers/phonetic";
-import { makeStories } from "../lib/data/story";
-import type { Utterance } from "../lib/data/types";
-import { cli } from "../lib/lab/cli";
+import {
+  createTts,
+  TRAIN_VOICES,
+  TEST_VOICES,
+  resample,
+  logMel,
+  type LogMelOptions,
+  kmeans,
+  SpeechUnitizer,
+  PhonemeInventory,
+  phoneticUnits,
+  makeStories,
+  type Utterance,
+} from "../lib";
+import { cli } from "../lib/internal";
 
 const AUDIO_CLI = {
   command: "npx tsx bench/audio.ts",

@@ -3,10 +3,8 @@
  * the corpus (cold, then warm word cache), then train on an open-vocabulary corpus to 1000 and 4000 ids.
  * Run: npx tsx bench/bpe.ts
  */
-import { BpeTokenizer } from "../lib/tokenizers/bpe";
-import { makeStories } from "../lib/data/story";
-import { Rng } from "../lib/rng";
-import { cli } from "../lib/lab/cli";
+import { BpeTokenizer, makeStories, Rng } from "../lib";
+import { cli } from "../lib/internal";
 
 /** A corpus with an open vocabulary (random pseudo-words), so training can reach larger vocabularies. */
 function diverseTexts(n: number): string[] {

@@ -5,15 +5,22 @@
  * tokens/s counts the prompt+ending rows only (pmi's extra unconditional rows are extra work on top).
  * Run: npx tsx bench/eval.ts [--items=32]
  */
-import { describeBackend, initBackend } from "../lib/backend";
-import { cli } from "../lib/lab/cli";
-import { scoreEndings, type Norm } from "../lib/eval/score";
-import type { EncodedItem } from "../lib/data/bench-encode";
-import type { LmSequence } from "../lib/data/types";
-import { createModel } from "../lib/model/create";
-import { makePatcher, resolvePatchingConfig } from "../lib/model/patching";
-import { BOS, SPEECH, makeVocab } from "../lib/tokenizers/special";
-import { Rng } from "../lib/rng";
+import {
+  describeBackend,
+  initBackend,
+  scoreEndings,
+  type Norm,
+  type EncodedItem,
+  type LmSequence,
+  createModel,
+  makePatcher,
+  resolvePatchingConfig,
+  BOS,
+  SPEECH,
+  makeVocab,
+  Rng,
+} from "../lib";
+import { cli } from "../lib/internal";
 
 const vocab = makeVocab(1000, 128);
 

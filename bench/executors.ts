@@ -14,12 +14,16 @@ import { spawnSync } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { initBackend } from "../lib/backend";
-import { labScale } from "../lib/lab/experiment";
-import { runExperiment, runGrid, datasetFor } from "../lib/lab/study";
-import { selectGrid } from "../lib/lab/grids";
-import { resolveExperiment } from "../lib/lab/experiment";
-import type { ExecutorOptions } from "../lib/lab/executor";
+import {
+  initBackend,
+  labScale,
+  runExperiment,
+  runGrid,
+  datasetFor,
+  selectGrid,
+  resolveExperiment,
+  type ExecutorOptions,
+} from "../lib";
 
 const scale = labScale("smoke");
 const seeds = [1];

@@ -9,7 +9,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { cli } from "../lib/lab/cli";
+import { cli } from "../lib/internal";
 
 function main(): void {
   const dir = __dirname;

@@ -7,11 +7,8 @@
  * Run: npx tsx bench/optimizer-bench.ts [--steps=20]
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { describeBackend, initBackend } from "../lib/backend";
-import { createModel } from "../lib/model/create";
-import { modelSizeConfig } from "../lib/model/sizes";
-import { AdamW } from "../lib/train/adamw";
-import { cli } from "../lib/lab/cli";
+import { describeBackend, initBackend, createModel, modelSizeConfig, AdamW } from "../lib";
+import { cli } from "../lib/internal";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -2,16 +2,19 @@
  * Training step time of a lab scale: the baseline and LST (static patches of 4) at the scale's model size and
  * training shapes (batch, global length, raw row length, vocabulary), for `--steps` steps on the synthetic
  * corpus (a step's cost depends on the shapes, not on the text). Prints the median ms per step after 2 warm-up
- * steps; `--dry-run` estimates (lib/lab/plan.ts MEASURED_STEP_MS) come from this command's output.
+ * steps; `--dry-run` estimates (lib/experiment/plan.ts MEASURED_STEP_MS) come from this command's output.
  * Run: npx tsx bench/step-time.ts [--scale=small] [--steps=12]
  */
-import { describeBackend, initBackend } from "../lib/backend";
-import { resolveDataConfig } from "../lib/data/config";
-import { cli } from "../lib/lab/cli";
-import { labScale, resolveExperiment } from "../lib/lab/experiment";
-import { experimentModelConfig } from "../lib/lab/study";
-import { syntheticSource } from "../lib/train/synthetic";
-import { train } from "../lib/train/train";
+import {
+  describeBackend,
+  initBackend,
+  resolveDataConfig,
+  labScale,
+  resolveExperiment,
+  syntheticSource,
+  train,
+} from "../lib";
+import { cli, experimentModelConfig } from "../lib/internal";
 
 const CLI = {
   command: "npx tsx bench/step-time.ts",

@@ -27,16 +27,22 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 // gradients are registered by tfjs-node's union package only; on wasm, cpu and webgpu this import brings them
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
-import { describeBackend, initBackend, readsAreAsync, type BackendReport } from "../lib/backend";
-import { cli as cliArgs } from "../lib/lab/cli";
-import { toBatch, type BatchRow } from "../lib/model/batch";
-import { createModel } from "../lib/model/create";
-import { flopsPerStep } from "../lib/model/flops";
-import { modelSizeConfig } from "../lib/model/sizes";
-import { Rng } from "../lib/rng";
-import { AdamW } from "../lib/train/adamw";
-import { BOS } from "../lib/tokenizers/special";
-import type { Batch, LanguageModel, ModelKind } from "../lib/model/types";
+import {
+  describeBackend,
+  initBackend,
+  type BackendReport,
+  toBatch,
+  createModel,
+  flopsPerStep,
+  modelSizeConfig,
+  Rng,
+  AdamW,
+  BOS,
+  type Batch,
+  type LanguageModel,
+  type ModelKind,
+} from "../lib";
+import { readsAreAsync, cli as cliArgs, type BatchRow } from "../lib/internal";
 
 const V = 1000;
 const PATCH = 4;

@@ -4,13 +4,19 @@
  * (8 rows x 128 global units; LST rows up to 256 raw tokens), on the synthetic corpus.
  * Run: npx tsx bench/train.ts [--steps=12]
  */
-import { describeBackend, initBackend } from "../lib/backend";
-import { cli } from "../lib/lab/cli";
-import { fitUnitEntropyModel } from "../lib/model/entropy";
-import { makePatcher, resolvePatchingConfig, type PatchingScheme } from "../lib/model/patching";
-import { makeBatchStream, measureStream } from "../lib/train/batches";
-import { syntheticSequence, syntheticSource } from "../lib/train/synthetic";
-import { train } from "../lib/train/train";
+import {
+  describeBackend,
+  initBackend,
+  fitUnitEntropyModel,
+  makePatcher,
+  resolvePatchingConfig,
+  type PatchingScheme,
+  makeBatchStream,
+  measureStream,
+  syntheticSource,
+  train,
+} from "../lib";
+import { cli, syntheticSequence } from "../lib/internal";
 
 async function main(): Promise<void> {
   const { values } = cli({

@@ -6,6 +6,8 @@
  *   appendLine         one line appended; a write cut short (a full disk) is cut back to the old end
  *   ensureDir          mkdir -p whose errors name the directory and the fix (ensureWritableDir: and writable)
  *   readJsonFile       a JSON file, or an error naming the path, what is wrong (missing, truncated) and the fix
+ *   writeFileAtomic, writeJsonAtomic, readJson   the cache-facing names of the above (a JSON cache file's
+ *                      error names the fix: delete it and rebuild)
  *   readJsonLines      a JSON-lines file; a torn last line (a process killed mid-append) is dropped, a broken
  *                      line elsewhere is an error naming the path and line
  * Filesystem errors come back as one message that names the path and what to do: free space (ENOSPC), make
@@ -238,4 +240,18 @@ export function readJsonLines(file: string, what: string, fix: string): { rows: 
     }
   });
   return { rows, lines, torn };
+}
+
+/** Atomic and durable (writeFileDurable): a failed or killed write leaves the old file and no temp file. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  writeFileDurable(file, data);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value));
+}
+
+/** A JSON cache file; missing, truncated or corrupt files are errors naming the path and the fix. */
+export function readJson<T>(file: string, what: string): T {
+  return readJsonFile(file, what, `delete ${file} (or its cache directory ${path.dirname(file)}) and rebuild`) as T;
 }

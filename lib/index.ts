@@ -1,6 +1,7 @@
 /**
- * LST Lab: the public entry. Notebooks and scripts import only this file.
- * Data flows one way: audio/text -> tokenizers -> data -> model -> train/eval -> lab.
+ * LST Lab: the public entry. Notebooks import only this file; scripts/ and bench/ import this one and, for the
+ * few internals a command-line tool needs, lib/internal.ts. Data flows one way: audio/text -> tokenizers ->
+ * data -> model -> train/eval -> experiment -> viz (docs/architecture.md).
  */
 // core
 export { initBackend, backendReport, describeBackend, tf, BACKENDS } from "./backend";
@@ -10,7 +11,7 @@ export { resolveConfig, parseCliOverrides, configHash, canonicalJson } from "./c
 export type { DeepPartial } from "./config";
 export { Rng, hashSeed } from "./rng";
 export { dataDir, runsDir, cacheDir, figuresDir } from "./paths";
-export { readJsonFile, readJsonLines, writeFileDurable, appendLine, ensureDir, ensureWritableDir, fileError } from "./files";
+export { readJsonFile, readJsonLines, writeFileDurable, appendLine, ensureDir, ensureWritableDir, fileError, writeFileAtomic, writeJsonAtomic, readJson } from "./files";
 
 // tokenizers
 export * from "./tokenizers/special";
@@ -22,8 +23,8 @@ export { UnitBpe } from "./tokenizers/unit-bpe";
 export type * from "./data/types";
 export { makeStories, storyAt, renderEnding, isHeldOut, storyVocabulary, SPLITS } from "./data/story";
 export type { Story, Split, StoryEvent, EndingSlots } from "./data/story";
-export { makeBenchmark, contradict, balancedLabels, SC_VARIANTS, BENCH_KIND_NAMES } from "./data/benchmarks";
-export type { BenchItem, BenchKindName, BenchOptions } from "./data/benchmarks";
+export { makeBenchmark, contradict, balancedLabels, SC_VARIANTS, BENCH_KIND_NAMES, BENCH_KINDS, EXTRA_BENCH_KINDS } from "./data/benchmarks";
+export type { BenchItem, BenchKindName, BenchKind, ExtraBenchKind, BenchOptions } from "./data/benchmarks";
 export { loadStoryClozeCsv, loadTopicStoryClozeCsv, loadHellaSwagJsonl, loadBenchmarkFile, parseCsv } from "./data/formats";
 export type { LoadOptions } from "./data/formats";
 export { lexiconCoverage, inStoryLexicon } from "./data/lexicon-coverage";
@@ -32,8 +33,8 @@ export { unitsOfWav } from "./data/recording";
 export type { RecordingUnits } from "./data/recording";
 export { DATA_PRESETS, DATA_DEFAULTS, resolveDataConfig } from "./data/config";
 export type { DataConfig } from "./data/config";
-export { buildDataset, loadDatasetDir, datasetDir, readShards, BENCH_KINDS, DATA_FORMAT, EXTRA_BENCH_KINDS, extraBenchmark, buildExtraBenchmark, speakBenchmark } from "./data/build";
-export type { Dataset, BuildStats, BenchKind, ExtraBenchKind } from "./data/build";
+export { buildDataset, loadDatasetDir, datasetDir, readShards, DATA_FORMAT, extraBenchmark, buildExtraBenchmark, speakBenchmark } from "./data/build";
+export type { Dataset, BuildStats } from "./data/build";
 export { chainStoryAt } from "./data/story-chain";
 export type { ChainStory } from "./data/story-chain";
 export { alignUtterance, checkAlignment } from "./data/align";
@@ -44,7 +45,6 @@ export type { MixOptions, TrainSource } from "./data/source";
 export { trainSpeechBpe, speechBpeSource, makeSpeechBpe } from "./data/speech-bpe";
 export { DIRECTIONS, encodeItem, encodeTextItem, concatSequences } from "./data/bench-encode";
 export type { Direction, SpokenItem, EncodedItem, BenchItemLike } from "./data/bench-encode";
-export { writeFileAtomic, writeJsonAtomic, readJson } from "./data/store";
 
 // model
 export type * from "./model/types";
@@ -53,8 +53,8 @@ export { resolveModelConfig, DEFAULT_MODEL_CONFIG, derivedSizes, ffnHidden } fro
 export type { ModelConfig, LstModuleConfig } from "./model/config";
 export { toBatch } from "./model/batch";
 export { staticPatchLengths, patchIdsFromLengths } from "./model/patch-ids";
-export { makePatcher, resolvePatchingConfig, curriculumAlignedProb, alignedPatchLengths, DEFAULT_PATCHING, PATCHING_SCHEMES, meanSpeechPatchLen } from "./model/patching";
-export type { Patcher, PatchingConfig, PatchingScheme } from "./model/patching";
+export { makePatcher, resolvePatchingConfig, curriculumAlignedProb, alignedPatchLengths, DEFAULT_PATCHING, PATCHING_SCHEMES, PATCH_SCHEMES, meanSpeechPatchLen, needsEntropyModel, evalPatchingBase } from "./model/patching";
+export type { Patcher, BuiltPatcher, PatchingConfig, PatchingScheme, PatchSchemeDef } from "./model/patching";
 
 // train
 export { train } from "./train/train";
@@ -76,49 +76,48 @@ export type { Norm, ItemScore } from "./eval/score";
 export { meanStd, macroScore, summarize, withMacroRows, rowsFromEval } from "./eval/metrics";
 export type { ResultRow, SummaryRow } from "./eval/metrics";
 
-// lab
-export { RunStore, toCsv, flattenRows } from "./lab/runs";
-export type { RunRecord } from "./lab/runs";
-export { lossCurves, accuracyBars, pairedBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./lab/figures";
-export { paperLayout, MODEL_COLORS } from "./lab/paper-style";
-export type { Figure } from "./lab/paper-style";
-export { SCALES, labScale, resolveExperiment, LAB_FORMAT, LAB_MIX, PAPER_MIX } from "./lab/experiment";
-export type { ExperimentConfig, ExperimentSpec, LabScale } from "./lab/experiment";
-export { GRIDS, GRID_SUMMARY, expandGrid, selectGrid } from "./lab/grids";
-export { planGrid, formatPlan, planSummary, MEASURED_STEP_MS } from "./lab/plan";
-export type { GridPlan, PlannedRun, RunState } from "./lab/plan";
-export { provenanceNow, readProvenance, runCode, runFreshness, codeWarning, moveRunAside, UNKNOWN_CODE } from "./lab/provenance";
-export type { ProvenanceSegment, RunProvenance, GitInfo } from "./lab/provenance";
-export { runExperiment, runGrid, gridStatus, scaleRows, scaleRuns, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./lab/study";
-export { scoringVariants, runItems, storedItems } from "./lab/rescore";
-export { extraBenchmarkItems, spokenBenchmarkItems } from "./lab/extra-eval";
-export type { ScoredRunItems, SpokenBenchmark, RunScores } from "./lab/extra-eval";
-export { fileBenchmark, fileBenchmarkItems, fileEvalLines } from "./lab/file-eval";
-export type { FileEval, FileEvalOptions } from "./lab/file-eval";
-export type { StudyRun, StudyOptions, GridOptions } from "./lab/study";
-export { resolveExecutor, printGridState } from "./lab/executor";
-export type { ExecutorOptions } from "./lab/executor";
-export type { RunStatus, RunState as JobRunState } from "./lab/grid-jobs";
-export { unitStats, wordPieceStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./lab/inspect";
-export { PAPER_FINDINGS, reproductionReport, reportMarkdown, reportInterval, formatP } from "./lab/report";
-export type { Finding, ReportRow, Verdict } from "./lab/report";
+// experiment (orchestration and the run store), viz (presentation)
+export { RunStore, toCsv, flattenRows } from "./experiment/runs";
+export type { RunRecord } from "./experiment/runs";
+export { lossCurves, accuracyBars, pairedBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./viz/figures";
+export { paperLayout, MODEL_COLORS } from "./viz/paper-style";
+export type { Figure } from "./viz/paper-style";
+export { SCALES, labScale, resolveExperiment, LAB_FORMAT, LAB_MIX, PAPER_MIX } from "./experiment/experiment";
+export type { ExperimentConfig, ExperimentSpec, LabScale } from "./experiment/experiment";
+export { GRIDS, GRID_SUMMARY, expandGrid, selectGrid } from "./experiment/grids";
+export { planGrid, formatPlan, planSummary, MEASURED_STEP_MS } from "./experiment/plan";
+export type { GridPlan, PlannedRun, RunState } from "./experiment/plan";
+export { provenanceNow, readProvenance, runCode, runFreshness, codeWarning, moveRunAside, UNKNOWN_CODE } from "./experiment/provenance";
+export type { ProvenanceSegment, RunProvenance, GitInfo } from "./experiment/provenance";
+export { runExperiment, runGrid, gridStatus, scaleRows, scaleRuns, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./experiment/study";
+export { scoringVariants, runItems, storedItems } from "./experiment/rescore";
+export { extraBenchmarkItems, spokenBenchmarkItems } from "./experiment/extra-eval";
+export type { ScoredRunItems, SpokenBenchmark, RunScores } from "./experiment/extra-eval";
+export { fileBenchmark, fileBenchmarkItems, fileEvalLines } from "./experiment/file-eval";
+export type { FileEval, FileEvalOptions } from "./experiment/file-eval";
+export type { StudyRun, StudyOptions, GridOptions } from "./experiment/study";
+export { resolveExecutor, printGridState } from "./experiment/executor";
+export type { ExecutorOptions } from "./experiment/executor";
+export type { RunStatus, RunState as JobRunState } from "./experiment/grid-jobs";
+export { unitStats, wordPieceStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./viz/inspect";
+export { PAPER_FINDINGS, reproductionReport, reportMarkdown, reportInterval, formatP } from "./experiment/report";
+export type { Finding, ReportRow, Verdict } from "./experiment/report";
 export { cellScores, cellAccuracy, pairedDiffs, pairedBootstrap, comparePaired, pairedVerdict, formatPaired } from "./eval/paired";
 export type { ItemOutcome, RunItems, PairedOptions, PairedResult, PairedVerdict } from "./eval/paired";
-export { stageProgress } from "./lab/progress";
-export type { OnProgress } from "./lab/progress";
-export { summaryTable, pairedTable, budgetTable, tierTable, tierTableOfItems, mixRatioTable, patchLengthTable, bpePieces, PATCHING_GALLERY } from "./lab/tables";
+export { stageProgress } from "./viz/progress";
+export type { OnProgress } from "./viz/progress";
+export { summaryTable, pairedTable, budgetTable, tierTable, tierTableOfItems, mixRatioTable, patchLengthTable, bpePieces, PATCHING_GALLERY } from "./viz/tables";
 
-export { utteranceFigure, recordingFigure, unitHistogram, mixSharesFigure, reportFigure } from "./lab/data-figures";
-export { planBudget } from "./train/batches";
+export { utteranceFigure, recordingFigure, unitHistogram, mixSharesFigure, reportFigure } from "./viz/data-figures";
 export { UnitEntropyModel, fitUnitEntropyModel } from "./model/entropy";
 export { AdamW } from "./train/adamw";
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from "./train/checkpoint";
 export { syntheticSource } from "./train/synthetic";
 export { scoreEndings } from "./eval/score";
 export type { RowDirection, MeanStd } from "./eval/metrics";
-export { RUN_FORMAT, readMetrics } from "./lab/runs";
-export type { LossSeries } from "./lab/figures";
-export { modelColor, SIZES } from "./lab/paper-style";
+export { RUN_FORMAT, readMetrics } from "./experiment/runs";
+export type { LossSeries } from "./viz/figures";
+export { modelColor, SIZES } from "./viz/paper-style";
 
 // audio and units
 export { readWav, readWavFile, writeWav } from "./audio/wav";
@@ -135,14 +134,14 @@ export { PhonemeInventory, phoneticUnits, normalizePhoneme, PHONE_SILENCE, PHONE
 export type { PhoneticUnitOptions } from "./tokenizers/phonetic";
 
 // display, export, environment
-export { showFigure, showTable, showAudio, showHtml, tableHtml, displayBundle } from "./lab/display";
-export { exportFigure, closeExporter, renderPng, renderSvg, renderPdf, chromiumPath } from "./lab/export";
-export { versions, matmulBenchmark, matmulFigure } from "./lab/env";
-export type { MatmulTiming } from "./lab/env";
-export { progress, progressText } from "./lab/progress-line";
-export type { Progress, ProgressOptions } from "./lab/progress-line";
-export { paperStyle } from "./lab/export";
-export type { PlotlyFigure, ExportOptions } from "./lab/export";
+export { showFigure, showTable, showAudio, showHtml, tableHtml, displayBundle } from "./viz/display";
+export { exportFigure, closeExporter, renderPng, renderSvg, renderPdf, chromiumPath } from "./viz/export";
+export { versions, matmulBenchmark, matmulFigure } from "./tooling/env";
+export type { MatmulTiming } from "./tooling/env";
+export { progress, progressText } from "./viz/progress-line";
+export type { Progress, ProgressOptions } from "./viz/progress-line";
+export { paperStyle } from "./viz/export";
+export type { PlotlyFigure, ExportOptions } from "./viz/export";
 export { MODEL_SIZES, MODEL_SIZE_NAMES, modelSizeConfig, paramTable } from "./model/sizes";
 export type { ModelSizeName, ParamRow } from "./model/sizes";
 export { flopsPerStep, computeSaving, paramCountFromConfig, PAPER_UNIT_MIX } from "./model/flops";

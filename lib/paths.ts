@@ -1,7 +1,7 @@
 /**
  * Where the lab keeps what it generates: one data root, `LST_DATA_DIR` (default `data`, relative to the
  * working directory), holding
- *   runs/      the run store (lib/lab/runs.ts)
+ *   runs/      the run store (lib/experiment/runs.ts)
  *   cache/     dataset builds (lib/data/build.ts)
  *   figures/   exported figures and CSVs of the main job
  * Every default path of the library and the scripts goes through these functions, so one variable moves all

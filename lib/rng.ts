@@ -60,3 +60,23 @@ export function hashSeed(seed: number, ...parts: (string | number)[]): number {
   }
   return h >>> 0;
 }
+
+/**
+ * The parts of a run that take a seed, by name. An experiment has one seed; every part takes its seed from it
+ * through `subSeed`, here and nowhere else:
+ *   model     weight initialisation
+ *   train     the trainer's batch stream (train.seed; the budget measures the same stream, so it takes it too)
+ *   mix       the training mix's document draws
+ *   patching  mixed/curriculum per-sequence draws (which hash it again with "patching", the step and the ids)
+ */
+export type SubSeedName = "model" | "train" | "mix" | "patching";
+
+/**
+ * The seed of part `name` of a run seeded `seed`. Today every part takes the run's seed itself (so every run
+ * in the store keeps its result); the parts stay independent because each one hashes it with its own labels
+ * where it draws (e.g. the patcher's hashSeed(seed, "patching", step, ids)). Changing this changes every run.
+ */
+export function subSeed(seed: number, name: SubSeedName): number {
+  void name;
+  return seed;
+}

@@ -1,5 +1,5 @@
 /**
- * Score finished runs on a real benchmark file (lib/lab/file-eval.ts): a StoryCloze CSV or a HellaSwag JSONL,
+ * Score finished runs on a real benchmark file (lib/experiment/file-eval.ts): a StoryCloze CSV or a HellaSwag JSONL,
  * spoken with the lab's TTS in the unseen test voices, scored S→S and T→T from each run's final checkpoint.
  * Trains nothing: runs of the grid that are not finished are left out (train them with `npm start`).
  *

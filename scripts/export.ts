@@ -9,11 +9,15 @@
 import fs from "fs";
 import path from "path";
 import { parseArgs } from "util";
-import { describeBackend, initBackend } from "../lib/backend";
-import { BpeTokenizer } from "../lib/tokenizers/bpe";
-import { saveHuggingFaceTokenizer } from "../lib/tokenizers/bpe-hf";
-import { writeMetricsCsv, writeTensorboard } from "../lib/train/metrics-export";
-import { exportRunCheckpoint } from "../lib/train/model-export";
+import {
+  describeBackend,
+  initBackend,
+  BpeTokenizer,
+  saveHuggingFaceTokenizer,
+  writeMetricsCsv,
+  writeTensorboard,
+  exportRunCheckpoint,
+} from "../lib";
 
 const HELP = `usage: npx tsx scripts/export.ts <run dir | dataset dir> [...]
   run dir      (holds checkpoint.json)  -> model.safetensors, metrics.csv, tensorboard/

@@ -120,7 +120,7 @@ function vulkanLoader(dst: string): string {
 
 /** The smoke dataset's JSON files (built here first if missing; its audio shards stay behind). */
 async function smokeData(dstRoot: string): Promise<string> {
-  const { buildDataset } = await import("../lib/data/build");
+  const { buildDataset } = await import("../lib");
   const cwd = process.cwd();
   process.chdir(ROOT);
   try {

@@ -1,11 +1,10 @@
 /**
  * `npm run kernel [-- --prefix <dir>]`: register the `lst-lab` Jupyter kernel (tslab started from the
- * project root, see lib/lab/kernelspec.ts). `--prefix .venv` installs it into a virtualenv's Jupyter
+ * project root, see lib/tooling/kernelspec.ts). `--prefix .venv` installs it into a virtualenv's Jupyter
  * (what `npm run lab` does); without it, into $JUPYTER_DATA_DIR or the user's Jupyter data dir.
  */
 import path from "path";
-import { cli } from "../lib/lab/cli";
-import { installKernel } from "../lib/lab/kernelspec";
+import { cli, installKernel } from "../lib/internal";
 
 const { values } = cli({
   command: "npm run kernel --",

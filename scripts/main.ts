@@ -5,16 +5,16 @@
  * of the paper the grid tests (paired Δ, 95% interval, verdict), and writes the figures and a CSV. Finished runs are reused, so a second `npm start` only prints.
  *
  *   npm start                                   the default study at the small scale
- *   npm start -- --grid=mixRatio                another grid (see lib/lab/grids.ts)
+ *   npm start -- --grid=mixRatio                another grid (see lib/experiment/grids.ts)
  *   npm start -- --scale=smoke --seeds=1        another scale / seeds
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
- *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)
+ *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/experiment/rescore.ts)
  *   npm start -- --chain=1                      also score the runs on the chain tier (tier 5: two facts from
  *                                               different sentences; built and scored once, then cached)
  *   LST_BACKEND=wasm npm start                  another backend
  *   npm start -- --dry-run                      what would train, cached runs marked, with a time estimate
  *   npm start -- --help                         every flag with its default
- *   npm start -- --executor=processes --jobs=2  the missing runs in 2 worker processes (lib/lab/executor.ts)
+ *   npm start -- --executor=processes --jobs=2  the missing runs in 2 worker processes (lib/experiment/executor.ts)
  *   npm start -- --executor=slurm --partition=gpu --gres=gpu:1 --time=2:00:00 --mem=8G --throttle=4
  *                                               the missing runs as one Slurm job array; --wait=0 returns after
  *                                               submitting; --status shows the grid's state; --resubmit-failed
@@ -23,11 +23,10 @@
  */
 import path from "path";
 import * as lab from "../lib";
-import { cli, CliError, intList, keyValues } from "../lib/lab/cli";
-import { GRID_SUMMARY } from "../lib/lab/grids";
-import { formatPlan, planGrid, planSummary } from "../lib/lab/plan";
+import { GRID_SUMMARY, formatPlan, planGrid, planSummary } from "../lib";
+import { cli, CliError, intList, keyValues } from "../lib/internal";
 
-/** The main job's flags: one line each (lib/lab/cli.ts). */
+/** The main job's flags: one line each (lib/tooling/cli.ts). */
 const MAIN_CLI = {
   command: "npm start --",
   summary: "The main job: train (or load) every run of a grid at a lab scale, evaluate, print the tables and the paper's expected directions, write figures and a CSV.",
@@ -39,7 +38,7 @@ const MAIN_CLI = {
     backend: { type: "string", default: process.env.LST_BACKEND ?? "", value: "tensorflow|wasm|cpu", help: "force a TensorFlow.js backend (env LST_BACKEND)" },
     out: { type: "string", default: lab.figuresDir(), value: "DIR", help: "where figures and the CSV go" },
     runs: { type: "string", default: lab.runsDir(), value: "DIR", help: "the run store" },
-    norms: { type: "boolean", help: "also re-score the runs under mean, sum and PMI (lib/lab/rescore.ts)" },
+    norms: { type: "boolean", help: "also re-score the runs under mean, sum and PMI (lib/experiment/rescore.ts)" },
     chain: { type: "boolean", help: "also score the runs on the chain tier (tier 5; built and scored once, then cached)" },
     "list-grids": { type: "boolean", help: "list the grids with their runs per seed at the scale, and exit" },
     "dry-run": { type: "boolean", help: "list the runs this command would train (cached ones marked) with estimated times, and exit" },
@@ -61,7 +60,7 @@ const MAIN_CLI = {
   examples: ["npm start", "npm start -- --grid mixRatio --scale=smoke --seeds=1,2", "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run", "npm start -- --list-grids"],
 } as const;
 
-/** The executor options from the executor flags of MAIN_CLI (lib/lab/executor.ts checks them). */
+/** The executor options from the executor flags of MAIN_CLI (lib/experiment/executor.ts checks them). */
 function executorFromArgs(args: { executor: string; jobs: number; partition: string; time: string; cpus: number; mem: string; gres: string; throttle: number; sbatch: string; env: string; wait: boolean; "resubmit-failed": boolean }, given: Set<string>): lab.ExecutorOptions {
   const x: Record<string, unknown> = {};
   for (const k of ["jobs", "cpus", "throttle"] as const) if (given.has(k)) x[k] = args[k];

@@ -1,6 +1,6 @@
 /**
  * `npm run notebooks [names...]`: execute every notebook in notebooks/ (sorted; or the ones named) top to
- * bottom, headless, through tslab's kernel code (lib/lab/notebook-runner.ts), each in its own Node process,
+ * bottom, headless, through tslab's kernel code (lib/tooling/notebook-runner.ts), each in its own Node process,
  * and write the executed copies with their outputs to notebooks/.executed/ (git-ignored). A failing cell
  * fails the command with "<notebook> cell <n>: <error>". LST_SCALE defaults to 'smoke' here, so CI runs
  * every notebook at smoke scale; `LST_SCALE=small npm run notebooks` runs them at full scale.
@@ -13,9 +13,8 @@
 import { spawnSync } from "child_process";
 import fs from "fs";
 import path from "path";
-import { readNotebook, runNotebook } from "../lib/lab/notebook-runner";
-import { writeJsonAtomic } from "../lib/data/store";
-import { cli } from "../lib/lab/cli";
+import { writeJsonAtomic } from "../lib";
+import { readNotebook, runNotebook, cli } from "../lib/internal";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -1,5 +1,5 @@
 /**
- * One task of a grid submission (lib/lab/executor.ts): run the i-th run of a submission into the shared run
+ * One task of a grid submission (lib/experiment/executor.ts): run the i-th run of a submission into the shared run
  * store. The `processes` executor starts it as a worker process, the `slurm` executor as array task i.
  *
  *   npx tsx scripts/task.ts <submission folder>/submission.json <i>      (i defaults to $SLURM_ARRAY_TASK_ID)
@@ -10,10 +10,8 @@
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { initBackend, describeBackend } from "../lib/backend";
-import { readSubmission } from "../lib/lab/grid-jobs";
-import { stageProgress } from "../lib/lab/progress";
-import { runExperiment } from "../lib/lab/study";
+import { initBackend, describeBackend, stageProgress, runExperiment } from "../lib";
+import { readSubmission } from "../lib/internal";
 
 async function main(): Promise<void> {
   const t0 = Date.now();

@@ -8,23 +8,33 @@
  * --runDir=<run dir> checkpoints and resumes (subtle: not `--dir`, which node-pre-gyp reads from process.argv
  * while tfjs-node loads, breaking the native backend); --mix=<interleaved>:<text> sets the token mix (default 1:2).
  * `--help` lists every flag.
- * A run dir is locked while this trains in it (lib/lab/lock.ts): a second copy on the same --runDir refuses to
+ * A run dir is locked while this trains in it (lib/experiment/lock.ts): a second copy on the same --runDir refuses to
  * start, saying who holds it; a lock whose holder died is taken over.
  * Resume overrides (lib/train/resume.ts), off by default: --allowScheduleChange continues a checkpoint written
  * under another lr/warmupSteps/... (after a divergence), --allowBackendChange one written on another backend.
  */
 import fs from "fs";
 import path from "path";
-import { initBackend, describeBackend } from "../lib/backend";
-import { resolveConfig, type DeepPartial } from "../lib/config";
-import type { SequenceSource } from "../lib/data/types";
-import { cli, CliError } from "../lib/lab/cli";
-import { DEFAULT_MODEL_CONFIG, type ModelConfig } from "../lib/model/config";
-import { DEFAULT_PATCHING, type PatchingConfig } from "../lib/model/patching";
-import { resolveTrainConfig, type TrainConfig } from "../lib/train/config";
-import { syntheticSource } from "../lib/train/synthetic";
-import { train } from "../lib/train/train";
-import { lockNow, type HeldLock } from "../lib/lab/lock";
+import {
+  initBackend,
+  describeBackend,
+  resolveConfig,
+  type DeepPartial,
+  type SequenceSource,
+  DEFAULT_MODEL_CONFIG,
+  type ModelConfig,
+  DEFAULT_PATCHING,
+  type PatchingConfig,
+  resolveTrainConfig,
+  type TrainConfig,
+  syntheticSource,
+  train,
+  buildDataset,
+  makeTrainSource,
+  DEFAULT_INTERLEAVE,
+  PAPER_MIX,
+} from "../lib";
+import { cli, CliError, lockNow, type HeldLock } from "../lib/internal";
 
 const TRAIN_CLI = {
   command: "npx tsx scripts/train.ts",
@@ -42,15 +52,11 @@ const TRAIN_CLI = {
 
 async function loadSource(data: string, mix: [number, number], seed: number): Promise<SequenceSource> {
   if (data === "synthetic") return syntheticSource(seed);
-  // loaded lazily: the data pipeline (TTS, units) is only needed for real presets
-  const { buildDataset } = await import("../lib/data/build");
-  const { makeTrainSource } = await import("../lib/data/source");
-  const { DEFAULT_INTERLEAVE } = await import("../lib/data/interleave");
   const ds = await buildDataset(data, undefined, { onProgress: (stage, done, total) => process.stdout.write(`\r${stage} ${done}/${total}   `) });
   process.stdout.write("\n");
   return makeTrainSource(
     { vocab: ds.vocab, enc: ds.bpe, paired: ds.paired, textAt: ds.textAt, interleave: DEFAULT_INTERLEAVE },
-    { mixRatio: mix, speechOnlyFrac: 0, seed },
+    { mixRatio: mix, speechOnlyFrac: PAPER_MIX.speechOnlyFrac, seed }, // the paper's mix: no speech-only documents
   );
 }
 

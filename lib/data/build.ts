@@ -21,15 +21,15 @@ import fs from "fs";
 import path from "path";
 import { createHash } from "crypto";
 import { canonicalJson, configHash } from "../config";
-import { writeJsonAtomic, writeFileAtomic, readJson, floatToPcm16, pcm16ToFloat, i32 } from "./store";
-import { ensureDir } from "../files";
+import { writeJsonAtomic, writeFileAtomic, readJson, ensureDir } from "../files";
+import { floatToPcm16, pcm16ToFloat, i32 } from "./store";
 import { cacheDir } from "../paths";
 import { resolveDataConfig, type DataConfig } from "./config";
 import type { AlignedUtterance, Utterance } from "./types";
 import { alignUtterance, checkAlignment } from "./align";
 import { BpeTokenizer } from "../tokenizers/bpe";
 import { makeStories, storyAt } from "./story";
-import { makeBenchmark, type BenchItem } from "./benchmarks";
+import { BENCH_KINDS, EXTRA_BENCH_KINDS, makeBenchmark, type BenchItem, type BenchKind, type ExtraBenchKind } from "./benchmarks";
 import { createTts, TRAIN_VOICES, TEST_VOICES, type Tts, type VoiceSpec } from "../audio/tts";
 import { SpeechUnitizer } from "../tokenizers/units";
 import { PhonemeInventory, phoneticUnits } from "../tokenizers/phonetic";
@@ -40,8 +40,6 @@ import type { SpokenItem } from "./bench-encode";
 
 export const DATA_FORMAT = 1;
 const SHARD = 50;
-export const BENCH_KINDS = ["sc", "tsc", "hs"] as const;
-export type BenchKind = (typeof BENCH_KINDS)[number];
 
 export interface BuildStats {
   pairedStories: number;
@@ -255,10 +253,6 @@ function alignBenchItems(dir: string, prefix: string, items: readonly BenchItem[
     return { item, prompt: parts[0], endings: parts.slice(1) };
   });
 }
-
-/** Benchmarks built on demand into a finished dataset (see the header). */
-export const EXTRA_BENCH_KINDS = ["chain"] as const;
-export type ExtraBenchKind = (typeof EXTRA_BENCH_KINDS)[number];
 
 /** An extra benchmark's items for a data config (as many as its hs benchmark) and their content key. */
 export function extraBenchmark(cfg: DataConfig, kind: ExtraBenchKind): { key: string; items: BenchItem[] } {

@@ -3,7 +3,7 @@
  * aligned paired corpus, spans resampled on every draw) and text-only documents (from the unbounded text
  * corpus), mixed by the interleaved : text-only *token* ratio (`mixRatio`), plus a fraction of speech-only
  * documents (`speechOnlyFrac`, a knob beyond the paper). Neither has a default here: the lab's scales set
- * both (LAB_MIX / PAPER_MIX in lib/lab/experiment.ts).
+ * both (LAB_MIX / PAPER_MIX in lib/experiment/experiment.ts).
  *
  * Mixing arithmetic: with mean lengths Li (interleaved) and Lt (text-only) tokens, drawing an interleaved
  * document with probability p gives a token share p*Li : (1-p)*Lt. For a target ratio r = i/t:

@@ -1,23 +1,7 @@
 /**
- * Small file helpers for caches: atomic writes (temp file + fsync + rename, so a killed build never leaves a
- * half-written file behind) and int16 PCM shards for synthesized audio.
+ * Data-specific encodings of the dataset cache: int16 PCM shards for synthesized audio and Int32Array <-> JSON.
+ * The generic atomic file helpers (writeFileAtomic, writeJsonAtomic, readJson) live in lib/files.ts.
  */
-import path from "path";
-import { readJsonFile, writeFileDurable } from "../files";
-
-/** Atomic and durable (lib/files.ts writeFileDurable): a failed or killed write leaves the old file and no temp file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  writeFileDurable(file, data);
-}
-
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value));
-}
-
-/** A JSON cache file; missing, truncated or corrupt files are errors naming the path and the fix. */
-export function readJson<T>(file: string, what: string): T {
-  return readJsonFile(file, what, `delete ${file} (or its cache directory ${path.dirname(file)}) and rebuild`) as T;
-}
 
 /** Float [-1,1] -> int16 little-endian bytes. */
 export function floatToPcm16(x: Float32Array): Uint8Array {

@@ -26,7 +26,7 @@ export interface ResultRow {
   seed: number;
   /** the knob values of a grid entry (e.g. { mixRatio: "1:2" }), flattened into columns by toCsv */
   group?: Record<string, string | number>;
-  /** the code that made the run (lab/provenance.ts), set on rows from the run store */
+  /** the code that made the run (experiment/provenance.ts), set on rows from the run store */
   code?: string;
 }
 

@@ -44,7 +44,7 @@ export interface RunItems {
   model: string;
   seed: number;
   group?: Record<string, string | number>;
-  /** the code that made the run (lib/lab/provenance.ts), for the mixed-code warning */
+  /** the code that made the run (lib/experiment/provenance.ts), for the mixed-code warning */
   code?: string;
   items: readonly ItemOutcome[];
 }

@@ -18,10 +18,8 @@
  *
  * Budgets (paper §4): compute-controlled = every model processes the same global units per step (baseline T
  * tokens = LST P patches per row) for the same steps, so LST reads more raw tokens; data-controlled = the same
- * raw tokens in total, so the baseline runs more steps. `planBudget` turns one into steps per model:
- *   LST reads r = 1.24 raw tokens per patch, budget 1,000 steps:
- *     compute: baseline 1,000 steps, LST 1,000 steps (LST reads 24% more data)
- *     data:    baseline round(1,000 * 1.24) = 1,240 steps, LST 1,000 steps (same raw tokens)
+ * raw tokens in total, so the baseline runs more steps. `measureStream` measures a stream's raw tokens per step;
+ * the one budget rule that turns it into steps per run is `budgetSteps` (lib/experiment/study.ts).
  */
 import type { LmSequence, SequenceSource } from "../data/types";
 import { toBatch, type BatchRow } from "../model/batch";
@@ -183,25 +181,6 @@ export function cutLengths(lengths: readonly number[], n: number): Int32Array {
   }
   if (t < n) throw new Error(`patch lengths cover ${t} tokens, fewer than the ${n} to cut`);
   return Int32Array.from(out);
-}
-
-export interface Budget {
-  /** 'compute': equal global units per step and equal steps; 'data': equal raw tokens */
-  mode: "compute" | "data";
-  /** steps of the LST run (the model that reads the most raw tokens per global unit) */
-  steps: number;
-}
-
-/**
- * Steps for a model of `kind` under `budget`. `tokensPerGlobalUnit` is the LST stream's measured raw input
- * tokens per global unit (see `measureStream`; the baseline's is 1 by construction). Example in the header.
- */
-export function planBudget(kind: ModelKind, budget: Budget, tokensPerGlobalUnit: number): number {
-  if (!Number.isInteger(budget.steps) || budget.steps < 1) throw new Error(`budget.steps must be a positive integer, got ${budget.steps}`);
-  if (!(tokensPerGlobalUnit > 0)) throw new Error(`tokensPerGlobalUnit must be > 0, got ${tokensPerGlobalUnit}: measure it with measureStream on the LST stream`);
-  if (budget.mode === "compute" || kind === "lst") return budget.steps;
-  if (budget.mode !== "data") throw new Error(`budget.mode must be 'compute' or 'data', got '${budget.mode as string}'`);
-  return Math.round(budget.steps * tokensPerGlobalUnit);
 }
 
 /** Mean raw tokens per global unit, and per step, over the first `steps` batches of a stream. */

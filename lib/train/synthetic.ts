@@ -1,7 +1,8 @@
 /**
  * A small synthetic SequenceSource: hand-built LmSequences with speech runs and full alignment annotations,
  * for the patching, batching and training tests and for smoke runs of scripts/train.ts, so that they need no
- * TTS and no data build.
+ * TTS and no data build. A test fixture that scripts/train.ts (--data=synthetic) and bench/ also use, which is
+ * why it lives in lib/ and not under test/ (docs/architecture.md).
  *
  * Vocabulary: makeVocab(16, 8) -> text ids 5..15, speech units 16..23 (LM ids), size 24.
  * A text word w (id 5..15) is spoken as frames of units derived from w (2 frames per unit, 2 or 3 units),

@@ -28,12 +28,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { initBackend, readsAreAsync } from "../backend";
 import { configHash, type DeepPartial } from "../config";
-import { writeFileAtomic } from "../data/store";
+import { writeFileAtomic, appendLine, ensureDir, writeFileDurable } from "../files";
 import type { SequenceSource } from "../data/types";
 import { resolveModelConfig, type ModelConfig } from "../model/config";
 import { createModel } from "../model/create";
 import type { UnitEntropyModel } from "../model/entropy";
-import { makePatcher, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import { makePatcher, resolvePatchingConfig, type BuiltPatcher, type PatchingConfig } from "../model/patching";
 import type { Batch, LanguageModel } from "../model/types";
 import { AdamW } from "./adamw";
 import { makeBatchStream, type StreamBatch } from "./batches";
@@ -41,7 +41,6 @@ import { flopsPerStep } from "../model/flops";
 import { captureVariables, loadCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint";
 import { resolveTrainConfig, type TrainConfig } from "./config";
 import { MODEL_FILE, writeModelSafetensors } from "./model-export";
-import { appendLine, ensureDir, writeFileDurable } from "../files";
 import { checkFiniteState, checkResumable, keptMetricLines, withoutSchedule, type ResumeOverrides } from "./resume";
 import { lrAt } from "./schedule";
 import { StepReads } from "./step-reads";
@@ -74,8 +73,10 @@ export interface StepMetrics {
 export interface TrainOptions {
   model: DeepPartial<ModelConfig>;
   train?: DeepPartial<TrainConfig>;
-  /** LST only (default: static patches of 4) */
+  /** LST only (default: static patches of 4); give this or `patcher`, not both */
   patching?: DeepPartial<PatchingConfig>;
+  /** LST only: the run's training patcher, built once by the caller (makePatcher); its config is the run's */
+  patcher?: BuiltPatcher;
   source: SequenceSource;
   /** run dir: checkpoints, config.json and metrics.jsonl; a run resumes from its checkpoint */
   dir?: string;
@@ -84,7 +85,7 @@ export interface TrainOptions {
   onEval?: (model: LanguageModel, step: number) => Record<string, number> | Promise<Record<string, number>>;
   /** abort = stop after the current step, saving a checkpoint when a dir is given */
   signal?: AbortSignal;
-  /** required by patching scheme 'entropy' */
+  /** required by patching scheme 'entropy' when `patching` is given (a `patcher` carries its own) */
   entropyModel?: UnitEntropyModel;
   /** continue a checkpoint written under another lr/warmup/... (see lib/train/resume.ts); default false */
   allowScheduleChange?: ResumeOverrides["allowScheduleChange"];
@@ -121,7 +122,7 @@ export function modalityLosses(nll: Float32Array, targets: Int32Array, unitOffse
 }
 
 /** The resolved configs of a run, completed from the source (vocabulary size, unit offset). */
-export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patching" | "source" | "entropyModel">): {
+export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patching" | "patcher" | "source" | "entropyModel">): {
   model: ModelConfig;
   train: TrainConfig;
   patching: PatchingConfig | null;
@@ -141,11 +142,16 @@ export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patchin
     lst: { ...lstOver, unitOffset: lstOver.unitOffset || source.unitOffset },
   });
   const train = resolveTrainConfig(opts.train);
-  if (model.kind !== "lst" && opts.patching !== undefined) {
-    throw new Error("patching applies to LST models only: drop the patching config for a baseline run");
+  if (model.kind !== "lst" && (opts.patching !== undefined || opts.patcher !== undefined)) {
+    throw new Error("patching applies to LST models only: drop the patching config (or patcher) for a baseline run");
   }
-  const patching = model.kind === "lst" ? resolvePatchingConfig(opts.patching) : null;
-  const entropy = patching?.scheme === "entropy" && opts.entropyModel ? configHash(opts.entropyModel.toJSON()) : null;
+  if (opts.patching !== undefined && opts.patcher !== undefined) {
+    throw new Error("give train() either `patching` (a config it builds the patcher from) or `patcher` (one built by makePatcher), not both");
+  }
+  // a given patcher carries the run's resolved config; else the config is resolved here, once
+  const patching = model.kind !== "lst" ? null : opts.patcher ? opts.patcher.config : resolvePatchingConfig(opts.patching);
+  const entropyModel = opts.patcher ? opts.patcher.entropyModel : opts.entropyModel;
+  const entropy = patching?.scheme === "entropy" && entropyModel ? configHash(entropyModel.toJSON()) : null;
   // logging, checkpoint and eval cadence do not change the weights: a run may resume with other values
   const { logEvery: _log, ckptEvery: _ckpt, evalEvery: _eval, ...trainForHash } = train;
   const hash = configHash({ model, train: trainForHash, patching, entropy, vocabSize: source.vocabSize, unitOffset: source.unitOffset });
@@ -173,7 +179,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { source, dir } = opts;
   const model = createModel(modelCfg);
   const opt = new AdamW(model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, clip: cfg.clip });
-  const patcher = patching ? makePatcher(patching, { totalSteps: cfg.steps, entropyModel: opts.entropyModel }) : undefined;
+  if (opts.patcher && opts.patcher.totalSteps !== cfg.steps) {
+    throw new Error(
+      `train(): the patcher was built for ${opts.patcher.totalSteps} steps but the run trains ${cfg.steps}: build it with makePatcher(cfg, { totalSteps: ${cfg.steps} })`,
+    );
+  }
+  const patcher = !patching ? undefined : opts.patcher ?? makePatcher(patching, { totalSteps: cfg.steps, entropyModel: opts.entropyModel });
   const stream = makeBatchStream(source, {
     kind: modelCfg.kind,
     batchSize: cfg.batchSize,

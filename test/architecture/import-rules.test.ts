@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { checkImports, relativeImports } from "./import-rules";
+import { checkEntryImports, checkImports, relativeImports } from "./import-rules";
 
-const LIB = path.join(__dirname, "..", "..", "lib");
+const ROOT = path.join(__dirname, "..", "..");
+const LIB = path.join(ROOT, "lib");
 
 function readLib(): Map<string, string> {
   const out = new Map<string, string>();
@@ -24,6 +25,23 @@ test("lib/: every import points down a layer or stays in its folder, and there i
   assert.deepEqual(v.map((x) => `${x.file} -> ${x.imports}: ${x.why}`), []);
 });
 
+test("scripts/ and bench/ import lib/ only through lib/index.ts or lib/internal.ts", () => {
+  const sources = new Map<string, string>();
+  for (const dir of ["scripts", "bench"]) {
+    for (const f of fs.readdirSync(path.join(ROOT, dir))) if (f.endsWith(".ts")) sources.set(`${dir}/${f}`, fs.readFileSync(path.join(ROOT, dir, f), "utf8"));
+  }
+  assert.ok(sources.size > 5);
+  assert.deepEqual(checkEntryImports(sources).map((x) => `${x.file} -> ${x.imports}`), []);
+});
+
+test("the entry rule fails on a planted import of a lib/ internal", () => {
+  const files = new Map([
+    ["scripts/a.ts", 'import { train } from "../lib";\nimport { cli } from "../lib/internal";\nimport { x } from "../lib/index";'],
+    ["bench/b.ts", 'import { train } from "../lib/train/train";\nimport { y } from "./helper";'],
+  ]);
+  assert.deepEqual(checkEntryImports(files).map((x) => `${x.file}|${x.imports}`), ["bench/b.ts|../lib/train/train"]);
+});
+
 test("the rule fails on a planted upward import, a sideways one, a circle and an unknown folder", () => {
   const files = new Map([
     ["rng.ts", "export const r = 1;"],
@@ -33,7 +51,7 @@ test("the rule fails on a planted upward import, a sideways one, a circle and an
     ["data/types.ts", 'import { r } from "../rng";'],
     ["train/t.ts", 'import { e } from "../eval/e";'],
     ["eval/e.ts", "export const e = 1;"],
-    ["viz/f.ts", 'import { r } from "../rng";'],
+    ["widgets/f.ts", 'import { r } from "../rng";'],
   ]);
   const why = checkImports(files).map((x) => `${x.file}|${x.imports}|${x.why.split(":")[0]}`).sort();
   assert.deepEqual(why, [
@@ -41,7 +59,7 @@ test("the rule fails on a planted upward import, a sideways one, a circle and an
     "model/a.ts|data/types.ts|sideways",
     "model/a.ts|model/b.ts|circle",
     "train/t.ts|eval/e.ts|sideways",
-    "viz/f.ts|-|'viz' has no layer",
+    "widgets/f.ts|-|'widgets' has no layer",
   ]);
 });
 

@@ -1,8 +1,11 @@
 /**
  * The layer rule of lib/, as code: data flows one way (audio/text -> tokenizers -> data -> model ->
- * train/eval -> lab), so a module may import only from its own folder or from a lower layer, and no two
- * modules may import each other, directly or round a circle. Data and model are siblings: the data layer
- * builds sequences without knowing the model, the model reads them through records of layer 0.
+ * train/eval -> experiment -> viz), so a module may import only from its own folder or from a lower layer, and
+ * no two modules may import each other, directly or round a circle. Data and model are siblings: the data layer
+ * builds sequences without knowing the model, the model reads them through records of layer 0. Presentation
+ * (viz) sits above orchestration (experiment): tables and figures read runs and datasets, and nothing that makes
+ * a result imports a figure. Tooling (the flag parser, kernelspec, notebook runner, environment report) sits on
+ * top: it serves scripts and notebooks and may draw with viz (env's timing figure).
  *
  *   layer 0  lib/types.ts, lib/rng.ts, lib/config.ts, lib/files.ts,    (shared records and utilities)
  *            lib/paths.ts, lib/backend.ts, lib/backend-webgpu.ts
@@ -10,10 +13,13 @@
  *   layer 2  lib/tokenizers/
  *   layer 3  lib/data/, lib/model/                                    (siblings: neither imports the other)
  *   layer 4  lib/train/, lib/eval/                                    (siblings)
- *   layer 5  lib/lab/
- *   layer 6  lib/index.ts                                             (the public entry)
+ *   layer 5  lib/experiment/                                          (orchestration and the run store)
+ *   layer 6  lib/viz/                                                 (presentation: tables, figures, export)
+ *   layer 7  lib/tooling/                                             (flags, kernelspec, notebook runner, env)
+ *   layer 8  lib/index.ts, lib/internal.ts                            (the public entry; the scripts' second entry)
  *
  * A file in a folder the table does not know is itself a violation: give the folder a layer here first.
+ * Outside lib/, scripts/ and bench/ import lib/ only through lib/index.ts or lib/internal.ts (ENTRIES).
  */
 import path from "path";
 
@@ -22,8 +28,11 @@ export const BASE_FILES = ["types.ts", "rng.ts", "config.ts", "files.ts", "paths
 
 export const LAYERS: Record<string, number> = {
   base: 0,
-  audio: 1, tokenizers: 2, data: 3, model: 3, train: 4, eval: 4, lab: 5, "index.ts": 6,
+  audio: 1, tokenizers: 2, data: 3, model: 3, train: 4, eval: 4, experiment: 5, viz: 6, tooling: 7, "index.ts": 8, "internal.ts": 8,
 };
+
+/** The files of lib/ that scripts/ and bench/ may import (the public entry, and the second entry for tools). */
+export const ENTRIES = ["index.ts", "internal.ts"];
 
 export interface Violation {
   file: string;
@@ -102,4 +111,22 @@ function findCycles(edges: Map<string, string[]>): string[][] {
   };
   for (const f of [...edges.keys()].sort()) if (!state.has(f)) visit(f);
   return cycles;
+}
+
+/**
+ * Check the sources of a folder outside lib/ (path relative to the repo root -> source text): every import that
+ * reaches into lib/ must name an entry (lib, lib/index or lib/internal). Returns the violations, naming the file.
+ */
+export function checkEntryImports(sources: Map<string, string>): Violation[] {
+  const out: Violation[] = [];
+  for (const [file, src] of sources) {
+    for (const spec of relativeImports(src)) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
+      if (target !== "lib" && !target.startsWith("lib/")) continue;
+      const inLib = target === "lib" ? "index.ts" : target.slice(4).replace(/(\.ts)?$/, ".ts");
+      if (ENTRIES.includes(inLib)) continue;
+      out.push({ file, imports: spec, why: "reaches into lib/: import it from lib/index.ts, or add it to lib/internal.ts (the scripts' entry)" });
+    }
+  }
+  return out;
 }

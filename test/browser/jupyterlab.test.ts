@@ -15,7 +15,7 @@ import fs from "fs";
 import net from "net";
 import path from "path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { chromiumPath } from "../../lib/lab/export";
+import { chromiumPath } from "../../lib/viz/export";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const OUT = path.join(ROOT, "data", "browser");

@@ -8,7 +8,7 @@ import { unitsOfWav } from "../../lib/data/recording";
 import { createTts, TEST_VOICES } from "../../lib/audio/tts";
 import { resample } from "../../lib/audio/resample";
 import { writeWav } from "../../lib/audio/wav";
-import { recordingFigure } from "../../lib/lab/data-figures";
+import { recordingFigure } from "../../lib/viz/data-figures";
 
 test("unitsOfWav: a 22.05 kHz recording is resampled, unitized with the dataset's k-means units, and drawn with its units beneath", async () => {
   const ds = await buildDataset("smoke");

@@ -1,7 +1,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { showAudio, showFigure, showTable } from "../../lib/lab/display";
-import { closeExporter } from "../../lib/lab/export";
+import { showAudio, showFigure, showTable } from "../../lib/viz/display";
+import { closeExporter } from "../../lib/viz/export";
 
 after(() => closeExporter());
 

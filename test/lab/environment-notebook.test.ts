@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { readNotebook } from "../../lib/lab/notebook-runner";
+import { readNotebook } from "../../lib/tooling/notebook-runner";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

@@ -4,12 +4,12 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { initBackend } from "../../lib/backend";
-import { labScale, resolveExperiment } from "../../lib/lab/experiment";
-import { selectGrid } from "../../lib/lab/grids";
-import { runGrid, gridStatus, type StudyRun } from "../../lib/lab/study";
-import { resolveExecutor } from "../../lib/lab/executor";
-import { checkSlurm } from "../../lib/lab/slurm";
-import { RunStore } from "../../lib/lab/runs";
+import { labScale, resolveExperiment } from "../../lib/experiment/experiment";
+import { selectGrid } from "../../lib/experiment/grids";
+import { runGrid, gridStatus, type StudyRun } from "../../lib/experiment/study";
+import { resolveExecutor } from "../../lib/experiment/executor";
+import { checkSlurm } from "../../lib/experiment/slurm";
+import { RunStore } from "../../lib/experiment/runs";
 import { gridNumbers, storeDirs } from "./grid-compare";
 
 // the smoke grid: the default grid at the smoke scale, one seed (baseline, LST static, LST curriculum)

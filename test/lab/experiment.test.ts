@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { resolveExperiment, labScale, SCALES } from "../../lib/lab/experiment";
-import { expandGrid, GRIDS, selectGrid } from "../../lib/lab/grids";
-import { experimentModelConfig } from "../../lib/lab/study";
+import { resolveExperiment, labScale, SCALES } from "../../lib/experiment/experiment";
+import { expandGrid, GRIDS, selectGrid } from "../../lib/experiment/grids";
+import { experimentModelConfig } from "../../lib/experiment/study";
 import { configHash } from "../../lib/config";
 
 const smoke = SCALES.smoke;

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { exportFigure, closeExporter, paperStyle } from "../../lib/lab/export";
-import { FONT } from "../../lib/lab/paper-style";
-import { tableHtml } from "../../lib/lab/display";
+import { exportFigure, closeExporter, paperStyle } from "../../lib/viz/export";
+import { FONT } from "../../lib/viz/paper-style";
+import { tableHtml } from "../../lib/viz/display";
 
 after(() => closeExporter());
 

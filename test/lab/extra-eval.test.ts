@@ -4,12 +4,12 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { initBackend } from "../../lib/backend";
-import { labScale } from "../../lib/lab/experiment";
-import { runExperiment, datasetFor } from "../../lib/lab/study";
-import { extraBenchmarkItems } from "../../lib/lab/extra-eval";
-import { runItems } from "../../lib/lab/rescore";
+import { labScale } from "../../lib/experiment/experiment";
+import { runExperiment, datasetFor } from "../../lib/experiment/study";
+import { extraBenchmarkItems } from "../../lib/experiment/extra-eval";
+import { runItems } from "../../lib/experiment/rescore";
 import { extraBenchmark } from "../../lib/data/build";
-import { tierTableOfItems } from "../../lib/lab/tables";
+import { tierTableOfItems } from "../../lib/viz/tables";
 
 test("the chain tier of a finished smoke run: built into its dataset, scored S→S and T→T from the checkpoint, cached; runItems re-scores a run without stored items", async () => {
   await initBackend({});

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lossCurves, accuracyBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "../../lib/lab/figures";
-import { modelColor, MODEL_COLORS, PALETTE, paperLayout, SIZES } from "../../lib/lab/paper-style";
+import { lossCurves, accuracyBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "../../lib/viz/figures";
+import { modelColor, MODEL_COLORS, PALETTE, paperLayout, SIZES } from "../../lib/viz/paper-style";
 import type { ResultRow } from "../../lib/eval/metrics";
 import type { AlignedUtterance, LmSequence } from "../../lib/data/types";
 

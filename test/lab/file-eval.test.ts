@@ -4,9 +4,9 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { initBackend } from "../../lib/backend";
-import { labScale } from "../../lib/lab/experiment";
-import { runExperiment, datasetFor } from "../../lib/lab/study";
-import { fileBenchmark, fileBenchmarkItems, fileEvalLines } from "../../lib/lab/file-eval";
+import { labScale } from "../../lib/experiment/experiment";
+import { runExperiment, datasetFor } from "../../lib/experiment/study";
+import { fileBenchmark, fileBenchmarkItems, fileEvalLines } from "../../lib/experiment/file-eval";
 import { summarize } from "../../lib/eval/metrics";
 
 const FIXTURES = path.join("test", "fixtures", "benchmarks");

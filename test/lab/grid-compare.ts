@@ -4,7 +4,7 @@
  */
 import fs from "fs";
 import path from "path";
-import type { StudyRun } from "../../lib/lab/study";
+import type { StudyRun } from "../../lib/experiment/study";
 
 export function gridNumbers(runs: StudyRun[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { editDistance, unitStats, wordPieceStats, unitConsistency, sequenceHtml } from "../../lib/lab/inspect";
+import { editDistance, unitStats, wordPieceStats, unitConsistency, sequenceHtml } from "../../lib/viz/inspect";
 import { makeVocab } from "../../lib/tokenizers/special";
 import type { AlignedUtterance } from "../../lib/data/types";
 

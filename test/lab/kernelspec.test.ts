@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { kernelSpec, installKernel, KERNEL_NAME } from "../../lib/lab/kernelspec";
+import { kernelSpec, installKernel, KERNEL_NAME } from "../../lib/tooling/kernelspec";
 
 test("the kernelspec starts tslab from the project root with Jupyter's connection file", () => {
   const spec = kernelSpec("/home/me/lst lab", "/home/me/lst lab/node_modules/tslab/bin/tslab", "/usr/bin/node");

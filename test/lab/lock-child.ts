@@ -8,8 +8,8 @@
  */
 import fs from "fs";
 import path from "path";
-import { RunStore } from "../../lib/lab/runs";
-import { tryLock } from "../../lib/lab/lock";
+import { RunStore } from "../../lib/experiment/runs";
+import { tryLock } from "../../lib/experiment/lock";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

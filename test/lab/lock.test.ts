@@ -4,8 +4,8 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { spawn, spawnSync, type ChildProcess } from "child_process";
-import { RunStore } from "../../lib/lab/runs";
-import { acquireLock, judgeLock, lockNow, procStart, tryLock } from "../../lib/lab/lock";
+import { RunStore } from "../../lib/experiment/runs";
+import { acquireLock, judgeLock, lockNow, procStart, tryLock } from "../../lib/experiment/lock";
 
 const ROOT = path.join(__dirname, "..", "..");
 const CHILD = path.join(__dirname, "lock-child.ts");

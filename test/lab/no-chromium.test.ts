@@ -10,8 +10,8 @@ import { spawnSync } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { readNotebook, type Notebook } from "../../lib/lab/notebook-runner";
-import { ChromiumUnavailableError, chromiumPath } from "../../lib/lab/export";
+import { readNotebook, type Notebook } from "../../lib/tooling/notebook-runner";
+import { ChromiumUnavailableError, chromiumPath } from "../../lib/viz/export";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { progress, progressText } from "../../lib/lab/progress-line";
+import { progress, progressText } from "../../lib/viz/progress-line";
 
 test("progress text: label, count, percent, seconds", () => {
   assert.equal(progressText("encode", 40, 400, 1234), "encode 40/400 (10%) 1.2 s");

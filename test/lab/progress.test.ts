@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stageProgress } from "../../lib/lab/progress";
+import { stageProgress } from "../../lib/viz/progress";
 
 test("stage progress prints the start, about every 10% and the end, once each", () => {
   const lines: string[] = [];

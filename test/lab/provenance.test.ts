@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { RunStore } from "../../lib/lab/runs";
+import { RunStore } from "../../lib/experiment/runs";
 import {
   codeHash, codeWarning, gitInfo, moveRunAside, provenanceNow, readProvenance, runCode, runFreshness, PROVENANCE_FILE, UNKNOWN_CODE,
-} from "../../lib/lab/provenance";
+} from "../../lib/experiment/provenance";
 
 const made: string[] = [];
 const tmp = (): string => {
@@ -46,18 +46,19 @@ test("without git, or outside a repository, provenance says why instead of faili
 
 test("the code key follows result-making files under lib/, not the presentation ones", () => {
   const lib = tmp();
-  fs.mkdirSync(path.join(lib, "lab"));
-  fs.mkdirSync(path.join(lib, "model"));
+  for (const d of ["viz", "model", "experiment"]) fs.mkdirSync(path.join(lib, d));
   fs.writeFileSync(path.join(lib, "model", "lst.ts"), "export const a = 1;\n");
-  fs.writeFileSync(path.join(lib, "lab", "tables.ts"), "export const t = 1;\n");
+  fs.writeFileSync(path.join(lib, "viz", "tables.ts"), "export const t = 1;\n");
   const a = codeHash(lib);
-  fs.writeFileSync(path.join(lib, "lab", "tables.ts"), "export const t = 2;\n");
-  assert.equal(codeHash(lib), a, "a table's code does not change runs");
+  fs.writeFileSync(path.join(lib, "viz", "tables.ts"), "export const t = 2;\n");
+  fs.writeFileSync(path.join(lib, "viz", "new-figure.ts"), "export const f = 1;\n");
+  fs.writeFileSync(path.join(lib, "experiment", "runs.ts"), "export const r = 1;\n");
+  assert.equal(codeHash(lib), a, "presentation (viz/, a table, a new figure) and the run store do not change runs");
   fs.writeFileSync(path.join(lib, "model", "lst.ts"), "export const a = 2;\n");
   const b = codeHash(lib);
   assert.notEqual(b, a, "the model's code does");
-  fs.writeFileSync(path.join(lib, "lab", "new-stage.ts"), "export const n = 1;\n");
-  assert.notEqual(codeHash(lib), b, "a new lab file counts as code until listed as presentation");
+  fs.writeFileSync(path.join(lib, "experiment", "new-stage.ts"), "export const n = 1;\n");
+  assert.notEqual(codeHash(lib), b, "a new experiment file counts as code until listed as presentation");
 });
 
 test("the run store records provenance per start; a run without it loads as unknown code", async () => {

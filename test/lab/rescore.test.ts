@@ -4,9 +4,9 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { initBackend } from "../../lib/backend";
-import { labScale } from "../../lib/lab/experiment";
-import { runExperiment } from "../../lib/lab/study";
-import { scoringVariants } from "../../lib/lab/rescore";
+import { labScale } from "../../lib/experiment/experiment";
+import { runExperiment } from "../../lib/experiment/study";
+import { scoringVariants } from "../../lib/experiment/rescore";
 import type { ItemScore } from "../../lib/eval/score";
 
 test("scoringVariants: the same NLLs as the run's own eval, three norms per cell, cached in the run dir", async () => {

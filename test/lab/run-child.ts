@@ -4,7 +4,7 @@
  * Usage: node --import tsx test/lab/run-child.ts <root> <counterFile> <sleepMs>
  */
 import fs from "fs";
-import { RunStore } from "../../lib/lab/runs";
+import { RunStore } from "../../lib/experiment/runs";
 
 async function main(): Promise<void> {
   const [root, counter, sleepMs] = process.argv.slice(2);

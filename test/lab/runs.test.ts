@@ -4,7 +4,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { spawn, spawnSync } from "child_process";
-import { RunStore, RUN_FORMAT, readMetrics, toCsv, safeName } from "../../lib/lab/runs";
+import { RunStore, RUN_FORMAT, readMetrics, toCsv, safeName } from "../../lib/experiment/runs";
 import { configHash } from "../../lib/config";
 
 const made: string[] = [];
@@ -221,7 +221,7 @@ test("CSV export and a danfo DataFrame of the rows", async () => {
   const rows = store.toRows().map((r) => ({ ...r, group: { mixRatio: "1:2", model: "ignored" } }));
   const csv = toCsv(rows);
   const lines = csv.trim().split("\n");
-  // `code` is the code that made the run (lab/provenance.ts)
+  // `code` is the code that made the run (experiment/provenance.ts)
   assert.equal(lines[0], "run,model,benchmark,direction,accuracy,n,seed,code,mixRatio");
   assert.match(lines[1], /^lst-static-[0-9a-f]{12},lst-static,sc,S2S,0.6,10,1,lib:[0-9a-f]{12},1:2$/);
   assert.equal(toCsv([{ ...rows[0], model: 'a,"b"' }]).split("\n")[1].split(",")[1], '"a');

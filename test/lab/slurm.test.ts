@@ -10,11 +10,11 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { initBackend } from "../../lib/backend";
-import { labScale, resolveExperiment } from "../../lib/lab/experiment";
-import { selectGrid } from "../../lib/lab/grids";
-import { runGrid, gridStatus, type StudyRun } from "../../lib/lab/study";
-import { RunStore } from "../../lib/lab/runs";
-import { checkSlurm, squeue } from "../../lib/lab/slurm";
+import { labScale, resolveExperiment } from "../../lib/experiment/experiment";
+import { selectGrid } from "../../lib/experiment/grids";
+import { runGrid, gridStatus, type StudyRun } from "../../lib/experiment/study";
+import { RunStore } from "../../lib/experiment/runs";
+import { checkSlurm, squeue } from "../../lib/experiment/slurm";
 import { gridNumbers, storeDirs } from "./grid-compare";
 
 const skip = process.env.LST_SKIP_SLURM === "1" ? "LST_SKIP_SLURM=1" : false;

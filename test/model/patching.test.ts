@@ -4,8 +4,12 @@ import {
   alignedPatchLengths,
   checkedPatcher,
   curriculumAlignedProb,
+  evalPatchingBase,
   makePatcher,
   meanSpeechPatchLen,
+  needsEntropyModel,
+  PATCH_SCHEMES,
+  PATCHING_SCHEMES,
   resolvePatchingConfig,
 } from "../../lib/model/patching";
 import { fitUnitEntropyModel, UnitEntropyModel } from "../../lib/model/entropy";
@@ -203,4 +207,32 @@ test("helpers: lengthsFromBoundaries, splitLongPatches, meanSpeechPatchLen; conf
   assert.throws(() => resolvePatchingConfig({ sheme: "static" } as object), /unknown config key 'patching.sheme'/);
   assert.throws(() => resolvePatchingConfig({ tau1: 0.8, tau2: 0.5 }), /tau1 <= tau2/);
   assert.throws(() => resolvePatchingConfig({ scheme: "fancy" as "static" }), /scheme must be one of/);
+});
+
+test("the registry: every scheme has a check, a builder, its needs and an eval scheme that is itself registered", () => {
+  assert.deepEqual([...PATCHING_SCHEMES], ["static", "aligned", "mixed", "curriculum", "entropy"]);
+  const s = headerExample();
+  const entropyModel = fitUnitEntropyModel([s, s], { unitOffset: 16, nUnits: 8 });
+  for (const name of PATCHING_SCHEMES) {
+    const def = PATCH_SCHEMES[name];
+    assert.ok(PATCHING_SCHEMES.includes(def.evalScheme), `${name}: eval scheme ${def.evalScheme}`);
+    const cfg = resolvePatchingConfig({ scheme: name });
+    const ctx = { totalSteps: 10, entropyModel: def.needs.entropyModel ? entropyModel : undefined };
+    const built = makePatcher(cfg, ctx);
+    assert.equal(built.config, cfg);
+    assert.equal(built.totalSteps, 10);
+    assert.equal(built.entropyModel, def.needs.entropyModel ? entropyModel : undefined);
+    checkPatchLengths(built(s, 0), s);
+  }
+  // curriculum and mixed evaluate with static patches, the others with themselves
+  const evalOf = (scheme: string) => evalPatchingBase(resolvePatchingConfig({ scheme: scheme as "static", seed: 7 }));
+  assert.deepEqual(PATCHING_SCHEMES.map((n) => evalOf(n).scheme), ["static", "aligned", "static", "static", "entropy"]);
+  assert.equal(evalOf("curriculum").seed, 7);
+  assert.equal(needsEntropyModel(resolvePatchingConfig({}), resolvePatchingConfig({ scheme: "entropy" })), true);
+  assert.equal(needsEntropyModel(resolvePatchingConfig({ scheme: "curriculum" })), false);
+  // a resolved config resolves to itself (a check, not a second truth); a scheme's own check runs on every config
+  const c = resolvePatchingConfig({ scheme: "mixed", mixedProb: 0.25, seed: 3 });
+  assert.deepEqual(resolvePatchingConfig(c), c);
+  assert.throws(() => resolvePatchingConfig({ scheme: "static", mixedProb: 2 }), /mixedProb must be in \[0, 1\]/);
+  assert.throws(() => resolvePatchingConfig({ scheme: "toString" as "static" }), /scheme must be one of static, aligned, mixed, curriculum, entropy/);
 });

@@ -14,7 +14,7 @@ import { Rng } from "../../lib/rng";
 import { loadCheckpoint } from "../../lib/train/checkpoint";
 import { syntheticSource } from "../../lib/train/synthetic";
 import { train, type StepMetrics, type TrainOptions } from "../../lib/train/train";
-import { RunStore } from "../../lib/lab/runs";
+import { RunStore } from "../../lib/experiment/runs";
 import { TINY_MODEL, TINY_TRAIN, lossesOf, tempFiles, tmpDir } from "./helpers";
 
 const opts = (dir?: string, over: Partial<TrainOptions> = {}): TrainOptions => ({ model: TINY_MODEL, train: TINY_TRAIN, source: syntheticSource(0), dir, ...over });

@@ -17,7 +17,7 @@
  */
 import fs from "fs";
 import path from "path";
-import { writeJsonAtomic } from "../data/store";
+import { writeJsonAtomic } from "../files";
 import { accuracyCells, scoreItems } from "../eval/evaluate";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { RunItems } from "../eval/paired";

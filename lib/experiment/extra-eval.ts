@@ -12,8 +12,9 @@
  */
 import fs from "fs";
 import path from "path";
-import { writeJsonAtomic } from "../data/store";
-import { buildExtraBenchmark, extraBenchmark, type Dataset, type ExtraBenchKind } from "../data/build";
+import { writeJsonAtomic } from "../files";
+import { buildExtraBenchmark, extraBenchmark, type Dataset } from "../data/build";
+import type { ExtraBenchKind } from "../data/benchmarks";
 import { encodeItem, type Direction, type EncodedItem, type SpokenItem } from "../data/bench-encode";
 import { scoreItems } from "../eval/evaluate";
 import type { RunItems } from "../eval/paired";

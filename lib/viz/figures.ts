@@ -1,6 +1,6 @@
 /**
  * Pure figure builders: lab data in, a Plotly figure object `{ data, layout }` out (no I/O; display.ts shows
- * it in a notebook and export.ts writes PNG/SVG/PDF). All figures share lib/lab/paper-style.ts.
+ * it in a notebook and export.ts writes PNG/SVG/PDF). All figures share lib/viz/paper-style.ts.
  *
  *   lossCurves          training loss vs step or vs cumulative FLOPs, one line per run     (training dynamics)
  *   accuracyBars        grouped bars, mean ± std over seeds, per benchmark × direction,    (Tables 3, 4, 6, 9)

@@ -21,12 +21,12 @@ import { accuracyBy } from "../eval/evaluate";
 import type { ItemScore } from "../eval/score";
 import type { BpeTokenizer } from "../tokenizers/bpe";
 import type { DeepPartial } from "../config";
-import { makePatcher, meanSpeechPatchLen, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import { makePatcher, meanSpeechPatchLen, needsEntropyModel, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
 import type { UnitEntropyModel } from "../model/entropy";
 import { mixShares } from "./inspect";
-import { LAB_MIX } from "./experiment";
-import { datasetSource, entropyModelFor, type StudyRun } from "./study";
-import { warnIfMixedCode } from "./provenance";
+import { LAB_MIX } from "../experiment/experiment";
+import { datasetSource, entropyModelFor, type StudyRun } from "../experiment/study";
+import { warnIfMixedCode } from "../experiment/provenance";
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
@@ -191,7 +191,7 @@ export function patchLengthTable(ds: Dataset, schemes: Record<string, DeepPartia
   let entropyModel: UnitEntropyModel | undefined;
   return Object.entries(schemes).map(([name, p]) => {
     const cfg = resolvePatchingConfig(p);
-    if (cfg.scheme === "entropy" && !entropyModel) entropyModel = entropyModelFor(ds);
+    if (needsEntropyModel(cfg) && !entropyModel) entropyModel = entropyModelFor(ds);
     const patcher = makePatcher(cfg, { totalSteps: 1, entropyModel });
     let sum = 0;
     for (const u of utts) {

@@ -26,7 +26,7 @@ import os from "os";
 import path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 import { backendReport } from "../backend";
-import { writeJsonAtomic } from "../data/store";
+import { writeJsonAtomic } from "../files";
 
 export const PROVENANCE_FORMAT = 1;
 export const PROVENANCE_FILE = "provenance.json";
@@ -52,16 +52,22 @@ export interface RunProvenance {
 }
 
 /**
- * Files under lib/ that never change a run's result, so editing them leaves finished runs current: the barrel,
- * and the lab files that store, list, plan or show runs (tables, figures, display). grids.ts is here because a
- * grid only names configs, and a changed config is a new run directory anyway (its hash is the run's key).
+ * Files under lib/ that never change a run's result, so editing them leaves finished runs current: the barrels,
+ * every file of viz/ (presentation) and tooling/ (kernels, notebooks, flags), and the experiment files that store,
+ * list, plan or report runs. grids.ts is here because a grid only names configs, and a changed config is a new
+ * run directory anyway (its hash is the run's key).
  */
+export const PRESENTATION_FOLDERS = ["viz/", "tooling/"];
 export const PRESENTATION = [
   "index.ts",
-  ...["cli.ts", "data-figures.ts", "display.ts", "env.ts", "export.ts", "figures.ts", "grids.ts", "inspect.ts", "kernelspec.ts",
-    "notebook-runner.ts", "paper-style.ts", "plan.ts", "progress-line.ts", "progress.ts", "provenance.ts", "report.ts",
-    "rescore.ts", "runs.ts", "tables.ts"].map((f) => `lab/${f}`),
+  "internal.ts",
+  ...["grids.ts", "plan.ts", "provenance.ts", "report.ts", "rescore.ts", "runs.ts"].map((f) => `experiment/${f}`),
 ];
+
+/** Whether a file (relative to lib/) is presentation only (see PRESENTATION). */
+export function isPresentation(file: string): boolean {
+  return PRESENTATION.includes(file) || PRESENTATION_FOLDERS.some((d) => file.startsWith(d));
+}
 
 /** The lab's root (the folder holding lib/). */
 const LIB = path.resolve(__dirname, "..");
@@ -80,7 +86,7 @@ function listFiles(dir: string, rel = ""): string[] {
 export function codeHash(lib: string = LIB): string {
   const h = createHash("sha256");
   for (const f of listFiles(lib)) {
-    if (PRESENTATION.includes(f)) continue;
+    if (isPresentation(f)) continue;
     h.update(`${f}\u0000`);
     h.update(fs.readFileSync(path.join(lib, f)));
     h.update("\u0000");

@@ -6,7 +6,7 @@ import os from "os";
 import * as tf from "@tensorflow/tfjs-core";
 import { backendReport } from "../backend";
 import { describeAdapterLine } from "../backend-webgpu";
-import { paperLayout, type Figure } from "./paper-style";
+import { paperLayout, type Figure } from "../viz/paper-style";
 
 export interface VersionRow {
   component: string;

@@ -20,7 +20,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { spawn, type ChildProcess } from "child_process";
-import { writeFileAtomic, writeJsonAtomic } from "../data/store";
+import { writeFileAtomic, writeJsonAtomic } from "../files";
 import { cacheDir } from "../paths";
 import type { ExperimentConfig } from "./experiment";
 import { RunStore } from "./runs";

@@ -107,7 +107,7 @@ function cellStats(runs: readonly RunItems[], f: Finding): { mean: number; std: 
 }
 
 /**
- * Compare every finding against the per-item scores of measured runs (lib/lab/rescore.ts `runItems` gives them
+ * Compare every finding against the per-item scores of measured runs (lib/experiment/rescore.ts `runItems` gives them
  * for StudyRuns). `opts` sets the bootstrap (replicates, seed, level); the default seed 0 makes it repeatable.
  */
 export function reproductionReport(runs: readonly RunItems[], findings: readonly Finding[] = PAPER_FINDINGS, opts: PairedOptions = {}): ReportRow[] {

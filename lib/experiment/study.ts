@@ -26,13 +26,13 @@ import { trainSpeechBpe, speechBpeSource, type SpeechBpe } from "../data/speech-
 import { encodeItem, type EncodedItem } from "../data/bench-encode";
 import type { LmSequence, SequenceSource } from "../data/types";
 import { configHash } from "../config";
-import { writeFileAtomic } from "../data/store";
-import { ensureWritableDir, writeFileDurable } from "../files";
+import { subSeed } from "../rng";
+import { writeFileAtomic, ensureWritableDir, writeFileDurable } from "../files";
 import { runsDir } from "../paths";
 import { modelSizeConfig } from "../model/sizes";
-import { makePatcher, type Patcher, type PatchingConfig } from "../model/patching";
+import { makePatcher, needsEntropyModel, type BuiltPatcher, type PatchingConfig } from "../model/patching";
 import type { ModelConfig } from "../model/config";
-import { makeBatchStream } from "../train/batches";
+import { makeBatchStream, measureStream } from "../train/batches";
 import { train, type StepMetrics } from "../train/train";
 import { scoreItems } from "../eval/evaluate";
 import type { ResultRow } from "../eval/metrics";
@@ -98,7 +98,7 @@ export function datasetSource(
 
 /** The training stream of a config, and (BPE-speech baseline) the speech BPE that re-tokenizes it. */
 export function trainingSource(cfg: ExperimentConfig, ds: Dataset): { source: SequenceSource; speechBpe: SpeechBpe | null } {
-  const base = datasetSource(ds, { ...cfg.mix, seed: cfg.seed }, cfg.interleave);
+  const base = datasetSource(ds, { ...cfg.mix, seed: subSeed(cfg.seed, "mix") }, cfg.interleave);
   if (cfg.variant !== "bpe-speech") return { source: base, speechBpe: null };
   // The unit BPE is fitted on a fixed sample of training sequences (deterministic in the seed).
   const sample: LmSequence[] = [];
@@ -113,21 +113,17 @@ export function entropyModelFor(ds: Dataset, maxUtterances = 300): UnitEntropyMo
   return fitUnitEntropyModel(seqs, { unitOffset: ds.vocab.unitOffset, nUnits: ds.vocab.nUnits });
 }
 
-/** Mean raw tokens per step of a batch stream, measured on its first steps (pure data, no model). */
+/**
+ * Mean raw tokens per step of a batch stream, measured on its first steps (pure data, no model). A measurement:
+ * its patcher runs on the scale's step clock, not the run's (which the measurement decides).
+ */
 function rawTokensPerStep(source: SequenceSource, cfg: ExperimentConfig, kind: "baseline" | "lst", patching: PatchingConfig): number {
   const patcher = kind === "lst" ? makePatcher(patching, { totalSteps: cfg.train.steps }) : undefined;
-  const stream = makeBatchStream(source, { ...streamOptions(cfg), kind, patcher });
-  let sum = 0;
-  const n = 6;
-  for (let s = 0; s < n; s++) {
-    const b = stream.batchAt(s);
-    sum += b.rawTokens.speech + b.rawTokens.text;
-  }
-  return sum / n;
+  return measureStream(makeBatchStream(source, { ...streamOptions(cfg), kind, patcher }), 6).rawTokensPerStep;
 }
 
 function streamOptions(cfg: ExperimentConfig): { batchSize: number; seqLen: number; globalLen: number; maxRawLen: number; seed: number } {
-  return { batchSize: cfg.train.batchSize, seqLen: cfg.train.seqLen, globalLen: cfg.train.globalLen, maxRawLen: cfg.train.maxRawLen, seed: cfg.seed };
+  return { batchSize: cfg.train.batchSize, seqLen: cfg.train.seqLen, globalLen: cfg.train.globalLen, maxRawLen: cfg.train.maxRawLen, seed: subSeed(cfg.seed, "train") };
 }
 
 /** Steps a config trains for under its budget (see the top of the file). */
@@ -164,8 +160,10 @@ export interface ExperimentContext {
   steps: number;
   model: ModelConfig;
   entropyModel?: UnitEntropyModel;
+  /** LST's training patcher (built once here on the budget's step clock, passed to train) */
+  trainPatcher?: BuiltPatcher;
   /** LST's inference-time patcher */
-  patcher?: Patcher;
+  patcher?: BuiltPatcher;
   /** the encoded benchmark items (every direction) */
   items: EncodedItem[];
   /** items are scored within the context the model was trained on (the oldest prompt tokens are dropped) */
@@ -179,7 +177,7 @@ export interface ExperimentContext {
  */
 export function experimentModelConfig(cfg: ExperimentConfig, vocabSize: number, unitOffset: number): ModelConfig {
   const kind = cfg.variant === "lst" ? "lst" : "baseline";
-  const sized = modelSizeConfig(cfg.size, kind, vocabSize, { ...cfg.model, seed: cfg.seed }, unitOffset);
+  const sized = modelSizeConfig(cfg.size, kind, vocabSize, { ...cfg.model, seed: subSeed(cfg.seed, "model") }, unitOffset);
   const rows = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
   return sized.maxSeqLen >= rows ? sized : { ...sized, maxSeqLen: rows };
 }
@@ -190,12 +188,13 @@ export async function experimentContext(cfg: ExperimentConfig, opts: StudyOption
   const kind = cfg.variant === "lst" ? "lst" : "baseline";
   const steps = budgetSteps(cfg, source);
   const model = experimentModelConfig(cfg, source.vocabSize, source.unitOffset);
-  const uses = (p: PatchingConfig) => kind === "lst" && p.scheme === "entropy";
-  const entropyModel = uses(cfg.patching) || uses(cfg.evalPatching) ? entropyModelFor(ds) : undefined;
+  // what the registry says the run's schemes need fitted, fitted once; then one patcher each for training and eval
+  const entropyModel = kind === "lst" && needsEntropyModel(cfg.patching, cfg.evalPatching) ? entropyModelFor(ds) : undefined;
+  const trainPatcher = kind === "lst" ? makePatcher(cfg.patching, { totalSteps: steps, entropyModel }) : undefined;
   const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;
   const items = encodedBenchmarks(cfg, ds, speechBpe);
   const maxLen = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
-  return { source, speechBpe, kind, steps, model, entropyModel, patcher, items, maxLen };
+  return { source, speechBpe, kind, steps, model, entropyModel, trainPatcher, patcher, items, maxLen };
 }
 
 /** Run (or fetch from the run store) one experiment. */
@@ -214,7 +213,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     }
   }
   const record = await store.ensure(cfg, cfg.name, async (dir, lock) => {
-    const { source, kind, steps, model, entropyModel, patcher, items, maxLen } = await experimentContext(cfg, opts);
+    const { source, steps, model, trainPatcher, patcher, items, maxLen } = await experimentContext(cfg, opts);
     // Learning curves: a fixed held-out subset (the first 40 items of each benchmark, S2S and T2T) every evalEvery steps.
     const perCell = new Map<string, number>();
     const curveItems = items.filter((e) => {
@@ -227,8 +226,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     const result = await train({
       model,
       train: { ...cfg.train, steps },
-      patching: kind === "lst" ? cfg.patching : undefined,
-      entropyModel,
+      patcher: trainPatcher,
       source,
       dir: trainDir,
       onStep: (m) => {

@@ -16,12 +16,12 @@ import { readShards } from "../data/build";
 import { speechDocument } from "../data/interleave";
 import { logMel } from "../audio/logmel";
 import type { DeepPartial } from "../config";
-import { makePatcher, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import { makePatcher, needsEntropyModel, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
 import { patchFigure, spansFromAligned, speechPatchLengths } from "./figures";
 import { paperLayout, type Figure } from "./paper-style";
 import type { UnitStats } from "./inspect";
-import type { ReportRow, Verdict } from "./report";
-import { entropyModelFor } from "./study";
+import type { ReportRow, Verdict } from "../experiment/report";
+import { entropyModelFor } from "../experiment/study";
 
 export interface UtteranceFigureOptions {
   title?: string;
@@ -46,7 +46,7 @@ export function utteranceFigure(ds: Dataset, i: number, opts: UtteranceFigureOpt
   let patchLengths: number[] | undefined;
   if (opts.patching) {
     const cfg = resolvePatchingConfig(opts.patching);
-    const entropyModel = cfg.scheme === "entropy" ? entropyModelFor(ds) : undefined;
+    const entropyModel = needsEntropyModel(cfg) ? entropyModelFor(ds) : undefined;
     const seq = speechDocument(a, ds.vocab);
     // speech frames of BOS <s> u... EOS are tokens 2..; cut the patches at the n shown frames
     const all = speechPatchLengths(seq, makePatcher(cfg, { totalSteps: 1, entropyModel })(seq, 0));

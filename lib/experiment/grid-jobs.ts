@@ -17,7 +17,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { randomBytes } from "crypto";
-import { writeJsonAtomic } from "../data/store";
+import { writeJsonAtomic } from "../files";
 import type { ExperimentConfig } from "./experiment";
 import { lockHolder, pidAlive } from "./lock";
 import type { QueuedTask } from "./slurm";

@@ -13,11 +13,12 @@
  *   eval        scoring normalisation and directions
  */
 import { resolveConfig, type DeepPartial } from "../config";
+import { subSeed } from "../rng";
 import { resolveDataConfig, type DataConfig } from "../data/config";
 import { DEFAULT_INTERLEAVE, type InterleaveOptions } from "../data/interleave";
 import { DIRECTIONS, type Direction } from "../data/bench-encode";
 import type { ModelConfig } from "../model/config";
-import { DEFAULT_PATCHING, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import { evalPatchingBase, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
 import { modelSizeConfig } from "../model/sizes";
 import { DEFAULT_TRAIN, resolveTrainConfig, type TrainConfig } from "../train/config";
 import type { Norm } from "../eval/score";
@@ -124,15 +125,13 @@ function lstModelDefaults(variant: Variant, model: DeepPartial<ModelConfig> | un
 
 /**
  * Range checks of every part of a resolved config, so that a bad value is refused before a run directory is
- * made: the train config (finite rate, ...), both patchers, the model at its size (a placeholder vocabulary:
+ * made: the train config (finite rate, ...), the model at its size (a placeholder vocabulary:
  * the real one comes from the data), the mix and the eval settings.
  */
 function validateExperiment(c: ExperimentConfig): void {
   const where = `experiment '${c.name}'`;
-  resolveTrainConfig(c.train);
-  resolvePatchingConfig(c.patching);
-  resolvePatchingConfig(c.evalPatching);
-  modelSizeConfig(c.size, c.variant === "lst" ? "lst" : "baseline", 1 << 20, { ...c.model, seed: c.seed }, 1);
+  resolveTrainConfig(c.train); // both patchers were resolved (and checked) once, in resolveExperiment
+  modelSizeConfig(c.size, c.variant === "lst" ? "lst" : "baseline", 1 << 20, { ...c.model, seed: subSeed(c.seed, "model") }, 1);
   const [a, b] = c.mix.mixRatio;
   if (c.mix.mixRatio.length !== 2 || !(Number.isFinite(a) && Number.isFinite(b) && a >= 0 && b >= 0 && a + b > 0)) {
     throw new Error(`${where}: mix.mixRatio must be two finite numbers >= 0 (interleaved : text-only), not both 0, got ${JSON.stringify(c.mix.mixRatio)}`);
@@ -155,12 +154,11 @@ export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labSca
   const budget = spec.budget ?? "compute";
   if (budget !== "compute" && budget !== "data") throw new Error(`experiment '${spec.name}': budget must be 'compute' or 'data', got '${budget}'`);
   const seed = spec.seed ?? scale.seeds[0];
-  // checked here, so that a bad seed is reported as `seed`, not as the patching or train seed it is copied into
+  // checked here, so that a bad seed is reported as `seed`, not as the patching or train seed derived from it
   if (!Number.isSafeInteger(seed)) throw new Error(`experiment '${spec.name}': seed must be an integer, got ${JSON.stringify(seed)}`);
-  const patching = resolveConfig(DEFAULT_PATCHING, { seed, ...spec.patching }, "patching");
-  // Curriculum and mixed patching evaluate with static patches (the paper's inference-time patcher).
-  const evalBase: DeepPartial<PatchingConfig> =
-    patching.scheme === "curriculum" || patching.scheme === "mixed" ? { ...patching, scheme: "static" } : { ...patching };
+  // The run's one resolution of its patchers; the eval one starts from the registry's evalScheme (curriculum and
+  // mixed evaluate with static patches, the paper's inference-time patcher).
+  const patching = resolvePatchingConfig({ seed: subSeed(seed, "patching"), ...spec.patching });
   const config: ExperimentConfig = {
     format: LAB_FORMAT,
     name: spec.name,
@@ -171,10 +169,10 @@ export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labSca
     model: lstModelDefaults(variant, spec.model),
     speechBpeVocab: spec.speechBpeVocab ?? 1000,
     patching,
-    evalPatching: resolveConfig(patching, { ...evalBase, ...spec.evalPatching }, "evalPatching"),
+    evalPatching: resolvePatchingConfig(spec.evalPatching, evalPatchingBase(patching), "evalPatching"),
     mix: resolveConfig(scale.mix, spec.mix, "mix"),
     interleave: resolveConfig(DEFAULT_INTERLEAVE, spec.interleave, "interleave"),
-    train: resolveConfig(resolveConfig(DEFAULT_TRAIN, scale.train, "train"), { seed, ...spec.train }, "train"),
+    train: resolveConfig(resolveConfig(DEFAULT_TRAIN, scale.train, "train"), { seed: subSeed(seed, "train"), ...spec.train }, "train"),
     budget,
     eval: resolveConfig({ norm: "mean" as Norm, directions: [...DIRECTIONS] as Direction[], batchSize: 16, maxItems: scale.evalItems }, spec.eval, "eval"),
   };

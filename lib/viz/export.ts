@@ -13,7 +13,7 @@
  */
 import fs from "fs";
 import path from "path";
-import { writeFileAtomic } from "../data/store";
+import { writeFileAtomic } from "../files";
 import { FONT, SIZES } from "./paper-style";
 /** Any Plotly figure: the lab's builders (paper-style.ts Figure) or one written by hand. */
 export interface PlotlyFigure {

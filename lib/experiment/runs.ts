@@ -23,8 +23,7 @@
 import fs from "fs";
 import path from "path";
 import { canonicalJson, configHash } from "../config";
-import { writeFileAtomic, writeJsonAtomic } from "../data/store";
-import { readJsonFile, readJsonLines } from "../files";
+import { writeFileAtomic, writeJsonAtomic, readJsonFile, readJsonLines } from "../files";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { AccuracyCell } from "../eval/evaluate";
 import type { StepMetrics } from "../train/train";

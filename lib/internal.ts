@@ -1,0 +1,17 @@
+/**
+ * The second entry, for scripts/ and bench/ only (notebooks import lib/index.ts, the public entry): the few
+ * internals a command-line tool needs that a notebook never does, such as the flag parser, the run lock, the
+ * notebook runner, the kernelspec installer and the synthetic data source of `scripts/train.ts --data=synthetic`.
+ * Everything else a script uses comes from lib/index.ts. test/architecture/import-rules.test.ts checks that
+ * scripts/ and bench/ import lib/ only through these two files.
+ */
+export { readsAreAsync } from "./backend";
+export { readSubmission } from "./experiment/grid-jobs";
+export { lockNow } from "./experiment/lock";
+export type { HeldLock } from "./experiment/lock";
+export { experimentModelConfig } from "./experiment/study";
+export type { BatchRow } from "./model/batch";
+export { CliError, cli, intList, keyValues } from "./tooling/cli";
+export { installKernel } from "./tooling/kernelspec";
+export { readNotebook, runNotebook } from "./tooling/notebook-runner";
+export { syntheticSequence } from "./train/synthetic";
