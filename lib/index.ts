@@ -116,6 +116,7 @@ export { syntheticSource } from "./train/synthetic";
 export { scoreEndings } from "./eval/score";
 export type { RowDirection, MeanStd } from "./eval/metrics";
 export { RUN_FORMAT, readMetrics } from "./experiment/runs";
+export { runKey, migrateRunStore } from "./experiment/run-layout";
 export type { LossSeries } from "./viz/figures";
 export { modelColor, SIZES } from "./viz/paper-style";
 

@@ -13,7 +13,7 @@ import type { EvalResult } from "./evaluate";
 export type RowDirection = Direction | "macro";
 
 export interface ResultRow {
-  /** run directory name (`<name>-<hash>`), unique per run */
+  /** run directory name (the run store's key), unique per run */
   run: string;
   /** model / experiment label (the same for every seed of a configuration) */
   model: string;

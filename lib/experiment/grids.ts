@@ -6,9 +6,10 @@
  * Each spec carries `group` values (the knob and its value) that the figures and tables read, so a figure
  * never parses run names.
  *
- * An entry at the lab's own setting of its knob (patch size 4, silence separate, the default
- * curriculum, the scale's mix ratio and model size, no jitter, the main job's calibration cell) is named like the main job's
- * or the models grid's run of the same config, so it is the same run directory: computed once, in every table.
+ * An entry at the lab's own setting of its knob (patch size 4, silence separate, the default curriculum, the
+ * scale's mix ratio and model size, no jitter, the main job's calibration cell) has the config of the main job's or
+ * the models grid's run, so it is the same run (the store keys runs by config, the name is a label): computed
+ * once, in every table. Such entries are also named like that run, so the tables show one model name for it.
  *
  *   grid          knob (paper)                                      runs per seed
  *   default       baseline vs LST static vs LST curriculum (Tab. 3)    3
@@ -151,7 +152,7 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     }
     return out;
   },
-  // The baseline and LST static entries are the calibration grid's phonetic runs (unitCell: same names and configs).
+  // The baseline and LST static entries are the calibration grid's phonetic runs (unitCell: same configs, same names).
   phoneticPatching: (scale) => {
     const out: GridEntry[] = [];
     for (const mult of [1, 4]) {

@@ -34,7 +34,7 @@ export const MEASURED_STEP_MS: Record<string, { baseline: number; lst: number; b
 export type RunState = "cached" | "stale" | "unknown" | "partial" | "new";
 
 export interface PlannedRun {
-  /** the run directory's name, `<name>-<hash>` */
+  /** the run directory's name: the run's key (`runKey`, run-layout.ts) */
   id: string;
   name: string;
   seed: number;

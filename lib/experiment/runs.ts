@@ -1,9 +1,10 @@
 /**
- * The run store: one directory per run, keyed by the run's name and the hash of its resolved config, so asking
- * for a finished configuration again costs nothing and a changed knob is a new run.
+ * The run store: one directory per run, keyed by the hash of its resolved config with the name left out
+ * (run-layout.ts), so asking for a finished configuration again, under any name, costs nothing and a changed knob
+ * is a new run. The names a run was asked for under are labels in run.json; a record carries the one asked for.
  *
- *   data/runs/<name>-<configHash>/
- *     run.json        { format, name, hash, config }     written first (not config.json: train writes its own)
+ *   data/runs/<runKey>/
+ *     run.json        { format, names, hash, config }    written first (not config.json: train writes its own)
  *     provenance.json { format, segments }               code, git, packages, machine: a segment per start (provenance.ts)
  *     metrics.jsonl   one StepMetrics per line, appended by train (a resumed run may log a step twice)
  *     checkpoint*     whatever `execute` keeps to resume (train's checkpoints)
@@ -18,7 +19,8 @@
  * A second process asking for the same run while the lock is held waits (saying for whom) until `done`
  * appears or the lock goes stale. Every file is written by rename (temp + rename), except metrics.jsonl, which
  * train appends to (a torn last line is skipped), and the lock itself. A directory of another format version
- * or with a corrupt file is an Error naming the path and the fix, never silently reused.
+ * or with a corrupt file is an Error naming the path and the fix, never silently reused. Opening a store moves
+ * directories of the old `<name>-<hash>` layout to this one (`migrateRunStore`, run-layout.ts).
  */
 import fs from "fs";
 import path from "path";
@@ -29,9 +31,9 @@ import type { AccuracyCell } from "../eval/evaluate";
 import type { StepMetrics } from "../train/train";
 import { appendProvenance, readProvenance, runCode, type RunProvenance } from "./provenance";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock";
+import { RUN_FORMAT, addRunName, migrateRunStore, runIdentity, runKey, runMeta } from "./run-layout";
 
-/** Bump when the layout or meaning of a run directory changes; older directories are then refused. */
-export const RUN_FORMAT = 1;
+export { RUN_FORMAT, runKey } from "./run-layout";
 
 /** The least a logged training step has; the store's rows are train's StepMetrics unless told otherwise. */
 export interface MetricsRow {
@@ -39,11 +41,15 @@ export interface MetricsRow {
 }
 
 export interface RunRecord<M extends MetricsRow = StepMetrics> {
-  /** the directory name `<name>-<hash>` */
+  /** the directory name: the run's key (`runKey`) */
   id: string;
+  /** the name it was asked for under (the first of `names` when listed) */
   name: string;
+  /** every name it was asked for under, first one first */
+  names: string[];
   hash: string;
   dir: string;
+  /** the config less its labels (run-layout.ts `runIdentity`) */
   config: unknown;
   /** what execute returned (eval.json's `result`) */
   result: unknown;
@@ -61,7 +67,7 @@ export interface RunRecord<M extends MetricsRow = StepMetrics> {
 /** The run locks' timing (lock.ts): pollMs, staleMs (default 2 min), heartbeatMs, noticeMs, log. */
 export type RunStoreOptions = LockOptions;
 
-/** Run names become directory names: keep letters, digits, '.', '_' and '-'. */
+/** Run names as file-name parts (the old layout's directory names, notebooks' export files): keep letters, digits, '.', '_' and '-'. */
 export function safeName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "");
   if (s === "") throw new Error(`run name '${name}' has no usable characters; use letters, digits, '.', '_' or '-'`);
@@ -119,16 +125,16 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
   readonly root: string;
   private readonly lockOpts: LockOptions;
 
+  /** Opening a store moves any directory of the old `<name>-<hash>` layout to the config-keyed one (logged). */
   constructor(root: string, opts: RunStoreOptions = {}) {
     this.root = root;
     this.lockOpts = opts;
+    for (const line of migrateRunStore(root)) (opts.log ?? console.error)(line);
   }
 
-  /** The directory of a config: `<root>/<name>-<configHash(cfg)>`; name defaults to cfg.name. */
-  runDir(cfg: object, name?: string): string {
-    const n = name ?? (isObject(cfg) && typeof cfg.name === "string" ? cfg.name : undefined);
-    if (n === undefined) throw new Error("runDir: the config has no string 'name'; pass a name");
-    return path.join(this.root, `${safeName(n)}-${configHash(cfg)}`);
+  /** The directory of a config: `<root>/<runKey(cfg)>`, the same under every name. */
+  runDir(cfg: object): string {
+    return path.join(this.root, runKey(cfg));
   }
 
   /**
@@ -137,11 +143,12 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
    * took the lock over, so a holder that was frozen past the stale limit stops instead of writing on.
    */
   async ensure(cfg: object, name: string, execute: (dir: string, lock: HeldLock) => Promise<unknown>): Promise<RunRecord<M>> {
-    const dir = this.runDir(cfg, name);
+    safeName(name); // a name with no usable characters is refused, as before
+    const dir = this.runDir(cfg);
     const doneFile = path.join(dir, "done");
     let lock: HeldLock | null = null;
     while (!lock) {
-      if (fs.existsSync(doneFile)) return this.load(dir);
+      if (fs.existsSync(doneFile)) return this.finished(dir, name);
       try {
         fs.mkdirSync(dir, { recursive: true });
       } catch (e) {
@@ -151,7 +158,7 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     }
     try {
       // subtle: another process may have finished between our `done` check and taking the lock
-      if (fs.existsSync(doneFile)) return this.load(dir);
+      if (fs.existsSync(doneFile)) return this.finished(dir, name);
       this.writeOrCheckConfig(dir, cfg, name);
       appendProvenance(dir);
       const result = await execute(dir, lock);
@@ -164,16 +171,26 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     } finally {
       lock.release();
     }
-    return this.load(dir);
+    return this.load(dir, name);
   }
 
-  /** Read and validate a finished run directory. */
-  load(dir: string): RunRecord<M> {
+  /** A finished run asked for under `name`: the name is recorded as one of its labels, the record carries it. */
+  private finished(dir: string, name: string): RunRecord<M> {
+    addRunName(dir, name);
+    return this.load(dir, name);
+  }
+
+  /** Read and validate a finished run directory; its rows are labelled `name` (default: its first name). */
+  load(dir: string, name?: string): RunRecord<M> {
     const fix = `delete the directory ${dir} and rerun`;
     const cfgFile = path.join(dir, "run.json");
     const meta = checkFormat(readJsonStrict(cfgFile, "run config", fix), cfgFile, "run config", fix);
-    if (typeof meta.name !== "string" || typeof meta.hash !== "string" || !("config" in meta)) {
-      throw new Error(`run config ${cfgFile} is corrupt (needs name, hash, config): ${fix}`);
+    if (!Array.isArray(meta.names) && typeof meta.name === "string") {
+      throw new Error(`run config ${cfgFile} is in the old <name>-<hash> layout: open its store with new RunStore('${path.dirname(dir)}') (any lab command does) to move it to the config-keyed layout`);
+    }
+    const names = Array.isArray(meta.names) ? meta.names.filter((n): n is string => typeof n === "string") : [];
+    if (names.length === 0 || typeof meta.hash !== "string" || !("config" in meta)) {
+      throw new Error(`run config ${cfgFile} is corrupt (needs names, hash, config): ${fix}`);
     }
     if (configHash(meta.config) !== meta.hash) {
       throw new Error(`run config ${cfgFile} does not match its hash ${meta.hash} (edited by hand?): ${fix}`);
@@ -189,15 +206,17 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     const id = path.basename(dir);
     const provenance = readProvenance(dir);
     const code = runCode(provenance);
+    const label = name ?? names[0];
     return {
       id,
-      name: meta.name,
+      name: label,
+      names,
       hash: meta.hash,
       dir,
       config: cfg,
       result: ev.result,
       metrics: readMetrics<M>(path.join(dir, "metrics.jsonl")),
-      rows: cells ? rowsFromEval({ cells }, { run: id, model: meta.name, seed }).map((r) => ({ ...r, code })) : [],
+      rows: cells ? rowsFromEval({ cells }, { run: id, model: label, seed }).map((r) => ({ ...r, code })) : [],
       finishedAt: String(done.finishedAt),
       provenance,
       code,
@@ -246,16 +265,17 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
 
   private writeOrCheckConfig(dir: string, cfg: object, name: string): void {
     const file = path.join(dir, "run.json");
-    const hash = configHash(cfg);
+    const hash = runKey(cfg);
     if (fs.existsSync(file)) {
       const fix = `delete the directory ${dir} and rerun`;
       const meta = checkFormat(readJsonStrict(file, "run config", fix), file, "run config", fix);
-      if (meta.hash !== hash || canonicalJson(meta.config) !== canonicalJson(cfg)) {
+      if (meta.hash !== hash || canonicalJson(meta.config) !== canonicalJson(runIdentity(cfg))) {
         throw new Error(`run config ${file} belongs to another config (hash ${String(meta.hash)}, expected ${hash}): ${fix}`);
       }
+      addRunName(dir, name); // a resumed run asked for under another name records that name too
       return;
     }
-    writeJsonAtomic(file, { format: RUN_FORMAT, name, hash, config: cfg });
+    writeJsonAtomic(file, runMeta(cfg, [name]));
   }
 }
 

@@ -205,7 +205,7 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
   ensureWritableDir(runsRoot); // a read-only or unwritable root is named here, with the fix, before any run starts
   const store = new RunStore(runsRoot);
   if (opts.rerunStale) {
-    const dir = store.runDir(cfg, cfg.name);
+    const dir = store.runDir(cfg);
     const fresh = runFreshness(dir);
     if (fresh === "stale" || fresh === "unknown") {
       const aside = moveRunAside(dir);
@@ -339,9 +339,11 @@ export function scaleRuns(scale: LabScale = labScale(), runsRoot = runsDir(), gr
     for (const e of expandGrid(g, scale)) {
       const config = resolveExperiment(e.spec, scale);
       const dir = store.runDir(config);
-      if (seen.has(dir) || !fs.existsSync(path.join(dir, "done"))) continue;
-      seen.add(dir);
-      const record = store.load(dir);
+      // one row set per run and name: two grids sharing a run under one name show it once, under two names twice
+      const key = `${dir}\u0000${config.name}`;
+      if (seen.has(key) || !fs.existsSync(path.join(dir, "done"))) continue;
+      seen.add(key);
+      const record = store.load(dir, config.name);
       const params = (record.result as { params?: { total?: number } } | null)?.params?.total;
       const group = e.group.size !== undefined && params !== undefined ? { ...e.group, params } : e.group;
       out.push({ config, record, group, rows: record.rows.map((r) => ({ ...r, group })), metrics: record.metrics as unknown as StepMetrics[] });

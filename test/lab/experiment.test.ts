@@ -4,6 +4,7 @@ import { resolveExperiment, labScale, SCALES } from "../../lib/experiment/experi
 import { expandGrid, GRIDS, selectGrid } from "../../lib/experiment/grids";
 import { experimentModelConfig } from "../../lib/experiment/study";
 import { configHash } from "../../lib/config";
+import { runKey } from "../../lib/experiment/run-layout";
 
 const smoke = SCALES.smoke;
 
@@ -68,13 +69,10 @@ test("selectGrid keeps the runs whose group matches every where-value, compared 
   assert.throws(() => selectGrid("calibration", smoke, [1], { units: "phonetc" }), /grid 'calibration' has no entry whose group matches \{"units":"phonetc"\}/);
 });
 
-test("a grid's entry at the scale's default value is the main job's (or the models grid's) run: same name and config", () => {
+test("a grid's entry at the scale's default value is the main job's (or the models grid's) run: same config, so same run key", () => {
   const small = labScale("small");
-  const key = (grid: string, where: Record<string, string | number> = {}) =>
-    selectGrid(grid, small, [1], where).map((e) => {
-      const cfg = resolveExperiment(e.spec, small);
-      return `${cfg.name}-${configHash(cfg)}`;
-    });
+  // the run store keys a run by its config less its name (runKey), so sharing needs no name rule
+  const key = (grid: string, where: Record<string, string | number> = {}) => selectGrid(grid, small, [1], where).map((e) => runKey(resolveExperiment(e.spec, small)));
   const main = key("default");
   const models = key("models");
   for (const k of [...key("patchSize", { patchSize: 4 }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" }), ...key("scaling", { size: "cpuSmall" })]) {

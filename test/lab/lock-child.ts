@@ -20,7 +20,7 @@ async function race(root: string, counterDir: string, sleepMs: number, staleMs: 
   const order = [...names.slice(k), ...names.slice(0, k)];
   const ids: string[] = [];
   for (const name of order) {
-    const rec = await store.ensure({ name, seed: 1 }, name, async () => {
+    const rec = await store.ensure({ name, seed: 1, run: name }, name, async () => {
       fs.appendFileSync(path.join(counterDir, name), `${process.pid}\n`);
       await sleep(sleepMs);
       return { eval: { cells: [{ benchmark: "sc", direction: "S2S", n: 2, correct: 1, accuracy: 0.5, chance: 0.5 }] } };

@@ -49,7 +49,7 @@ test("five processes racing on one store, through stale locks of dead processes:
   const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
   const store = new RunStore(root);
   for (const name of ["r0", "r1"]) {
-    const dir = store.runDir({ name, seed: 1 }, name);
+    const dir = store.runDir({ name, seed: 1, run: name });
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "lock"), lockText({ host: os.hostname(), pid: dead, token: "x", startedAt: "then", heartbeatAt: new Date().toISOString(), beats: 3 }));
   }

@@ -108,7 +108,7 @@ test("a stale run moves aside whole, so the next ensure trains it again", async 
   let calls = 0;
   const rec = await store.ensure(cfg, "b", async () => {
     calls++;
-    fs.writeFileSync(path.join(store.runDir(cfg, "b"), "checkpoint.bin"), "weights");
+    fs.writeFileSync(path.join(store.runDir(cfg), "checkpoint.bin"), "weights");
     return { eval: { cells } };
   });
   const files = fs.readdirSync(rec.dir).sort();

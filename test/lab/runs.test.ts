@@ -6,6 +6,7 @@ import path from "path";
 import { spawn, spawnSync } from "child_process";
 import { RunStore, RUN_FORMAT, readMetrics, toCsv, safeName } from "../../lib/experiment/runs";
 import { configHash } from "../../lib/config";
+import { runKey } from "../../lib/experiment/run-layout";
 
 const made: string[] = [];
 const tmp = (): string => {
@@ -31,7 +32,8 @@ test("a finished run comes back without executing again", async () => {
   const a = await store.ensure(cfg, "lst-static", exec);
   const b = await store.ensure(cfg, "lst-static", exec);
   assert.equal(calls, 1);
-  assert.equal(a.id, `lst-static-${configHash(cfg)}`);
+  assert.equal(a.id, runKey(cfg));
+  assert.equal(a.id, configHash({ seed: 1, model: { dModel: 32 } }), "the key is the config's hash less its name");
   assert.equal(b.dir, store.runDir(cfg));
   assert.deepEqual(b.rows.map((r) => [r.run, r.model, r.benchmark, r.direction, r.accuracy, r.seed]), [
     [a.id, "lst-static", "sc", "S2S", 0.6, 1],
@@ -65,7 +67,7 @@ test("an interrupted run resumes from its own checkpoint on the next ensure", as
     return { eval: { cells } };
   };
   await assert.rejects(store.ensure(cfg, "x", exec), /killed at step 2/);
-  const dir = store.runDir(cfg, "x");
+  const dir = store.runDir(cfg);
   assert.equal(fs.existsSync(path.join(dir, "done")), false);
   assert.equal(fs.existsSync(path.join(dir, "lock")), false, "the lock is released when execute throws");
   assert.deepEqual(store.unfinished(), [dir]);
@@ -91,7 +93,7 @@ test("two processes ensuring the same run: one executes, both get the same valid
     });
   const [a, b] = await Promise.all([runOne(), runOne()]);
   assert.equal(a, b);
-  assert.deepEqual(JSON.parse(a), { id: `shared-${configHash({ name: "shared", seed: 3, lr: 0.001 })}`, rows: 1 });
+  assert.deepEqual(JSON.parse(a), { id: runKey({ seed: 3, lr: 0.001 }), rows: 1 });
   assert.equal(fs.readFileSync(counter, "utf8").trim().split("\n").length, 1, "execute ran exactly once");
   const store = new RunStore(root);
   assert.equal(store.list().length, 1);
@@ -136,7 +138,7 @@ test("a run held by a live process is waited for, then returned", async () => {
   // pretend the test's parent (alive) holds the lock, and finish the run "from there" a little later
   fs.writeFileSync(path.join(dir, "lock"), JSON.stringify({ pid: process.ppid, host: os.hostname(), startedAt: "now" }));
   setTimeout(() => {
-    fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify({ format: RUN_FORMAT, name: cfg.name, hash: configHash(cfg), config: cfg }));
+    fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify({ format: RUN_FORMAT, names: [cfg.name], hash: runKey(cfg), config: { seed: cfg.seed, model: cfg.model } }));
     fs.writeFileSync(path.join(dir, "eval.json"), JSON.stringify({ format: RUN_FORMAT, result: { eval: { cells } } }));
     fs.writeFileSync(path.join(dir, "done"), JSON.stringify({ format: RUN_FORMAT, finishedAt: "now" }));
   }, 100);
@@ -223,7 +225,7 @@ test("CSV export and a danfo DataFrame of the rows", async () => {
   const lines = csv.trim().split("\n");
   // `code` is the code that made the run (experiment/provenance.ts)
   assert.equal(lines[0], "run,model,benchmark,direction,accuracy,n,seed,code,mixRatio");
-  assert.match(lines[1], /^lst-static-[0-9a-f]{12},lst-static,sc,S2S,0.6,10,1,lib:[0-9a-f]{12},1:2$/);
+  assert.match(lines[1], /^[0-9a-f]{12},lst-static,sc,S2S,0.6,10,1,lib:[0-9a-f]{12},1:2$/);
   assert.equal(toCsv([{ ...rows[0], model: 'a,"b"' }]).split("\n")[1].split(",")[1], '"a');
   const out = path.join(tmp(), "rows.csv");
   store.exportCsv(out);
