@@ -139,6 +139,8 @@ export { showFigure, showTable, showAudio, showHtml, tableHtml, displayBundle } 
 export { exportFigure, closeExporter, renderPng, renderSvg, renderPdf, chromiumPath } from "./viz/export";
 export { versions, matmulBenchmark, matmulFigure } from "./tooling/env";
 export type { MatmulTiming } from "./tooling/env";
+export { notebookSetup, NOTEBOOK_FIGURE_FORMATS } from "./tooling/notebook";
+export type { NotebookSetup, NotebookSetupOptions } from "./tooling/notebook";
 export { progress, progressText } from "./viz/progress-line";
 export type { Progress, ProgressOptions } from "./viz/progress-line";
 export { paperStyle } from "./viz/export";

@@ -8,7 +8,7 @@ import { readNotebook } from "../../lib/tooling/notebook-runner";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-// The notebook itself writes data/figures/00-environment.* (git-ignored output, as `npm run notebooks` does);
+// The notebook itself writes data/figures/00-environment-<scale>.* (git-ignored output, as `npm run notebooks` does);
 // its executed copy goes to a temp dir.
 test("00-environment runs headless: an inline figure with Plotly JSON and a PNG, and the three exported files", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "lst-nb00-"));
@@ -24,7 +24,7 @@ test("00-environment runs headless: an inline figure with Plotly JSON and a PNG,
     assert.ok(Buffer.from(String(figure.data["image/png"]), "base64").subarray(1, 4).toString() === "PNG");
     assert.ok(displays.some((o) => o.output_type === "display_data" && /<audio controls src="data:audio\/wav;base64,/.test(String(o.data["text/html"]))));
     for (const ext of ["png", "svg", "pdf"]) {
-      const file = path.join(ROOT, "data", "figures", `00-environment.${ext}`);
+      const file = path.join(ROOT, "data", "figures", `00-environment-${process.env.LST_SCALE ?? "smoke"}.${ext}`);
       assert.ok(fs.existsSync(file), `${file} was not written`);
       assert.ok(fs.statSync(file).mtimeMs >= started, `${file} is older than this run`);
     }
