@@ -44,7 +44,12 @@ const VARIANTS: Record<string, Partial<LogMelOptions>> = {
 };
 
 /** Phone purity and PNMI of units against frame phoneme labels. */
-function unitQuality(units: Int32Array[], labels: Int32Array[], k: number, nLabels: number): { purity: number; pnmi: number } {
+function unitQuality(
+  units: Int32Array[],
+  labels: Int32Array[],
+  k: number,
+  nLabels: number,
+): { purity: number; pnmi: number } {
   const joint = new Float64Array(k * nLabels);
   let n = 0;
   units.forEach((u, i) => {
@@ -55,10 +60,11 @@ function unitQuality(units: Int32Array[], labels: Int32Array[], k: number, nLabe
   });
   const pu = new Float64Array(k);
   const pl = new Float64Array(nLabels);
-  for (let a = 0; a < k; a++) for (let b = 0; b < nLabels; b++) {
-    pu[a] += joint[a * nLabels + b];
-    pl[b] += joint[a * nLabels + b];
-  }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < nLabels; b++) {
+      pu[a] += joint[a * nLabels + b];
+      pl[b] += joint[a * nLabels + b];
+    }
   let purity = 0;
   let mi = 0;
   let hl = 0;
@@ -96,7 +102,9 @@ async function main(): Promise<void> {
   }
   let ms = performance.now() - t0;
   const sentences = stories.slice(0, nStories).reduce((a, s) => a + s.split(".").length - 1, 0) / nStories;
-  console.log(`tts: ${nStories} stories (${sentences.toFixed(1)} sentences, ${(audioSec / nStories).toFixed(1)} s audio each): ${(ms / nStories).toFixed(1)} ms/story, ${(audioSec / (ms / 1000)).toFixed(0)}x real time`);
+  console.log(
+    `tts: ${nStories} stories (${sentences.toFixed(1)} sentences, ${(audioSec / nStories).toFixed(1)} s audio each): ${(ms / nStories).toFixed(1)} ms/story, ${(audioSec / (ms / 1000)).toFixed(0)}x real time`,
+  );
 
   // 2. resample and logMel
   const secs = utts.slice(0, 20).reduce((a, u) => a + u.audio.length / u.sampleRate, 0);
@@ -108,7 +116,9 @@ async function main(): Promise<void> {
   t0 = performance.now();
   for (const u of utts.slice(0, 20)) logMel(u.audio, 16000);
   ms = performance.now() - t0;
-  console.log(`logMel (40 bins, 25 Hz): ${(ms / secs).toFixed(2)} ms per second of audio (${(secs / (ms / 1000)).toFixed(0)}x real time)`);
+  console.log(
+    `logMel (40 bins, 25 Hz): ${(ms / secs).toFixed(2)} ms per second of audio (${(secs / (ms / 1000)).toFixed(0)}x real time)`,
+  );
 
   // 3. k-means on nFrames real frames: synthesize until there are enough (features only, audio dropped)
   const dim = 40;
@@ -123,29 +133,45 @@ async function main(): Promise<void> {
     data.set(f.frames.subarray(0, take * dim), have * dim);
     have += take;
   }
-  console.log(`collected ${nFrames} frames (${(nFrames / 25 / 3600).toFixed(2)} h of speech) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `collected ${nFrames} frames (${(nFrames / 25 / 3600).toFixed(2)} h of speech) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   t0 = performance.now();
   const km = kmeans(data, nFrames, dim, { k, seed: 1 });
   ms = performance.now() - t0;
-  console.log(`kmeans n=${nFrames} dim=${dim} K=${k}: ${(ms / 1000).toFixed(1)} s, ${km.iterations} iterations, inertia/frame ${(km.inertia / nFrames).toFixed(2)}`);
+  console.log(
+    `kmeans n=${nFrames} dim=${dim} K=${k}: ${(ms / 1000).toFixed(1)} s, ${km.iterations} iterations, inertia/frame ${(km.inertia / nFrames).toFixed(2)}`,
+  );
 
   // 4 + 5. unitizer per feature variant: train on the first 100 stories, evaluate on held-out voices
-  const heldOut = stories.slice(nStories, nStories + 20).map((t, i) => tts.synthesize(t, TEST_VOICES[i % TEST_VOICES.length]));
+  const heldOut = stories
+    .slice(nStories, nStories + 20)
+    .map((t, i) => tts.synthesize(t, TEST_VOICES[i % TEST_VOICES.length]));
   const inv = PhonemeInventory.fromUtterances([...utts, ...heldOut]);
   const labels = heldOut.map((u) => phoneticUnits(u, { frameRate: 25, noise: 0, seed: 0, inventory: inv }));
   for (const name of variants) {
     const features = VARIANTS[name];
     if (!features) throw new Error(`unknown variant '${name}': use ${Object.keys(VARIANTS).join(", ")}`);
     t0 = performance.now();
-    const unitizer = SpeechUnitizer.train(utts.map((u) => ({ samples: u.audio, sampleRate: u.sampleRate })), { k, frameRate: 25, seed: 1, maxFrames: nFrames, features });
+    const unitizer = SpeechUnitizer.train(
+      utts.map((u) => ({ samples: u.audio, sampleRate: u.sampleRate })),
+      { k, frameRate: 25, seed: 1, maxFrames: nFrames, features },
+    );
     const trainS = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const units = heldOut.map((u) => unitizer.encode(u.audio, u.sampleRate).units);
     ms = performance.now() - t0;
     const hs = heldOut.reduce((a, u) => a + u.audio.length / u.sampleRate, 0);
     const q = unitQuality(units, labels, k, inv.size);
-    const trainLabels = utts.slice(0, 20).map((u) => phoneticUnits(u, { frameRate: 25, noise: 0, seed: 0, inventory: inv }));
-    const qt = unitQuality(utts.slice(0, 20).map((u) => unitizer.encode(u.audio, u.sampleRate).units), trainLabels, k, inv.size);
+    const trainLabels = utts
+      .slice(0, 20)
+      .map((u) => phoneticUnits(u, { frameRate: 25, noise: 0, seed: 0, inventory: inv }));
+    const qt = unitQuality(
+      utts.slice(0, 20).map((u) => unitizer.encode(u.audio, u.sampleRate).units),
+      trainLabels,
+      k,
+      inv.size,
+    );
     console.log(
       `units[${name}] train on ${unitizer.stats?.framesUsed} frames: ${trainS.toFixed(1)} s; encode ${(ms / hs).toFixed(2)} ms per second of audio; ` +
         `held-out voices purity ${q.purity.toFixed(3)} PNMI ${q.pnmi.toFixed(3)}; train voices purity ${qt.purity.toFixed(3)} PNMI ${qt.pnmi.toFixed(3)}`,

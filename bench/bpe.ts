@@ -15,7 +15,11 @@ function diverseTexts(n: number): string[] {
 }
 
 function main(): void {
-  cli({ command: "npx tsx bench/bpe.ts", summary: "Text BPE training and encoding speed on generated stories and an open-vocabulary corpus.", flags: {} } as const);
+  cli({
+    command: "npx tsx bench/bpe.ts",
+    summary: "Text BPE training and encoding speed on generated stories and an open-vocabulary corpus.",
+    flags: {},
+  } as const);
   let t0 = Date.now();
   const texts = makeStories(1234, "train", 5000).map((s) => s.text);
   const genMs = Date.now() - t0;
@@ -32,13 +36,17 @@ function main(): void {
   const warmMs = Date.now() - t0;
   console.log(`stories: 5000 generated in ${genMs} ms (${chars} chars)`);
   console.log(`train to vocab ${bpe.vocabSize}: ${trainMs} ms`);
-  console.log(`encode: ${tokens} tokens, ${(chars / tokens).toFixed(2)} chars/token; cold ${coldMs} ms, warm encodeWithOffsets ${warmMs} ms`);
+  console.log(
+    `encode: ${tokens} tokens, ${(chars / tokens).toFixed(2)} chars/token; cold ${coldMs} ms, warm encodeWithOffsets ${warmMs} ms`,
+  );
   // subtle: the story world has ~200 words and tokens never cross words, so merges run out below 1000 ids
   const diverse = diverseTexts(5000);
   for (const v of [1000, 4000]) {
     t0 = Date.now();
     const b = BpeTokenizer.train(diverse, v);
-    console.log(`open-vocabulary corpus (5000 lines, ${diverse.reduce((a, t) => a + t.length, 0)} chars): train to vocab ${b.vocabSize} in ${Date.now() - t0} ms`);
+    console.log(
+      `open-vocabulary corpus (5000 lines, ${diverse.reduce((a, t) => a + t.length, 0)} chars): train to vocab ${b.vocabSize} in ${Date.now() - t0} ms`,
+    );
   }
 }
 

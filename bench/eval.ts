@@ -42,7 +42,12 @@ function speech(rng: Rng, n: number, head: number[] = []): LmSequence {
 function items(n: number): EncodedItem[] {
   const rng = new Rng(7);
   return Array.from({ length: n }, (_, i) => ({
-    id: `hs${i}`, benchmark: "hs", direction: "S2S", type: "t", tier: 0, label: i % 4,
+    id: `hs${i}`,
+    benchmark: "hs",
+    direction: "S2S",
+    type: "t",
+    tier: 0,
+    label: i % 4,
     prompt: speech(rng, 200 + rng.int(100), [BOS, SPEECH]),
     endings: [0, 1, 2, 3].map(() => speech(rng, 40 + rng.int(40))),
   }));
@@ -62,9 +67,17 @@ async function main(): Promise<void> {
   console.log(`${n} items x 4 endings, ${(tokens / (4 * n)).toFixed(0)} tokens per row`);
   for (const kind of ["baseline", "lst"] as const) {
     const model = createModel({ kind, vocabSize: vocab.size, maxSeqLen: 512 });
-    const patcher = kind === "lst" ? makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: 4 }), { totalSteps: 1 }) : undefined;
+    const patcher =
+      kind === "lst"
+        ? makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: 4 }), { totalSteps: 1 })
+        : undefined;
     await scoreEndings(model, list.slice(0, 2), { patcher, batchSize: 8 }); // warm-up
-    for (const [batchSize, norm] of [[1, "mean"], [8, "mean"], [32, "mean"], [32, "pmi"]] as [number, Norm][]) {
+    for (const [batchSize, norm] of [
+      [1, "mean"],
+      [8, "mean"],
+      [32, "mean"],
+      [32, "pmi"],
+    ] as [number, Norm][]) {
       // best of two passes: the first pass at a new batch shape also builds the model's cached masks
       let s = Infinity;
       for (let rep = 0; rep < 2; rep++) {
@@ -72,7 +85,9 @@ async function main(): Promise<void> {
         await scoreEndings(model, list, { patcher, batchSize, norm });
         s = Math.min(s, (performance.now() - t0) / 1000);
       }
-      console.log(`${kind.padEnd(8)} batch ${String(batchSize).padStart(2)} ${norm.padEnd(4)}  ${(n / s).toFixed(1)} items/s  ${((4 * n) / s).toFixed(1)} rows/s  ${((tokens / s) / 1000).toFixed(1)} k tokens/s`);
+      console.log(
+        `${kind.padEnd(8)} batch ${String(batchSize).padStart(2)} ${norm.padEnd(4)}  ${(n / s).toFixed(1)} items/s  ${((4 * n) / s).toFixed(1)} rows/s  ${(tokens / s / 1000).toFixed(1)} k tokens/s`,
+      );
     }
     model.dispose();
   }

@@ -65,15 +65,25 @@ async function main(): Promise<void> {
   for (const [name, executor, slots] of remote) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "lst-bench-exec-"));
     t = Date.now();
-    await runGrid("default", { scale, seeds, runsRoot: path.join(root, "runs"), executor: { ...executor, log: () => undefined } });
+    await runGrid("default", {
+      scale,
+      seeds,
+      runsRoot: path.join(root, "runs"),
+      executor: { ...executor, log: () => undefined },
+    });
     rows.push({ executor: name, wall: (Date.now() - t) / 1000, run: taskRunSeconds(path.join(root, "jobs")), slots });
     fs.rmSync(root, { recursive: true, force: true });
   }
   fs.rmSync(root0, { recursive: true, force: true });
 
-  console.log(`\nsmoke grid: 'default' at scale smoke, seeds ${seeds.join(",")} (${tasks} runs), ${os.cpus().length} CPUs`);
+  console.log(
+    `\nsmoke grid: 'default' at scale smoke, seeds ${seeds.join(",")} (${tasks} runs), ${os.cpus().length} CPUs`,
+  );
   console.log("| executor | wall s | runs' own s | slots | overhead s/task |\n|---|---:|---:|---:|---:|");
-  for (const r of rows) console.log(`| ${r.executor} | ${r.wall.toFixed(1)} | ${r.run.toFixed(1)} | ${r.slots} | ${((r.wall * r.slots - r.run) / tasks).toFixed(1)} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.executor} | ${r.wall.toFixed(1)} | ${r.run.toFixed(1)} | ${r.slots} | ${((r.wall * r.slots - r.run) / tasks).toFixed(1)} |`,
+    );
 }
 
 main().catch((e: unknown) => {

@@ -29,7 +29,8 @@ async function main(): Promise<void> {
     flags: { steps: { type: "number", default: 20, help: "timed steps (after 3 warm-up)" } },
   } as const);
   const steps = values.steps;
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`optimizer-bench: --steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new Error(`optimizer-bench: --steps must be a positive integer, got ${steps}`);
   const report = await initBackend();
   console.log(`optimizer-bench: ${describeBackend(report)}; reference size, ${steps} timed steps after 3 warm-up`);
   console.log("| model | tensors | values | lab AdamW ms | tfjs adam ms | ratio |");
@@ -52,7 +53,9 @@ async function main(): Promise<void> {
       if (i >= 3) times.ref.push(performance.now() - t0);
     }
     const [a, b] = [median(times.lab), median(times.ref)];
-    console.log(`| ${kind} | ${model.variables.length} | ${lab.size} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`);
+    console.log(
+      `| ${kind} | ${model.variables.length} | ${lab.size} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x |`,
+    );
     lab.dispose();
     ref.dispose();
     tf.dispose(grads);

@@ -28,20 +28,34 @@ const CLI = {
 async function main(): Promise<void> {
   const { values: args } = cli(CLI);
   const scale = labScale(args.scale);
-  if (!Number.isInteger(args.steps) || args.steps < 3) throw new Error(`--steps must be an integer >= 3 (2 are warm-up), got ${args.steps}`);
+  if (!Number.isInteger(args.steps) || args.steps < 3)
+    throw new Error(`--steps must be an integer >= 3 (2 are warm-up), got ${args.steps}`);
   console.log(`backend: ${describeBackend(await initBackend())}`);
   const data = resolveDataConfig(scale.data);
   const source = syntheticSource(0);
   const vocabSize = data.textVocab + data.units.k;
   const out: string[] = [];
   for (const variant of ["baseline", "lst"] as const) {
-    const cfg = resolveExperiment({ name: variant, variant, ...(variant === "lst" ? { patching: { scheme: "static", patchSize: 4 } } : {}) }, scale);
+    const cfg = resolveExperiment(
+      { name: variant, variant, ...(variant === "lst" ? { patching: { scheme: "static", patchSize: 4 } } : {}) },
+      scale,
+    );
     const model = experimentModelConfig(cfg, vocabSize, source.unitOffset);
-    const r = await train({ model, train: { ...cfg.train, steps: args.steps, ckptEvery: 0, logEvery: 0, evalEvery: 0 }, patching: variant === "lst" ? cfg.patching : undefined, source });
-    const ms = r.metrics.slice(2).map((m) => m.ms).sort((a, b) => a - b);
+    const r = await train({
+      model,
+      train: { ...cfg.train, steps: args.steps, ckptEvery: 0, logEvery: 0, evalEvery: 0 },
+      patching: variant === "lst" ? cfg.patching : undefined,
+      source,
+    });
+    const ms = r.metrics
+      .slice(2)
+      .map((m) => m.ms)
+      .sort((a, b) => a - b);
     const median = ms[Math.floor(ms.length / 2)];
     r.model.dispose();
-    console.log(`${variant.padEnd(8)} size ${cfg.size}, batch ${cfg.train.batchSize} x ${cfg.train.globalLen} global units (raw rows ${cfg.train.maxRawLen}), vocab ${vocabSize}: ${median.toFixed(0)} ms/step (median of ${ms.length})`);
+    console.log(
+      `${variant.padEnd(8)} size ${cfg.size}, batch ${cfg.train.batchSize} x ${cfg.train.globalLen} global units (raw rows ${cfg.train.maxRawLen}), vocab ${vocabSize}: ${median.toFixed(0)} ms/step (median of ${ms.length})`,
+    );
     out.push(`${variant}: ${Math.round(median)}`);
   }
   console.log(`scale ${scale.name}: { ${out.join(", ")} } ms/step`);

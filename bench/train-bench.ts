@@ -78,26 +78,46 @@ const BENCH_CLI = {
     "no-peer": { type: "boolean", help: "skip the PyTorch peer" },
     backend: { type: "string", value: "tensorflow|webgpu|wasm|cpu", help: "force a TensorFlow.js backend" },
     batch: { type: "number", default: 16, help: "rows per step" },
-    sizes: { type: "string", value: "reference,d512", help: "model sizes to run (default: reference, plus d512 on a GPU backend)" },
-    "peer-device": { type: "string", value: "cpu|cuda", help: "the PyTorch peer's device (default: cuda where torch sees a GPU, else cpu)" },
+    sizes: {
+      type: "string",
+      value: "reference,d512",
+      help: "model sizes to run (default: reference, plus d512 on a GPU backend)",
+    },
+    "peer-device": {
+      type: "string",
+      value: "cpu|cuda",
+      help: "the PyTorch peer's device (default: cuda where torch sees a GPU, else cpu)",
+    },
   },
 } as const;
 
 function parseArgs(argv: readonly string[]): Args {
   const { values: v } = cliArgs(BENCH_CLI, argv);
   for (const k of ["steps", "warmup", "rounds", "batch"] as const) {
-    if (!Number.isInteger(v[k]) || v[k] < 0) throw new Error(`train-bench: --${k} must be a non-negative integer, got ${v[k]}`);
+    if (!Number.isInteger(v[k]) || v[k] < 0)
+      throw new Error(`train-bench: --${k} must be a non-negative integer, got ${v[k]}`);
   }
   let sizes: SizeName[] | undefined;
   if (v.sizes) {
     const names = v.sizes.split(",");
     const bad = names.filter((n) => !(n in SIZES));
-    if (bad.length) throw new Error(`train-bench: unknown size '${bad.join(",")}'; use ${Object.keys(SIZES).join(", ")}`);
+    if (bad.length)
+      throw new Error(`train-bench: unknown size '${bad.join(",")}'; use ${Object.keys(SIZES).join(", ")}`);
     sizes = names as SizeName[];
   }
   const pd = v["peer-device"];
-  if (pd !== "" && pd !== "cpu" && pd !== "cuda") throw new Error(`train-bench: --peer-device must be cpu or cuda, got '${pd}'`);
-  return { steps: v.steps, warmup: v.warmup, rounds: v.rounds, batch: v.batch, sizes, peerDevice: pd === "" ? undefined : pd, peer: !v["no-peer"], backend: v.backend || undefined };
+  if (pd !== "" && pd !== "cpu" && pd !== "cuda")
+    throw new Error(`train-bench: --peer-device must be cpu or cuda, got '${pd}'`);
+  return {
+    steps: v.steps,
+    warmup: v.warmup,
+    rounds: v.rounds,
+    batch: v.batch,
+    sizes,
+    peerDevice: pd === "" ? undefined : pd,
+    peer: !v["no-peer"],
+    backend: v.backend || undefined,
+  };
 }
 
 /** Whether the backend computes on a GPU (then the d512 size joins the default sizes). */
@@ -193,7 +213,16 @@ async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
     const params = s.model.paramCount().total;
     s.opt.dispose();
     s.model.dispose();
-    return { name: `tfjs ${s.kind} ${size.name}`, msStep: ms, tokensPerS: (B * T) / (ms / 1000), flopsPerStep: flops, gflopsPerS: flops / ms / 1e6, params, lossFirst: s.losses[0], lossLast: s.losses[s.losses.length - 1] };
+    return {
+      name: `tfjs ${s.kind} ${size.name}`,
+      msStep: ms,
+      tokensPerS: (B * T) / (ms / 1000),
+      flopsPerStep: flops,
+      gflopsPerS: flops / ms / 1e6,
+      params,
+      lossFirst: s.losses[0],
+      lossLast: s.losses[s.losses.length - 1],
+    };
   });
 }
 
@@ -209,36 +238,118 @@ function peerPython(): string | null {
 /** cuda where the peer's torch sees a GPU (asked once), else cpu. */
 function peerDevice(py: string, args: Args): "cpu" | "cuda" {
   if (args.peerDevice) return args.peerDevice;
-  const r = spawnSync(py, ["-c", "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"], { encoding: "utf8" });
+  const r = spawnSync(py, ["-c", "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"], {
+    encoding: "utf8",
+  });
   return r.status === 0 ? "cuda" : "cpu";
 }
 
-function benchPeer(py: string, script: string, kind: ModelKind, args: Args, size: Size, device: "cpu" | "cuda"): Result | string {
+function benchPeer(
+  py: string,
+  script: string,
+  kind: ModelKind,
+  args: Args,
+  size: Size,
+  device: "cpu" | "cuda",
+): Result | string {
   const g = modelSizeConfig(size.preset, "baseline", V);
-  const cli = ["--d", String(g.dModel), "--layers", String(g.nLayers), "--heads", String(g.nHeads), "--seq", String(size.T), "--batch", String(size.B), "--vocab", String(V)];
-  cli.push("--steps", String(args.steps), "--warmup", String(args.warmup), "--threads", "2", "--json", "--no-flop-count", "--device", device);
+  const cli = [
+    "--d",
+    String(g.dModel),
+    "--layers",
+    String(g.nLayers),
+    "--heads",
+    String(g.nHeads),
+    "--seq",
+    String(size.T),
+    "--batch",
+    String(size.B),
+    "--vocab",
+    String(V),
+  ];
+  cli.push(
+    "--steps",
+    String(args.steps),
+    "--warmup",
+    String(args.warmup),
+    "--threads",
+    "2",
+    "--json",
+    "--no-flop-count",
+    "--device",
+    device,
+  );
   if (kind === "lst") {
     // the peer's LST gets the same local modules as ours (the size's preset)
     const l = modelSizeConfig(size.preset, "lst", V).lst;
-    cli.push("--model", "lst", "--patch", String(PATCH), "--d-local", String(l.dLocal), "--local-heads", String(l.nHeadsLocal), "--enc-layers", String(l.encoderLayers));
-    cli.push("--dec-layers", String(l.decoderLayers), "--local-window", String(l.localWindow), "--cross-k", String(l.crossAttnK));
+    cli.push(
+      "--model",
+      "lst",
+      "--patch",
+      String(PATCH),
+      "--d-local",
+      String(l.dLocal),
+      "--local-heads",
+      String(l.nHeadsLocal),
+      "--enc-layers",
+      String(l.encoderLayers),
+    );
+    cli.push(
+      "--dec-layers",
+      String(l.decoderLayers),
+      "--local-window",
+      String(l.localWindow),
+      "--cross-k",
+      String(l.crossAttnK),
+    );
   }
   const r = spawnSync(py, [script, ...cli], { encoding: "utf8", maxBuffer: 1 << 24 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) return `peer failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`;
-  const j = JSON.parse(line) as { ms_step_median: number; tokens_per_s: number; flops_per_step: number; gflops_per_s: number; params: number; loss_first: number; loss_last: number };
-  return { name: `torch ${kind} ${size.name}`, msStep: j.ms_step_median, tokensPerS: j.tokens_per_s, flopsPerStep: j.flops_per_step, gflopsPerS: j.gflops_per_s, params: j.params, lossFirst: j.loss_first, lossLast: j.loss_last };
+  if (r.status !== 0 || !line.startsWith("{"))
+    return `peer failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`;
+  const j = JSON.parse(line) as {
+    ms_step_median: number;
+    tokens_per_s: number;
+    flops_per_step: number;
+    gflops_per_s: number;
+    params: number;
+    loss_first: number;
+    loss_last: number;
+  };
+  return {
+    name: `torch ${kind} ${size.name}`,
+    msStep: j.ms_step_median,
+    tokensPerS: j.tokens_per_s,
+    flopsPerStep: j.flops_per_step,
+    gflopsPerS: j.gflops_per_s,
+    params: j.params,
+    lossFirst: j.loss_first,
+    lossLast: j.loss_last,
+  };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const report = await initBackend(args.backend ? { backend: args.backend } : {});
-  const sizes: Size[] = (args.sizes ?? (onGpu(report) ? ["reference", "d512"] : ["reference"])).map((name) => ({ name, preset: SIZES[name].preset, B: args.batch, T: SIZES[name].T }));
-  console.log(`train-bench: ${describeBackend(report)}; sizes ${sizes.map((z) => `${z.name} (B ${z.B} x T ${z.T})`).join(", ")}, V ${V}, LST static p=${PATCH}`);
+  const sizes: Size[] = (args.sizes ?? (onGpu(report) ? ["reference", "d512"] : ["reference"])).map((name) => ({
+    name,
+    preset: SIZES[name].preset,
+    B: args.batch,
+    T: SIZES[name].T,
+  }));
+  console.log(
+    `train-bench: ${describeBackend(report)}; sizes ${sizes.map((z) => `${z.name} (B ${z.B} x T ${z.T})`).join(", ")}, V ${V}, LST static p=${PATCH}`,
+  );
   const script = process.env.PEER_BENCH ?? path.resolve("..", "shared", "peers", "torch_lm_bench.py");
   const py = args.peer && fs.existsSync(script) ? peerPython() : null;
   const device = py ? peerDevice(py, args) : "cpu";
-  const peerNote = !args.peer ? "skipped (--no-peer)" : !fs.existsSync(script) ? `not found at ${script} (set PEER_BENCH)` : py === null ? "torch not importable (see ../shared/peers/README.md: .venv-peers)" : `${py} ${script} --device ${device}`;
+  const peerNote = !args.peer
+    ? "skipped (--no-peer)"
+    : !fs.existsSync(script)
+      ? `not found at ${script} (set PEER_BENCH)`
+      : py === null
+        ? "torch not importable (see ../shared/peers/README.md: .venv-peers)"
+        : `${py} ${script} --device ${device}`;
   console.log(`peer: ${peerNote}`);
 
   const runs: Record<string, Result[]> = {};
@@ -249,18 +360,25 @@ async function main(): Promise<void> {
   for (let round = 0; round < args.rounds; round++) {
     for (const size of sizes) {
       for (const r of await benchTfjs(args, size)) add(r, r.name);
-      if (py) for (const kind of ["baseline", "lst"] as const) add(benchPeer(py, script, kind, args, size, device), `torch ${kind} ${size.name}`);
+      if (py)
+        for (const kind of ["baseline", "lst"] as const)
+          add(benchPeer(py, script, kind, args, size, device), `torch ${kind} ${size.name}`);
     }
   }
   // per configuration, the round with the median step time
   const best: Record<string, Result> = {};
-  for (const [key, rs] of Object.entries(runs)) best[key] = [...rs].sort((a, b) => a.msStep - b.msStep)[Math.floor(rs.length / 2)];
+  for (const [key, rs] of Object.entries(runs))
+    best[key] = [...rs].sort((a, b) => a.msStep - b.msStep)[Math.floor(rs.length / 2)];
 
-  console.log(`\n| run (${report.backend}${report.adapter ? `, ${report.adapter.description}` : ""}; peer ${device}) | ms/step | tokens/s | GFLOP/step | GFLOP/s | params | loss first -> last |`);
+  console.log(
+    `\n| run (${report.backend}${report.adapter ? `, ${report.adapter.description}` : ""}; peer ${device}) | ms/step | tokens/s | GFLOP/step | GFLOP/s | params | loss first -> last |`,
+  );
   console.log("|---|---:|---:|---:|---:|---:|---|");
   for (const r of Object.values(best)) {
     const loss = r.lossFirst !== undefined ? `${r.lossFirst.toFixed(3)} -> ${(r.lossLast ?? NaN).toFixed(3)}` : "";
-    console.log(`| ${r.name} | ${r.msStep.toFixed(1)} | ${r.tokensPerS.toFixed(0)} | ${(r.flopsPerStep / 1e9).toFixed(2)} | ${r.gflopsPerS.toFixed(1)} | ${r.params ?? ""} | ${loss} |`);
+    console.log(
+      `| ${r.name} | ${r.msStep.toFixed(1)} | ${r.tokensPerS.toFixed(0)} | ${(r.flopsPerStep / 1e9).toFixed(2)} | ${r.gflopsPerS.toFixed(1)} | ${r.params ?? ""} | ${loss} |`,
+    );
   }
   // ratios are paired within a round (same load), then the median over rounds
   const perRound = (a: string, b: string) => {
@@ -277,7 +395,10 @@ async function main(): Promise<void> {
     const per = perRound(a, b);
     return per.length > 1 ? `, rounds ${Math.min(...per).toFixed(2)}-${Math.max(...per).toFixed(2)}` : "";
   };
-  const fmt = (x: number | null, target?: number) => (x === null ? "n/a" : `${x.toFixed(2)}x${target ? (x >= target ? ` (target >= ${target}x: met)` : ` (target >= ${target}x: MISSED)`) : ""}`);
+  const fmt = (x: number | null, target?: number) =>
+    x === null
+      ? "n/a"
+      : `${x.toFixed(2)}x${target ? (x >= target ? ` (target >= ${target}x: met)` : ` (target >= ${target}x: MISSED)`) : ""}`;
   const ratios: Record<string, Record<string, number | null>> = {};
   for (const { name } of sizes) {
     const k = (who: string, kind: string) => `${who} ${kind} ${name}`;
@@ -290,15 +411,32 @@ async function main(): Promise<void> {
     // the targets are the CPU reference size's
     const cpuRef = name === "reference" && report.backend === "tensorflow" && !onGpu(report);
     console.log(`\n${name}:`);
-    console.log(`LST raw tokens/s / baseline: ${fmt(ratios[name].lstOverBaseline, cpuRef ? 2 : undefined)}${range(k("tfjs", "lst"), k("tfjs", "baseline"))}`);
-    console.log(`baseline / PyTorch peer:     ${fmt(ratios[name].baselineOverPeer, cpuRef ? 0.8 : undefined)}${range(k("tfjs", "baseline"), k("torch", "baseline"))}`);
+    console.log(
+      `LST raw tokens/s / baseline: ${fmt(ratios[name].lstOverBaseline, cpuRef ? 2 : undefined)}${range(k("tfjs", "lst"), k("tfjs", "baseline"))}`,
+    );
+    console.log(
+      `baseline / PyTorch peer:     ${fmt(ratios[name].baselineOverPeer, cpuRef ? 0.8 : undefined)}${range(k("tfjs", "baseline"), k("torch", "baseline"))}`,
+    );
     console.log(`LST / PyTorch peer LST:      ${fmt(ratios[name].lstOverPeerLst)}`);
     console.log(`peer LST / peer baseline:    ${fmt(ratios[name].peerLstOverPeerBaseline)}`);
   }
 
   const outDir = path.join("data", "bench");
   fs.mkdirSync(outDir, { recursive: true });
-  const out = { bench: "train-bench", date: new Date().toISOString(), backend: report, args, sizes, V, patch: PATCH, peer: peerNote, peerDevice: device, runs, best, ratios };
+  const out = {
+    bench: "train-bench",
+    date: new Date().toISOString(),
+    backend: report,
+    args,
+    sizes,
+    V,
+    patch: PATCH,
+    peer: peerNote,
+    peerDevice: device,
+    runs,
+    best,
+    ratios,
+  };
   fs.writeFileSync(path.join(outDir, "train-bench.json"), JSON.stringify(out, null, 2));
   console.log(`\nwrote ${path.join(outDir, "train-bench.json")}`);
 }

@@ -72,7 +72,11 @@ interface GpuLike {
 }
 
 /** Held for the life of the process (see the header: the instance must outlive the device). */
-const held: { gpu: GpuLike | null; adapter: GpuAdapterLike | null; probe: WebgpuProbe | null } = { gpu: null, adapter: null, probe: null };
+const held: { gpu: GpuLike | null; adapter: GpuAdapterLike | null; probe: WebgpuProbe | null } = {
+  gpu: null,
+  adapter: null,
+  probe: null,
+};
 
 function errText(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -99,7 +103,10 @@ function describeAdapter(a: GpuAdapterLike): WebgpuAdapter {
   const architecture = info.architecture ?? "";
   const limits: Record<string, number> = {};
   for (const k of REPORTED_LIMITS) if (typeof a.limits[k] === "number") limits[k] = a.limits[k];
-  const software = Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter) || architecture === "software" || SOFTWARE_NAMES.test(`${description} ${info.device ?? ""}`);
+  const software =
+    Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter) ||
+    architecture === "software" ||
+    SOFTWARE_NAMES.test(`${description} ${info.device ?? ""}`);
   return { vendor: info.vendor ?? "", architecture, device: info.device ?? "", description, software, limits };
 }
 
@@ -112,17 +119,22 @@ export async function probeWebgpu(): Promise<WebgpuProbe> {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     dawn = require("webgpu") as typeof dawn;
   } catch (e) {
-    return (held.probe = { ok: false, why: `the npm package 'webgpu' (Dawn) did not load: ${errText(e)}; run 'npm install'` });
+    return (held.probe = {
+      ok: false,
+      why: `the npm package 'webgpu' (Dawn) did not load: ${errText(e)}; run 'npm install'`,
+    });
   }
   try {
     // WebGPU's classes and constants (GPUBufferUsage, ...) that tfjs-backend-webgpu reads as globals
-    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(dawn.globals))
+      if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     held.gpu = dawn.create([]);
     held.adapter = await held.gpu.requestAdapter({ powerPreference: "high-performance" });
   } catch (e) {
     return (held.probe = { ok: false, why: `Dawn failed to start (${errText(e)}); ${VULKAN_HINT}` });
   }
-  if (!held.adapter) return (held.probe = { ok: false, why: `Dawn found no WebGPU adapter (no usable Vulkan driver); ${VULKAN_HINT}` });
+  if (!held.adapter)
+    return (held.probe = { ok: false, why: `Dawn found no WebGPU adapter (no usable Vulkan driver); ${VULKAN_HINT}` });
   return (held.probe = { ok: true, adapter: describeAdapter(held.adapter) });
 }
 
@@ -134,19 +146,27 @@ export async function initWebgpu(opts: { allowSoftware: boolean }): Promise<Webg
   const probe = await probeWebgpu();
   if ("why" in probe) return probe;
   if (probe.adapter.software && !opts.allowSoftware) {
-    return { ok: false, why: `only a software adapter (${probe.adapter.description || probe.adapter.device}), slower than the CPU backends; LST_BACKEND=webgpu forces it` };
+    return {
+      ok: false,
+      why: `only a software adapter (${probe.adapter.description || probe.adapter.device}), slower than the CPU backends; LST_BACKEND=webgpu forces it`,
+    };
   }
   if (tf.findBackend("webgpu") === null) {
     const adapter = held.adapter;
     const g = globalThis as { navigator?: unknown };
     const had = Object.getOwnPropertyDescriptor(globalThis, "navigator");
-    Object.defineProperty(globalThis, "navigator", { value: { gpu: { requestAdapter: () => Promise.resolve(adapter) } }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, "navigator", {
+      value: { gpu: { requestAdapter: () => Promise.resolve(adapter) } },
+      configurable: true,
+      writable: true,
+    });
     try {
       // subtle: tfjs-core alone registers no gradients (tfjs-node brings them on the tensorflow backend)
       require("@tensorflow/tfjs-core/dist/register_all_gradients");
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       require("@tensorflow/tfjs-backend-webgpu");
-      if (!(await tf.setBackend("webgpu"))) return { ok: false, why: `tfjs's webgpu backend failed to initialise on ${probe.adapter.description}` };
+      if (!(await tf.setBackend("webgpu")))
+        return { ok: false, why: `tfjs's webgpu backend failed to initialise on ${probe.adapter.description}` };
       patchKernels();
     } catch (e) {
       return { ok: false, why: `tfjs's webgpu backend did not start on ${probe.adapter.description}: ${errText(e)}` };
@@ -160,13 +180,20 @@ export async function initWebgpu(opts: { allowSoftware: boolean }): Promise<Webg
   return probe;
 }
 
-type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo;
+type KernelFunc = (args: {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}) => tf.TensorInfo;
 
 /**
  * Shape and paddings of an exact lower-rank pad (see the header). Worked example (a test): x [2, 3, 4, 5, 6]
  * padded [[0,0],[0,0],[1,0],[0,0],[0,0]] -> x [6, 120] padded [[0,0],[30,0]].
  */
-export function mergePadDims(shape: readonly number[], paddings: readonly (readonly [number, number])[]): { shape: number[]; paddings: [number, number][] } {
+export function mergePadDims(
+  shape: readonly number[],
+  paddings: readonly (readonly [number, number])[],
+): { shape: number[]; paddings: [number, number][] } {
   const outShape: number[] = [];
   const outPad: [number, number][] = [];
   shape.forEach((n, i) => {
@@ -203,7 +230,10 @@ function patchKernels(): void {
       const paddings = (args.attrs?.paddings ?? []) as [number, number][];
       if (x.shape.length <= 4) return padFunc(args);
       const merged = mergePadDims(x.shape, paddings);
-      if (merged.shape.length > 4) throw new Error(`webgpu PadV2: a rank-${x.shape.length} pad of [${x.shape}] by ${JSON.stringify(paddings)} does not reduce to rank 4`);
+      if (merged.shape.length > 4)
+        throw new Error(
+          `webgpu PadV2: a rank-${x.shape.length} pad of [${x.shape}] by ${JSON.stringify(paddings)} does not reduce to rank 4`,
+        );
       const backend = args.backend as { disposeData(id: unknown): void };
       const xr = reshapeFunc({ inputs: { x }, backend, attrs: { shape: merged.shape } });
       const padded = padFunc({ inputs: { x: xr }, backend, attrs: { ...args.attrs, paddings: merged.paddings } });

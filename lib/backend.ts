@@ -47,7 +47,9 @@ function errText(e: unknown): string {
   return msg.split("\n")[0].slice(0, 300);
 }
 
-type Attempt = { ok: true; provider: string; version: string; threads: number; adapter?: WebgpuAdapter } | { ok: false; why: string };
+type Attempt =
+  | { ok: true; provider: string; version: string; threads: number; adapter?: WebgpuAdapter }
+  | { ok: false; why: string };
 
 /** tfjs-node-gpu on a CUDA GPU; on failure the reason goes to `rejected` as "tensorflow (gpu)". */
 async function tryTensorflowGpu(rejected: { backend: string; why: string }[]): Promise<Attempt> {
@@ -57,10 +59,17 @@ async function tryTensorflowGpu(rejected: { backend: string; why: string }[]): P
   }
   try {
     requireNative("@tensorflow/tfjs-node-gpu");
-    if (await tf.setBackend("tensorflow")) return { ok: true, provider: "@tensorflow/tfjs-node-gpu", version: nativeVersion(), threads: os.cpus().length };
-    rejected.push({ backend: "tensorflow (gpu)", why: "tfjs-node-gpu loaded but the 'tensorflow' backend failed to initialise" });
+    if (await tf.setBackend("tensorflow"))
+      return { ok: true, provider: "@tensorflow/tfjs-node-gpu", version: nativeVersion(), threads: os.cpus().length };
+    rejected.push({
+      backend: "tensorflow (gpu)",
+      why: "tfjs-node-gpu loaded but the 'tensorflow' backend failed to initialise",
+    });
   } catch (e) {
-    rejected.push({ backend: "tensorflow (gpu)", why: `@tensorflow/tfjs-node-gpu did not load: ${errText(e)}; run 'npm run setup:gpu'` });
+    rejected.push({
+      backend: "tensorflow (gpu)",
+      why: `@tensorflow/tfjs-node-gpu did not load: ${errText(e)}; run 'npm run setup:gpu'`,
+    });
   }
   return { ok: false, why: "tfjs-node-gpu unavailable" };
 }
@@ -76,10 +85,19 @@ async function tryTensorflowCpu(): Promise<Attempt> {
   try {
     requireNative("@tensorflow/tfjs-node");
   } catch (e) {
-    return { ok: false, why: `@tensorflow/tfjs-node did not load (${errText(e)}); rebuild it with 'node scripts/setup-backend.mjs' (see environment.md)` };
+    return {
+      ok: false,
+      why: `@tensorflow/tfjs-node did not load (${errText(e)}); rebuild it with 'node scripts/setup-backend.mjs' (see environment.md)`,
+    };
   }
-  if (!(await tf.setBackend("tensorflow"))) return { ok: false, why: "tfjs-node loaded but the 'tensorflow' backend failed to initialise" };
-  return { ok: true, provider: "@tensorflow/tfjs-node", version: nativeVersion(), threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || os.cpus().length };
+  if (!(await tf.setBackend("tensorflow")))
+    return { ok: false, why: "tfjs-node loaded but the 'tensorflow' backend failed to initialise" };
+  return {
+    ok: true,
+    provider: "@tensorflow/tfjs-node",
+    version: nativeVersion(),
+    threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || os.cpus().length,
+  };
 }
 
 function nativeVersion(): string {
@@ -99,13 +117,25 @@ async function tryWebgpu(allowSoftware: boolean): Promise<Attempt> {
   const r = await initWebgpu({ allowSoftware });
   // `"why" in r` narrows under tslab's non-strict TypeScript 5.0 too (a boolean discriminant does not)
   if ("why" in r) return { ok: false, why: r.why };
-  return { ok: true, provider: "@tensorflow/tfjs-backend-webgpu on webgpu (Dawn)", version: `tfjs-core ${tf.version_core}`, threads: 1, adapter: r.adapter };
+  return {
+    ok: true,
+    provider: "@tensorflow/tfjs-backend-webgpu on webgpu (Dawn)",
+    version: `tfjs-core ${tf.version_core}`,
+    threads: 1,
+    adapter: r.adapter,
+  };
 }
 
 async function tryWasm(): Promise<Attempt> {
   try {
     require("@tensorflow/tfjs-backend-wasm");
-    if (await tf.setBackend("wasm")) return { ok: true, provider: "@tensorflow/tfjs-backend-wasm", version: `tfjs-core ${tf.version_core}`, threads: 1 };
+    if (await tf.setBackend("wasm"))
+      return {
+        ok: true,
+        provider: "@tensorflow/tfjs-backend-wasm",
+        version: `tfjs-core ${tf.version_core}`,
+        threads: 1,
+      };
     return { ok: false, why: "the wasm backend failed to initialise" };
   } catch (e) {
     return { ok: false, why: `@tensorflow/tfjs-backend-wasm did not load: ${errText(e)}` };
@@ -114,7 +144,8 @@ async function tryWasm(): Promise<Attempt> {
 
 async function tryCpu(): Promise<Attempt> {
   require("@tensorflow/tfjs-backend-cpu");
-  if (await tf.setBackend("cpu")) return { ok: true, provider: "@tensorflow/tfjs-backend-cpu", version: `tfjs-core ${tf.version_core}`, threads: 1 };
+  if (await tf.setBackend("cpu"))
+    return { ok: true, provider: "@tensorflow/tfjs-backend-cpu", version: `tfjs-core ${tf.version_core}`, threads: 1 };
   return { ok: false, why: "the pure-JS cpu backend failed to initialise" };
 }
 
@@ -141,12 +172,22 @@ const TRY: Record<BackendName, (r: { backend: string; why: string }[]) => Promis
 };
 
 /** The automatic order; `label` names an attempt in `rejected` (tensorflow (gpu) records its own reason). */
-const AUTO: { name: BackendName; label: string | null; attempt: (r: { backend: string; why: string }[]) => Promise<Attempt> }[] = [
+const AUTO: {
+  name: BackendName;
+  label: string | null;
+  attempt: (r: { backend: string; why: string }[]) => Promise<Attempt>;
+}[] = [
   { name: "tensorflow", label: null, attempt: tryTensorflowGpu },
   {
     name: "webgpu",
     label: "webgpu",
-    attempt: async () => (hasGpuDevice() ? tryWebgpu(false) : { ok: false, why: "no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia0); LST_BACKEND=webgpu forces a software adapter" }),
+    attempt: async () =>
+      hasGpuDevice()
+        ? tryWebgpu(false)
+        : {
+            ok: false,
+            why: "no GPU device on this machine (/dev/dri/renderD*, /dev/nvidia0); LST_BACKEND=webgpu forces a software adapter",
+          },
   },
   { name: "tensorflow", label: "tensorflow", attempt: () => tryTensorflowCpu() },
   { name: "wasm", label: "wasm", attempt: () => tryWasm() },
@@ -163,13 +204,25 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
   const rejected: { backend: string; why: string }[] = [];
   if (forcedName) {
     if (!(BACKENDS as readonly string[]).includes(forcedName)) {
-      throw new Error(`unknown backend '${forcedName}' (from ${opts.backend ? "initBackend" : "LST_BACKEND"}): choose one of ${BACKENDS.join(", ")}`);
+      throw new Error(
+        `unknown backend '${forcedName}' (from ${opts.backend ? "initBackend" : "LST_BACKEND"}): choose one of ${BACKENDS.join(", ")}`,
+      );
     }
     const name = forcedName as BackendName;
     const a = await TRY[name](rejected);
     // `"why" in a` narrows under tslab's non-strict TypeScript 5.0 too (a boolean discriminant does not)
-    if ("why" in a) throw new Error(`backend '${name}' was forced but is unavailable: ${a.why}. Unset LST_BACKEND to pick the best available one.`);
-    current = { backend: name, provider: a.provider, version: a.version, threads: a.threads, forced: true, rejected: [] };
+    if ("why" in a)
+      throw new Error(
+        `backend '${name}' was forced but is unavailable: ${a.why}. Unset LST_BACKEND to pick the best available one.`,
+      );
+    current = {
+      backend: name,
+      provider: a.provider,
+      version: a.version,
+      threads: a.threads,
+      forced: true,
+      rejected: [],
+    };
     if (a.adapter) current.adapter = a.adapter;
     return current;
   }

@@ -46,7 +46,9 @@ function fixFor(code: string | undefined, file: string, dir: string): string {
 /** An Error for a failed filesystem call on `file`: what was attempted, the system's reason, and the fix. */
 export function fileError(e: unknown, action: string, file: string, dir = path.dirname(file)): Error {
   const err = e as NodeJS.ErrnoException;
-  const out = new Error(`cannot ${action} ${file} (${err.code ?? "error"}: ${err.message}): ${fixFor(err.code, file, dir)}`);
+  const out = new Error(
+    `cannot ${action} ${file} (${err.code ?? "error"}: ${err.message}): ${fixFor(err.code, file, dir)}`,
+  );
   (out as NodeJS.ErrnoException).code = err.code;
   return out;
 }
@@ -102,7 +104,10 @@ export function ensureDir(dir: string): void {
     } catch {
       writable = false;
     }
-    const reason = !writable && code === "ENOENT" ? { ...(e as NodeJS.ErrnoException), code: "EACCES", message: `${at} is not writable` } : e;
+    const reason =
+      !writable && code === "ENOENT"
+        ? { ...(e as NodeJS.ErrnoException), code: "EACCES", message: `${at} is not writable` }
+        : e;
     throw fileError(reason, "create the directory", dir, at);
   }
 }
@@ -203,7 +208,12 @@ export function readJsonFile(file: string, what: string, fixOrFn: string | (() =
     return JSON.parse(text);
   } catch (e) {
     const t = text.trimEnd();
-    const why = t === "" ? "empty" : !(t.endsWith("}") || t.endsWith("]")) ? `truncated: ${(e as Error).message}` : `not valid JSON: ${(e as Error).message}`;
+    const why =
+      t === ""
+        ? "empty"
+        : !(t.endsWith("}") || t.endsWith("]"))
+          ? `truncated: ${(e as Error).message}`
+          : `not valid JSON: ${(e as Error).message}`;
     throw new Error(`${what} ${file} is corrupt (${why}): ${fix()}`);
   }
 }
@@ -213,7 +223,11 @@ export function readJsonFile(file: string, what: string, fixOrFn: string | (() =
  * that does not parse and has no newline after it is an append cut short by a kill: it is dropped and
  * reported in `torn`. A broken line anywhere else throws, naming the path, the line and `fix`.
  */
-export function readJsonLines(file: string, what: string, fix: string): { rows: unknown[]; lines: string[]; torn: boolean } {
+export function readJsonLines(
+  file: string,
+  what: string,
+  fix: string,
+): { rows: unknown[]; lines: string[]; torn: boolean } {
   if (!fs.existsSync(file)) return { rows: [], lines: [], torn: false };
   let text: string;
   try {

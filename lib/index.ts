@@ -11,7 +11,18 @@ export { resolveConfig, parseCliOverrides, configHash, canonicalJson } from "./c
 export type { DeepPartial } from "./config";
 export { Rng, hashSeed } from "./rng";
 export { dataDir, runsDir, cacheDir, figuresDir } from "./paths";
-export { readJsonFile, readJsonLines, writeFileDurable, appendLine, ensureDir, ensureWritableDir, fileError, writeFileAtomic, writeJsonAtomic, readJson } from "./files";
+export {
+  readJsonFile,
+  readJsonLines,
+  writeFileDurable,
+  appendLine,
+  ensureDir,
+  ensureWritableDir,
+  fileError,
+  writeFileAtomic,
+  writeJsonAtomic,
+  readJson,
+} from "./files";
 
 // tokenizers
 export * from "./tokenizers/special";
@@ -23,9 +34,23 @@ export { UnitBpe } from "./tokenizers/unit-bpe";
 export type * from "./data/types";
 export { makeStories, storyAt, renderEnding, isHeldOut, storyVocabulary, SPLITS } from "./data/story";
 export type { Story, Split, StoryEvent, EndingSlots } from "./data/story";
-export { makeBenchmark, contradict, balancedLabels, SC_VARIANTS, BENCH_KIND_NAMES, BENCH_KINDS, EXTRA_BENCH_KINDS } from "./data/benchmarks";
+export {
+  makeBenchmark,
+  contradict,
+  balancedLabels,
+  SC_VARIANTS,
+  BENCH_KIND_NAMES,
+  BENCH_KINDS,
+  EXTRA_BENCH_KINDS,
+} from "./data/benchmarks";
 export type { BenchItem, BenchKindName, BenchKind, ExtraBenchKind, BenchOptions } from "./data/benchmarks";
-export { loadStoryClozeCsv, loadTopicStoryClozeCsv, loadHellaSwagJsonl, loadBenchmarkFile, parseCsv } from "./data/formats";
+export {
+  loadStoryClozeCsv,
+  loadTopicStoryClozeCsv,
+  loadHellaSwagJsonl,
+  loadBenchmarkFile,
+  parseCsv,
+} from "./data/formats";
 export type { LoadOptions } from "./data/formats";
 export { lexiconCoverage, inStoryLexicon } from "./data/lexicon-coverage";
 export type { LexiconCoverage } from "./data/lexicon-coverage";
@@ -33,12 +58,28 @@ export { unitsOfWav } from "./data/recording";
 export type { RecordingUnits } from "./data/recording";
 export { DATA_PRESETS, DATA_DEFAULTS, resolveDataConfig } from "./data/config";
 export type { DataConfig } from "./data/config";
-export { buildDataset, loadDatasetDir, datasetDir, readShards, DATA_FORMAT, extraBenchmark, buildExtraBenchmark, speakBenchmark } from "./data/build";
+export {
+  buildDataset,
+  loadDatasetDir,
+  datasetDir,
+  readShards,
+  DATA_FORMAT,
+  extraBenchmark,
+  buildExtraBenchmark,
+  speakBenchmark,
+} from "./data/build";
 export type { Dataset, BuildStats } from "./data/build";
 export { chainStoryAt } from "./data/story-chain";
 export type { ChainStory } from "./data/story-chain";
 export { alignUtterance, checkAlignment } from "./data/align";
-export { interleave, textDocument, speechDocument, modalityCounts, DEFAULT_INTERLEAVE, SequenceBuilder } from "./data/interleave";
+export {
+  interleave,
+  textDocument,
+  speechDocument,
+  modalityCounts,
+  DEFAULT_INTERLEAVE,
+  SequenceBuilder,
+} from "./data/interleave";
 export type { InterleaveOptions } from "./data/interleave";
 export { makeTrainSource } from "./data/source";
 export type { MixOptions, TrainSource } from "./data/source";
@@ -53,7 +94,18 @@ export { resolveModelConfig, DEFAULT_MODEL_CONFIG, derivedSizes, ffnHidden } fro
 export type { ModelConfig, LstModuleConfig } from "./model/config";
 export { toBatch } from "./model/batch";
 export { staticPatchLengths, patchIdsFromLengths } from "./model/patch-ids";
-export { makePatcher, resolvePatchingConfig, curriculumAlignedProb, alignedPatchLengths, DEFAULT_PATCHING, PATCHING_SCHEMES, PATCH_SCHEMES, meanSpeechPatchLen, needsEntropyModel, evalPatchingBase } from "./model/patching";
+export {
+  makePatcher,
+  resolvePatchingConfig,
+  curriculumAlignedProb,
+  alignedPatchLengths,
+  DEFAULT_PATCHING,
+  PATCHING_SCHEMES,
+  PATCH_SCHEMES,
+  meanSpeechPatchLen,
+  needsEntropyModel,
+  evalPatchingBase,
+} from "./model/patching";
 export type { Patcher, BuiltPatcher, PatchingConfig, PatchingScheme, PatchSchemeDef } from "./model/patching";
 
 // train
@@ -63,7 +115,13 @@ export { DEFAULT_TRAIN, resolveTrainConfig } from "./train/config";
 export type { TrainConfig } from "./train/config";
 export { makeBatchStream, measureStream } from "./train/batches";
 export { lrAt } from "./train/schedule";
-export { exportModel, exportRunCheckpoint, loadModelSafetensors, writeModelSafetensors, MODEL_FILE } from "./train/model-export";
+export {
+  exportModel,
+  exportRunCheckpoint,
+  loadModelSafetensors,
+  writeModelSafetensors,
+  MODEL_FILE,
+} from "./train/model-export";
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from "./train/safetensors";
 export type { SafeTensor, SafetensorsDtype } from "./train/safetensors";
 export { writeMetricsCsv, writeTensorboard, metricsCsv } from "./train/metrics-export";
@@ -79,7 +137,9 @@ export type { ResultRow, SummaryRow } from "./eval/metrics";
 // experiment (orchestration and the run store), viz (presentation)
 export { RunStore, toCsv, flattenRows } from "./experiment/runs";
 export type { RunRecord } from "./experiment/runs";
-export { lossCurves, accuracyBars, pairedBars, scoringBars, accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars, patchFigure, spansFromAligned, speechPatchLengths } from "./viz/figures";
+export { lossCurves, accuracyBars, pairedBars, scoringBars } from "./viz/figures";
+export { accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars } from "./viz/knob-figures";
+export { patchFigure, spansFromAligned, speechPatchLengths } from "./viz/patch-figure";
 export { paperLayout, MODEL_COLORS } from "./viz/paper-style";
 export type { Figure } from "./viz/paper-style";
 export { SCALES, labScale, resolveExperiment, LAB_FORMAT, LAB_MIX, PAPER_MIX } from "./experiment/experiment";
@@ -87,9 +147,30 @@ export type { ExperimentConfig, ExperimentSpec, LabScale } from "./experiment/ex
 export { GRIDS, GRID_SUMMARY, expandGrid, selectGrid } from "./experiment/grids";
 export { planGrid, formatPlan, planSummary, MEASURED_STEP_MS } from "./experiment/plan";
 export type { GridPlan, PlannedRun, RunState } from "./experiment/plan";
-export { provenanceNow, readProvenance, runCode, runFreshness, codeWarning, moveRunAside, UNKNOWN_CODE } from "./experiment/provenance";
+export {
+  provenanceNow,
+  readProvenance,
+  runCode,
+  runFreshness,
+  codeWarning,
+  moveRunAside,
+  UNKNOWN_CODE,
+} from "./experiment/provenance";
 export type { ProvenanceSegment, RunProvenance, GitInfo } from "./experiment/provenance";
-export { runExperiment, runGrid, gridStatus, scaleRows, scaleRuns, datasetFor, datasetSource, entropyModelFor, trainingSource, budgetSteps, encodedBenchmarks, experimentContext } from "./experiment/study";
+export {
+  runExperiment,
+  runGrid,
+  gridStatus,
+  scaleRows,
+  scaleRuns,
+  datasetFor,
+  datasetSource,
+  entropyModelFor,
+  trainingSource,
+  budgetSteps,
+  encodedBenchmarks,
+  experimentContext,
+} from "./experiment/study";
 export { scoringVariants, runItems, storedItems } from "./experiment/rescore";
 export { extraBenchmarkItems, spokenBenchmarkItems } from "./experiment/extra-eval";
 export type { ScoredRunItems, SpokenBenchmark, RunScores } from "./experiment/extra-eval";
@@ -102,11 +183,29 @@ export type { RunStatus, RunState as JobRunState } from "./experiment/grid-jobs"
 export { unitStats, wordPieceStats, unitConsistency, editDistance, mixShares, sequenceHtml } from "./viz/inspect";
 export { PAPER_FINDINGS, reproductionReport, reportMarkdown, reportInterval, formatP } from "./experiment/report";
 export type { Finding, ReportRow, Verdict } from "./experiment/report";
-export { cellScores, cellAccuracy, pairedDiffs, pairedBootstrap, comparePaired, pairedVerdict, formatPaired } from "./eval/paired";
+export {
+  cellScores,
+  cellAccuracy,
+  pairedDiffs,
+  pairedBootstrap,
+  comparePaired,
+  pairedVerdict,
+  formatPaired,
+} from "./eval/paired";
 export type { ItemOutcome, RunItems, PairedOptions, PairedResult, PairedVerdict } from "./eval/paired";
 export { stageProgress } from "./viz/progress";
 export type { OnProgress } from "./viz/progress";
-export { summaryTable, pairedTable, budgetTable, tierTable, tierTableOfItems, mixRatioTable, patchLengthTable, bpePieces, PATCHING_GALLERY } from "./viz/tables";
+export {
+  summaryTable,
+  pairedTable,
+  budgetTable,
+  tierTable,
+  tierTableOfItems,
+  mixRatioTable,
+  patchLengthTable,
+  bpePieces,
+  PATCHING_GALLERY,
+} from "./viz/tables";
 
 export { utteranceFigure, recordingFigure, unitHistogram, mixSharesFigure, reportFigure } from "./viz/data-figures";
 export { UnitEntropyModel, fitUnitEntropyModel } from "./model/entropy";
@@ -125,7 +224,18 @@ export { readWav, readWavFile, writeWav } from "./audio/wav";
 export { resample } from "./audio/resample";
 export { logMel, unitFrameCount, DEFAULT_LOGMEL } from "./audio/logmel";
 export type { LogMelOptions, LogMelResult } from "./audio/logmel";
-export { createTts, resolveVoice, textWords, timingsFromEvents, TRAIN_VOICES, TEST_VOICES, VOICES, TTS_SAMPLE_RATE, PAUSE_PHONEME, MAX_TEXT_BYTES } from "./audio/tts";
+export {
+  createTts,
+  resolveVoice,
+  textWords,
+  timingsFromEvents,
+  TRAIN_VOICES,
+  TEST_VOICES,
+  VOICES,
+  TTS_SAMPLE_RATE,
+  PAUSE_PHONEME,
+  MAX_TEXT_BYTES,
+} from "./audio/tts";
 export type { Tts, VoiceSpec, TextWord, EspeakEvent, PhonemeCounter } from "./audio/tts";
 export { kmeans, nearestCentroid, assignAll, DEFAULT_KMEANS } from "./tokenizers/kmeans";
 export type { KMeansOptions, KMeansResult } from "./tokenizers/kmeans";

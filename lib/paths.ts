@@ -14,7 +14,8 @@ import path from "path";
 export function dataDir(): string {
   const v = process.env.LST_DATA_DIR;
   if (v === undefined) return "data";
-  if (v.trim() === "") throw new Error("LST_DATA_DIR is set but empty: unset it (the default is data/) or set it to a directory");
+  if (v.trim() === "")
+    throw new Error("LST_DATA_DIR is set but empty: unset it (the default is data/) or set it to a directory");
   return v;
 }
 

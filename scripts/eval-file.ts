@@ -45,7 +45,19 @@ interface EvalFileArgs {
 /** The command line, checked (one function, so that it moves to a shared parser as it is). */
 export function parseEvalFileArgs(argv: string[]): EvalFileArgs {
   const str = { type: "string" } as const;
-  const options = { file: str, grid: str, scale: str, seeds: str, where: str, kind: str, limit: str, lowercase: str, backend: str, out: str, help: { type: "boolean" } } as const;
+  const options = {
+    file: str,
+    grid: str,
+    scale: str,
+    seeds: str,
+    where: str,
+    kind: str,
+    limit: str,
+    lowercase: str,
+    backend: str,
+    out: str,
+    help: { type: "boolean" },
+  } as const;
   const v = (() => {
     try {
       return parseArgs({ args: argv, strict: true, options }).values;
@@ -54,19 +66,24 @@ export function parseEvalFileArgs(argv: string[]): EvalFileArgs {
     }
   })();
   const help = v.help === true;
-  if (!help && !v.file) throw new Error(`--file is required: the path of a StoryCloze CSV or a HellaSwag JSONL\n\n${HELP}`);
+  if (!help && !v.file)
+    throw new Error(`--file is required: the path of a StoryCloze CSV or a HellaSwag JSONL\n\n${HELP}`);
   const seeds = v.seeds ? v.seeds.split(",").map(Number) : undefined;
-  if (seeds?.some((s) => !Number.isInteger(s))) throw new Error(`--seeds must be integers separated by commas, got '${v.seeds}'`);
+  if (seeds?.some((s) => !Number.isInteger(s)))
+    throw new Error(`--seeds must be integers separated by commas, got '${v.seeds}'`);
   const where: Record<string, string> = {};
   for (const kv of v.where ? v.where.split(",") : []) {
     const [k, val] = kv.split(":");
     if (!k || val === undefined) throw new Error(`--where takes key:value pairs separated by commas, got '${v.where}'`);
     where[k] = val;
   }
-  if (v.kind !== undefined && !(lab.BENCH_KIND_NAMES as readonly string[]).includes(v.kind)) throw new Error(`--kind must be one of ${lab.BENCH_KIND_NAMES.join(", ")}, got '${v.kind}'`);
+  if (v.kind !== undefined && !(lab.BENCH_KIND_NAMES as readonly string[]).includes(v.kind))
+    throw new Error(`--kind must be one of ${lab.BENCH_KIND_NAMES.join(", ")}, got '${v.kind}'`);
   const limit = v.limit === undefined ? undefined : Number(v.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--limit must be a positive integer, got '${v.limit}'`);
-  if (v.lowercase !== undefined && v.lowercase !== "0" && v.lowercase !== "1") throw new Error(`--lowercase takes 0 or 1, got '${v.lowercase}'`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+    throw new Error(`--limit must be a positive integer, got '${v.limit}'`);
+  if (v.lowercase !== undefined && v.lowercase !== "0" && v.lowercase !== "1")
+    throw new Error(`--lowercase takes 0 or 1, got '${v.lowercase}'`);
   return {
     file: v.file ?? "",
     grid: v.grid ?? "default",
@@ -94,25 +111,49 @@ async function main(): Promise<void> {
   const wanted = lab.selectGrid(args.grid, scale, args.seeds ?? scale.seeds, args.where);
   const runs = lab
     .scaleRuns(scale, undefined, [args.grid])
-    .filter((r) => (args.seeds ?? scale.seeds).includes(r.config.seed) && Object.entries(args.where).every(([k, val]) => String(r.group[k]) === val));
+    .filter(
+      (r) =>
+        (args.seeds ?? scale.seeds).includes(r.config.seed) &&
+        Object.entries(args.where).every(([k, val]) => String(r.group[k]) === val),
+    );
   const again = `npm start -- --grid=${args.grid} --scale=${scale.name}`;
-  if (runs.length === 0) throw new Error(`no finished runs of grid '${args.grid}' at scale '${scale.name}' (${wanted.length} wanted): train them first (${again})`);
-  console.log(`${lab.describeBackend()}\ngrid '${args.grid}' at scale '${scale.name}': ${runs.length} of ${wanted.length} runs finished${runs.length < wanted.length ? ` (the others are left out; ${again} trains them)` : ""}`);
+  if (runs.length === 0)
+    throw new Error(
+      `no finished runs of grid '${args.grid}' at scale '${scale.name}' (${wanted.length} wanted): train them first (${again})`,
+    );
+  console.log(
+    `${lab.describeBackend()}\ngrid '${args.grid}' at scale '${scale.name}': ${runs.length} of ${wanted.length} runs finished${runs.length < wanted.length ? ` (the others are left out; ${again} trains them)` : ""}`,
+  );
 
-  const r = await lab.fileBenchmarkItems(runs, args.file, { scale, kind: args.kind, limit: args.limit, lowercase: args.lowercase, onProgress: lab.stageProgress() });
+  const r = await lab.fileBenchmarkItems(runs, args.file, {
+    scale,
+    kind: args.kind,
+    limit: args.limit,
+    lowercase: args.lowercase,
+    onProgress: lab.stageProgress(),
+  });
   console.log(lab.fileEvalLines(r).join("\n"));
   console.log(`\naccuracy % (mean ± std over seeds; chance ${(100 / r.endings).toFixed(0)})`);
   for (const s of lab.summarize(r.rows)) {
-    console.log(`  ${s.model.padEnd(30)} ${s.direction} ${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)} (${s.seeds.length} seeds)`);
+    console.log(
+      `  ${s.model.padEnd(30)} ${s.direction} ${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)} (${s.seeds.length} seeds)`,
+    );
   }
   const reference = runs[0].config.name;
   if (r.runs.some((x) => x.model !== reference)) {
     console.log(`\npaired against ${reference} (Δ in points, 95% bootstrap interval over seeds and items)`);
-    for (const p of lab.pairedTable(r.runs, { reference, directions: ["S2S", "T2T"] }).filter((x) => x.model !== reference)) {
-      console.log(`  ${String(p.model).padEnd(30)} ${p.direction} Δ ${p[`Δ vs ${reference} [95% CI]`]}, p ${p.p}: ${p.verdict}`);
+    for (const p of lab
+      .pairedTable(r.runs, { reference, directions: ["S2S", "T2T"] })
+      .filter((x) => x.model !== reference)) {
+      console.log(
+        `  ${String(p.model).padEnd(30)} ${p.direction} Δ ${p[`Δ vs ${reference} [95% CI]`]}, p ${p.p}: ${p.verdict}`,
+      );
     }
   }
-  const csv = path.join(args.out, `${r.key.replace(/^file-/, "").replace(/-[0-9a-f]{12}$/, "")}-${args.grid}-${scale.name}.csv`);
+  const csv = path.join(
+    args.out,
+    `${r.key.replace(/^file-/, "").replace(/-[0-9a-f]{12}$/, "")}-${args.grid}-${scale.name}.csv`,
+  );
   lab.writeFileAtomic(csv, lab.toCsv(r.rows));
   console.log(`\nwrote ${csv}\ndone in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
 }

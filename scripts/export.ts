@@ -26,7 +26,10 @@ options:
   -h, --help   this text`;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { help: { type: "boolean", short: "h" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+  });
   if (values.help || positionals.length === 0) {
     console.log(HELP);
     if (!values.help) process.exitCode = 2;
@@ -36,14 +39,19 @@ async function main(): Promise<void> {
   for (const dir of positionals) {
     const isRun = fs.existsSync(path.join(dir, "checkpoint.json"));
     const isData = fs.existsSync(path.join(dir, "bpe.json"));
-    if (!isRun && !isData) throw new Error(`${dir} holds neither checkpoint.json (a run dir) nor bpe.json (a dataset dir): pass one of those`);
+    if (!isRun && !isData)
+      throw new Error(
+        `${dir} holds neither checkpoint.json (a run dir) nor bpe.json (a dataset dir): pass one of those`,
+      );
     if (isRun) {
       const { weights, step } = exportRunCheckpoint(dir);
       console.log(`${weights} (step ${step})`);
       if (fs.existsSync(path.join(dir, "metrics.jsonl"))) {
         console.log(writeMetricsCsv(dir));
         const tb = writeTensorboard(dir);
-        console.log(`${tb.logDir}/ (${tb.writer === "tfjs-node" ? "tf.node.summaryFileWriter" : `the lab's event writer; backend ${describeBackend(report)}`})`);
+        console.log(
+          `${tb.logDir}/ (${tb.writer === "tfjs-node" ? "tf.node.summaryFileWriter" : `the lab's event writer; backend ${describeBackend(report)}`})`,
+        );
       }
     }
     if (isData) {

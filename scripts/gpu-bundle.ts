@@ -30,15 +30,35 @@ const MAX_BYTES = 64 * 1024 * 1024;
 const CACHE = process.env.LST_BUNDLE_CACHE || path.join(os.homedir(), ".cache", "lst-lab", "gpu-bundle");
 const DATA_PRESET = "smoke";
 /** Libraries a portable node or dawn.node may need from the target: glibc's and the C++ runtime. */
-const SYSTEM_LIBS = new Set(["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "ld-linux-x86-64.so.2", "libstdc++.so.6", "libgcc_s.so.1"]);
+const SYSTEM_LIBS = new Set([
+  "libc.so.6",
+  "libm.so.6",
+  "libdl.so.2",
+  "libpthread.so.0",
+  "librt.so.1",
+  "ld-linux-x86-64.so.2",
+  "libstdc++.so.6",
+  "libgcc_s.so.1",
+]);
 /** Packages the bundle leaves out: native TF (the CUDA/CPU route, not portable), TTS, notebooks, figure export. */
-const EXTERNAL = ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "@echogarden/espeak-ng-emscripten", "playwright-core", "tslab", "@tslab/typescript-for-tslab", "danfojs-node"];
+const EXTERNAL = [
+  "@tensorflow/tfjs-node",
+  "@tensorflow/tfjs-node-gpu",
+  "@echogarden/espeak-ng-emscripten",
+  "playwright-core",
+  "tslab",
+  "@tslab/typescript-for-tslab",
+  "danfojs-node",
+];
 
 const log = (msg: string) => console.log(`[gpu-bundle] ${msg}`);
 
 function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 26, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`,
+    );
   return r.stdout;
 }
 
@@ -80,7 +100,9 @@ function portableNode(): { file: string; version: string } {
   const file = fs.realpathSync(process.env.LST_BUNDLE_NODE || process.execPath);
   const extra = needed(file).filter((l) => !SYSTEM_LIBS.has(l));
   if (extra.length) {
-    throw new Error(`${file} links ${extra.join(", ")} (a distribution build of node), so it cannot run without them: set LST_BUNDLE_NODE to an official nodejs.org linux-x64 node binary`);
+    throw new Error(
+      `${file} links ${extra.join(", ")} (a distribution build of node), so it cannot run without them: set LST_BUNDLE_NODE to an official nodejs.org linux-x64 node binary`,
+    );
   }
   return { file, version: sh(file, ["--version"]).trim() };
 }
@@ -95,7 +117,10 @@ function vulkanLoader(dst: string): string {
     if (!deb) {
       const r = spawnSync("apt-get", ["download", "libvulkan1"], { cwd: dir, encoding: "utf8" });
       deb = fs.readdirSync(dir).find((f) => /^libvulkan1_.*_amd64\.deb$/.test(f));
-      if (!deb) log(`apt-get download libvulkan1 failed (${(r.error?.message ?? r.stderr ?? "").trim().split("\n").pop()}); using this system's loader`);
+      if (!deb)
+        log(
+          `apt-get download libvulkan1 failed (${(r.error?.message ?? r.stderr ?? "").trim().split("\n").pop()}); using this system's loader`,
+        );
     }
     if (deb) deb = path.join(dir, deb);
   }
@@ -113,7 +138,10 @@ function vulkanLoader(dst: string): string {
     }
   }
   const sys = ["/usr/lib/x86_64-linux-gnu/libvulkan.so.1", "/usr/lib64/libvulkan.so.1"].find((f) => fs.existsSync(f));
-  if (!sys) throw new Error("no Vulkan loader: apt-get download libvulkan1 failed and none is installed (apt-get install libvulkan1, or set LST_VULKAN_DEB)");
+  if (!sys)
+    throw new Error(
+      "no Vulkan loader: apt-get download libvulkan1 failed and none is installed (apt-get install libvulkan1, or set LST_VULKAN_DEB)",
+    );
   fs.copyFileSync(fs.realpathSync(sys), dst);
   return `this system's ${fs.realpathSync(sys)}`;
 }
@@ -128,7 +156,8 @@ async function smokeData(dstRoot: string): Promise<string> {
     const rel = path.relative(ROOT, ds.dir);
     const dst = path.join(dstRoot, rel);
     fs.mkdirSync(dst, { recursive: true });
-    for (const f of fs.readdirSync(ds.dir).filter((f) => f.endsWith(".json"))) fs.copyFileSync(path.join(ds.dir, f), path.join(dst, f));
+    for (const f of fs.readdirSync(ds.dir).filter((f) => f.endsWith(".json")))
+      fs.copyFileSync(path.join(ds.dir, f), path.join(dst, f));
     return rel;
   } finally {
     process.chdir(cwd);
@@ -142,7 +171,9 @@ function libstdcxx(): string {
 }
 
 function version(pkg: string): string {
-  return (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+  return (
+    JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }
+  ).version;
 }
 
 function filesUnder(dir: string): { rel: string; bytes: number }[] {
@@ -189,9 +220,15 @@ async function bundleJs(dir: string): Promise<string[]> {
   const inputs = Object.keys(r.metafile.inputs);
   // a backend lib/backend.ts loads with a non-literal require would silently be missing from the bundle
   const backendSrc = fs.readFileSync(path.join(ROOT, "lib", "backend.ts"), "utf8");
-  for (const pkg of ["@tensorflow/tfjs-backend-webgpu", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-backend-cpu"]) {
+  for (const pkg of [
+    "@tensorflow/tfjs-backend-webgpu",
+    "@tensorflow/tfjs-backend-wasm",
+    "@tensorflow/tfjs-backend-cpu",
+  ]) {
     if (backendSrc.includes(pkg) && !inputs.some((i) => i.includes(`node_modules/${pkg}/`))) {
-      throw new Error(`lib/backend.ts loads ${pkg} but esbuild did not bundle it: load it with a literal require("${pkg}") or import`);
+      throw new Error(
+        `lib/backend.ts loads ${pkg} but esbuild did not bundle it: load it with a literal require("${pkg}") or import`,
+      );
     }
   }
   return inputs;
@@ -200,7 +237,8 @@ async function bundleJs(dir: string): Promise<string[]> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = path.join(args.out, NAME);
-  if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, "bundle.json"))) throw new Error(`${dir} exists and is not a bundle: move it away or pick another --out`);
+  if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, "bundle.json")))
+    throw new Error(`${dir} exists and is not a bundle: move it away or pick another --out`);
   fs.rmSync(dir, { recursive: true, force: true });
   for (const d of ["app", "payload", "lib/vulkan"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
 
@@ -209,7 +247,8 @@ async function main(): Promise<void> {
   log(`bundling the lab with esbuild (entry scripts/gpu-bundle/entry.ts) ...`);
   const inputs = await bundleJs(dir);
   const wasmDir = path.join(ROOT, "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist");
-  for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith(".wasm"))) fs.copyFileSync(path.join(wasmDir, f), path.join(dir, "app", f));
+  for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith(".wasm")))
+    fs.copyFileSync(path.join(wasmDir, f), path.join(dir, "app", f));
   const dawn = path.join(ROOT, "node_modules", "webgpu", "dist", "linux-x64", "dawn.node");
   const dawnExtra = needed(dawn).filter((l) => !SYSTEM_LIBS.has(l));
   if (dawnExtra.length) throw new Error(`${dawn} links ${dawnExtra.join(", ")}: not portable`);
@@ -222,12 +261,18 @@ async function main(): Promise<void> {
   const data = await smokeData(dir);
 
   const payloadHash = crypto.createHash("sha256");
-  for (const f of fs.readdirSync(path.join(dir, "payload")).sort()) payloadHash.update(fs.readFileSync(path.join(dir, "payload", f)));
+  for (const f of fs.readdirSync(path.join(dir, "payload")).sort())
+    payloadHash.update(fs.readFileSync(path.join(dir, "payload", f)));
   const id = payloadHash.digest("hex").slice(0, 16);
   const runSh = fs.readFileSync(path.join(ROOT, "scripts", "gpu-bundle", "run.sh"), "utf8").replace("@BUNDLE_ID@", id);
   fs.writeFileSync(path.join(dir, "run.sh"), runSh, { mode: 0o755 });
-  const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() || "unknown";
-  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() !== "";
+  const commit =
+    spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() || "unknown";
+  const dirty =
+    spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).stdout.trim() !== "";
   const manifest = {
     name: NAME,
     id,
@@ -236,7 +281,9 @@ async function main(): Promise<void> {
     node: `${node.version} from ${node.file}`,
     webgpu: `npm webgpu ${version("webgpu")} (dawn.node linux-x64)`,
     tfjs: `tfjs-core ${version("@tensorflow/tfjs-core")}, tfjs-backend-webgpu ${version("@tensorflow/tfjs-backend-webgpu")}, tfjs-backend-wasm ${version("@tensorflow/tfjs-backend-wasm")}, tfjs-backend-cpu ${version("@tensorflow/tfjs-backend-cpu")}`,
-    backendsBundled: ["webgpu", "wasm", "cpu"].filter((b) => inputs.some((i) => i.includes(`node_modules/@tensorflow/tfjs-backend-${b}/`))),
+    backendsBundled: ["webgpu", "wasm", "cpu"].filter((b) =>
+      inputs.some((i) => i.includes(`node_modules/@tensorflow/tfjs-backend-${b}/`)),
+    ),
     vulkanLoader: vulkan,
     libstdcxx: cxx,
     data: `${data} (${DATA_PRESET} preset, JSON files only)`,
@@ -246,17 +293,30 @@ async function main(): Promise<void> {
   manifest.files = filesUnder(dir);
   fs.writeFileSync(path.join(dir, "bundle.json"), JSON.stringify(manifest, null, 2));
   const total = filesUnder(dir).reduce((a, f) => a + f.bytes, 0);
-  if (total > MAX_BYTES) throw new Error(`the bundle is ${(total / 2 ** 20).toFixed(1)} MiB, over the 64 MiB limit: ${JSON.stringify(manifest.files)}`);
+  if (total > MAX_BYTES)
+    throw new Error(
+      `the bundle is ${(total / 2 ** 20).toFixed(1)} MiB, over the 64 MiB limit: ${JSON.stringify(manifest.files)}`,
+    );
   log(`${dir}: ${(total / 2 ** 20).toFixed(1)} MiB, backends ${manifest.backendsBundled.join(", ")}, ${vulkan}`);
   if (args.tar) {
     const tarFile = path.join(args.out, `${NAME}.tar`);
     sh("tar", ["-cf", tarFile, "-C", args.out, NAME]);
-    log(`${tarFile}: ${(fs.statSync(tarFile).size / 2 ** 20).toFixed(1)} MiB (copy it over, then: tar -xf ${NAME}.tar && ${NAME}/run.sh bench)`);
+    log(
+      `${tarFile}: ${(fs.statSync(tarFile).size / 2 ** 20).toFixed(1)} MiB (copy it over, then: tar -xf ${NAME}.tar && ${NAME}/run.sh bench)`,
+    );
   }
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-function readme(m: { id: string; lab: string; node: string; webgpu: string; tfjs: string; vulkanLoader: string; data: string }): string {
+function readme(m: {
+  id: string;
+  lab: string;
+  node: string;
+  webgpu: string;
+  tfjs: string;
+  vulkanLoader: string;
+  data: string;
+}): string {
   return `LST Lab: portable GPU run (bundle ${m.id}, lab ${m.lab})
 
   tar -xf ${NAME}.tar && cd ${NAME}

@@ -29,39 +29,107 @@ import { cli, CliError, intList, keyValues } from "../lib/internal";
 /** The main job's flags: one line each (lib/tooling/cli.ts). */
 const MAIN_CLI = {
   command: "npm start --",
-  summary: "The main job: train (or load) every run of a grid at a lab scale, evaluate, print the tables and the paper's expected directions, write figures and a CSV.",
+  summary:
+    "The main job: train (or load) every run of a grid at a lab scale, evaluate, print the tables and the paper's expected directions, write figures and a CSV.",
   flags: {
     grid: { type: "string", default: "default", value: "NAME", help: "the grid to run (see --list-grids)" },
-    scale: { type: "string", default: process.env.LST_SCALE ?? "small", value: "smoke|small|paper", help: "the lab scale (env LST_SCALE)" },
+    scale: {
+      type: "string",
+      default: process.env.LST_SCALE ?? "small",
+      value: "smoke|small|paper",
+      help: "the lab scale (env LST_SCALE)",
+    },
     seeds: { type: "string", value: "1,2,3", help: "seeds to run (default: the scale's)" },
-    where: { type: "string", value: "key:value,...", help: "only the grid entries whose group has these values, e.g. units:phonetic,budget:1x" },
-    backend: { type: "string", default: process.env.LST_BACKEND ?? "", value: "tensorflow|wasm|cpu", help: "force a TensorFlow.js backend (env LST_BACKEND)" },
+    where: {
+      type: "string",
+      value: "key:value,...",
+      help: "only the grid entries whose group has these values, e.g. units:phonetic,budget:1x",
+    },
+    backend: {
+      type: "string",
+      default: process.env.LST_BACKEND ?? "",
+      value: "tensorflow|wasm|cpu",
+      help: "force a TensorFlow.js backend (env LST_BACKEND)",
+    },
     out: { type: "string", default: lab.figuresDir(), value: "DIR", help: "where figures and the CSV go" },
     runs: { type: "string", default: lab.runsDir(), value: "DIR", help: "the run store" },
     norms: { type: "boolean", help: "also re-score the runs under mean, sum and PMI (lib/experiment/rescore.ts)" },
-    chain: { type: "boolean", help: "also score the runs on the chain tier (tier 5; built and scored once, then cached)" },
+    chain: {
+      type: "boolean",
+      help: "also score the runs on the chain tier (tier 5; built and scored once, then cached)",
+    },
     "list-grids": { type: "boolean", help: "list the grids with their runs per seed at the scale, and exit" },
-    "dry-run": { type: "boolean", help: "list the runs this command would train (cached ones marked) with estimated times, and exit" },
-    "rerun-stale": { type: "boolean", help: "retrain finished runs made by other (or unknown) code; the old run directory moves to <runs>-stale/" },
-    executor: { type: "string", value: "local|processes|slurm", help: "where missing runs execute (default local; --jobs implies processes, Slurm flags imply slurm)" },
+    "dry-run": {
+      type: "boolean",
+      help: "list the runs this command would train (cached ones marked) with estimated times, and exit",
+    },
+    "rerun-stale": {
+      type: "boolean",
+      help: "retrain finished runs made by other (or unknown) code; the old run directory moves to <runs>-stale/",
+    },
+    executor: {
+      type: "string",
+      value: "local|processes|slurm",
+      help: "where missing runs execute (default local; --jobs implies processes, Slurm flags imply slurm)",
+    },
     jobs: { type: "number", default: 2, value: "N", help: "processes: worker processes on this machine" },
     partition: { type: "string", value: "NAME", help: "slurm: the partition" },
     time: { type: "string", value: "H:MM:SS", help: "slurm: time limit per task" },
     cpus: { type: "number", default: 2, value: "N", help: "slurm: CPUs per task" },
     mem: { type: "string", value: "8G", help: "slurm: memory per task" },
     gres: { type: "string", value: "gpu:1", help: "slurm: generic resources per task (GPUs)" },
-    throttle: { type: "number", default: 0, value: "K", help: "slurm: at most K tasks of the array at once (--array=0-N%K)" },
-    sbatch: { type: "string", value: "\"<flags>\"", help: "slurm: extra sbatch flags" },
-    env: { type: "string", value: "K=V,K=V", help: "environment for every task (LST_BACKEND and LST_DATA_DIR are passed on anyway)" },
-    wait: { type: "boolean", default: true, help: "slurm: wait for the array (--wait=0 returns after submitting; a later call picks the results up)" },
-    status: { type: "boolean", help: "print the grid's state under its submissions (pending, running, done, failed) and exit" },
-    "resubmit-failed": { type: "boolean", help: "slurm: submit again only the runs whose task failed (they resume from their last checkpoint)" },
+    throttle: {
+      type: "number",
+      default: 0,
+      value: "K",
+      help: "slurm: at most K tasks of the array at once (--array=0-N%K)",
+    },
+    sbatch: { type: "string", value: '"<flags>"', help: "slurm: extra sbatch flags" },
+    env: {
+      type: "string",
+      value: "K=V,K=V",
+      help: "environment for every task (LST_BACKEND and LST_DATA_DIR are passed on anyway)",
+    },
+    wait: {
+      type: "boolean",
+      default: true,
+      help: "slurm: wait for the array (--wait=0 returns after submitting; a later call picks the results up)",
+    },
+    status: {
+      type: "boolean",
+      help: "print the grid's state under its submissions (pending, running, done, failed) and exit",
+    },
+    "resubmit-failed": {
+      type: "boolean",
+      help: "slurm: submit again only the runs whose task failed (they resume from their last checkpoint)",
+    },
   },
-  examples: ["npm start", "npm start -- --grid mixRatio --scale=smoke --seeds=1,2", "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run", "npm start -- --list-grids"],
+  examples: [
+    "npm start",
+    "npm start -- --grid mixRatio --scale=smoke --seeds=1,2",
+    "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run",
+    "npm start -- --list-grids",
+  ],
 } as const;
 
 /** The executor options from the executor flags of MAIN_CLI (lib/experiment/executor.ts checks them). */
-function executorFromArgs(args: { executor: string; jobs: number; partition: string; time: string; cpus: number; mem: string; gres: string; throttle: number; sbatch: string; env: string; wait: boolean; "resubmit-failed": boolean }, given: Set<string>): lab.ExecutorOptions {
+function executorFromArgs(
+  args: {
+    executor: string;
+    jobs: number;
+    partition: string;
+    time: string;
+    cpus: number;
+    mem: string;
+    gres: string;
+    throttle: number;
+    sbatch: string;
+    env: string;
+    wait: boolean;
+    "resubmit-failed": boolean;
+  },
+  given: Set<string>,
+): lab.ExecutorOptions {
   const x: Record<string, unknown> = {};
   for (const k of ["jobs", "cpus", "throttle"] as const) if (given.has(k)) x[k] = args[k];
   for (const k of ["partition", "time", "mem", "gres"] as const) if (args[k]) x[k] = args[k];
@@ -77,7 +145,9 @@ function executorFromArgs(args: { executor: string; jobs: number; partition: str
     }
     x.env = env;
   }
-  x.kind = args.executor || (x.resubmitFailed || x.partition || x.gres || x.throttle ? "slurm" : x.jobs ? "processes" : "local");
+  x.kind =
+    args.executor ||
+    (x.resubmitFailed || x.partition || x.gres || x.throttle ? "slurm" : x.jobs ? "processes" : "local");
   return lab.resolveExecutor(x as unknown as lab.ExecutorOptions);
 }
 
@@ -96,7 +166,10 @@ async function main(): Promise<void> {
   const seeds = intList("seeds", args.seeds) ?? scale.seeds;
   if (args["list-grids"]) {
     console.log(`grids at scale '${scale.name}' (runs per seed; --grid=NAME runs one, --dry-run shows its plan):`);
-    for (const name of Object.keys(lab.GRIDS)) console.log(`  ${name.padEnd(18)}${String(lab.GRIDS[name](scale).length).padStart(3)}  ${GRID_SUMMARY[name] ?? ""}`);
+    for (const name of Object.keys(lab.GRIDS))
+      console.log(
+        `  ${name.padEnd(18)}${String(lab.GRIDS[name](scale).length).padStart(3)}  ${GRID_SUMMARY[name] ?? ""}`,
+      );
     return;
   }
   if (args["dry-run"]) {
@@ -110,15 +183,21 @@ async function main(): Promise<void> {
     lab.printGridState(lab.gridStatus(args.grid, { scale, seeds, where, runsRoot: args.runs, executor }));
     return;
   }
-  console.log(planSummary(planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] })));
+  console.log(
+    planSummary(planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] })),
+  );
 
   // The dataset first (built once, then cached), with its size and build speed.
   const first = lab.resolveExperiment(lab.selectGrid(args.grid, scale, seeds, where)[0].spec, scale);
   const ds = await lab.datasetFor(first, { onProgress: lab.stageProgress() });
   const st = ds.stats;
   const audioS = st.audioHours * 3600;
-  const build = Object.entries(st.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ");
-  console.log(`data '${ds.config.name}': ${st.pairedStories} paired stories, ${st.audioHours.toFixed(2)} h of speech, ${st.frames} unit frames; build: ${build || "cached"}`);
+  const build = Object.entries(st.seconds)
+    .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+    .join(", ");
+  console.log(
+    `data '${ds.config.name}': ${st.pairedStories} paired stories, ${st.audioHours.toFixed(2)} h of speech, ${st.frames} unit frames; build: ${build || "cached"}`,
+  );
   if (st.seconds["tts-paired"]) console.log(`  paired TTS ${(audioS / st.seconds["tts-paired"]).toFixed(0)}x realtime`);
 
   let last = "";
@@ -133,7 +212,8 @@ async function main(): Promise<void> {
     onProgress: (stage, done, total) => {
       const line = `${stage} ${done}/${total}`;
       const every = stage.startsWith("train") ? Math.max(1, Math.floor(total / 10)) : 1;
-      if (line !== last && (done === total || done % every === 0)) console.log(`  ${line}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      if (line !== last && (done === total || done % every === 0))
+        console.log(`  ${line}  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
       last = line;
     },
   });
@@ -145,7 +225,9 @@ async function main(): Promise<void> {
   const directions = ["S2S", "T2T", "S2T", "T2S", "macro"];
   const models = [...new Set(summary.map((s) => s.model))];
   const benches = [...new Set(summary.map((s) => s.benchmark))];
-  const header = ["model", "bench", ...directions].map((h, i) => (i < 2 ? h.padEnd(i === 0 ? 16 : 5) : h.padStart(12))).join(" ");
+  const header = ["model", "bench", ...directions]
+    .map((h, i) => (i < 2 ? h.padEnd(i === 0 ? 16 : 5) : h.padStart(12)))
+    .join(" ");
   console.log(header);
   for (const m of models) {
     for (const b of benches) {
@@ -159,20 +241,30 @@ async function main(): Promise<void> {
   // per difficulty tier, S→S and T→T (the per-tier accuracies add up to the overall, weighted by items)
   console.log("\naccuracy % by tier (S→S, T→T; mean ± std over seeds)");
   for (const t of lab.tierTable(runs).filter((x) => x.direction === "S2S" || x.direction === "T2T")) {
-    console.log(`  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(4)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`);
+    console.log(
+      `  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(4)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`,
+    );
   }
   // the paper's expected directions this grid tests: paired per-item differences over seeds, with a seeded
   // hierarchical-bootstrap 95% interval; the verdict says where the interval lies (lib/eval/paired.ts)
   const findings = lab.PAPER_FINDINGS.filter((f) => f.grid === args.grid);
-  const report = findings.length ? lab.reproductionReport(await lab.runItems(runs, { onProgress: lab.stageProgress() }), findings) : [];
+  const report = findings.length
+    ? lab.reproductionReport(await lab.runItems(runs, { onProgress: lab.stageProgress() }), findings)
+    : [];
   if (report.length) {
-    console.log("\nexpected directions (lst-paper.md §7) tested by this grid (paired Δ in points, 95% bootstrap interval over seeds and items):");
+    console.log(
+      "\nexpected directions (lst-paper.md §7) tested by this grid (paired Δ in points, 95% bootstrap interval over seeds and items):",
+    );
     for (const r of report) {
       if (r.verdict === "not run") {
-        console.log(`  ${r.verdict.padEnd(13)} ${r.claim}: ${r.higher} vs ${r.lower} are not both among this run's rows (seeds ${r.seeds})${r.note ? `; ${r.note}` : ""}`);
+        console.log(
+          `  ${r.verdict.padEnd(13)} ${r.claim}: ${r.higher} vs ${r.lower} are not both among this run's rows (seeds ${r.seeds})${r.note ? `; ${r.note}` : ""}`,
+        );
         continue;
       }
-      console.log(`  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}`);
+      console.log(
+        `  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}`,
+      );
     }
   }
   // the chain tier (tier 5), scored from the runs' checkpoints: accuracy by tier, and paired against the first model
@@ -180,11 +272,17 @@ async function main(): Promise<void> {
     const chain = await lab.extraBenchmarkItems(runs, "chain", { onProgress: lab.stageProgress() });
     console.log("\nchain tier (tier 5: two facts from different sentences; 1-in-4, chance 25; mean ± std over seeds)");
     for (const t of lab.tierTableOfItems(chain)) {
-      console.log(`  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(5)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`);
+      console.log(
+        `  ${String(t.model).padEnd(30)} ${String(t.benchmark).padEnd(5)} ${t.direction} tier ${t.tier} (${t.items} items): ${t["accuracy %"]}`,
+      );
     }
     const reference = runs[0].config.name;
-    for (const r of lab.pairedTable(chain, { reference, directions: ["S2S", "T2T"] }).filter((x) => x.model !== reference)) {
-      console.log(`  ${String(r.model).padEnd(30)} ${r.direction} Δ vs ${reference} ${r[`Δ vs ${reference} [95% CI]`]}, p ${r.p}: ${r.verdict}`);
+    for (const r of lab
+      .pairedTable(chain, { reference, directions: ["S2S", "T2T"] })
+      .filter((x) => x.model !== reference)) {
+      console.log(
+        `  ${String(r.model).padEnd(30)} ${r.direction} Δ vs ${reference} ${r[`Δ vs ${reference} [95% CI]`]}, p ${r.p}: ${r.verdict}`,
+      );
     }
   }
   // scoring variants: S→S and T→T under per-token mean (the runs' own), sum and PMI
@@ -197,14 +295,23 @@ async function main(): Promise<void> {
   }
   for (const r of runs.filter((x) => x.config.seed === seeds[0])) {
     const lastStep = r.metrics[r.metrics.length - 1];
-    if (lastStep) console.log(`  ${r.config.name}: ${r.metrics.length} steps, final loss ${lastStep.loss.toFixed(3)} (speech ${lastStep.lossSpeech.toFixed(3)}, text ${lastStep.lossText.toFixed(3)})`);
+    if (lastStep)
+      console.log(
+        `  ${r.config.name}: ${r.metrics.length} steps, final loss ${lastStep.loss.toFixed(3)} (speech ${lastStep.lossSpeech.toFixed(3)}, text ${lastStep.lossText.toFixed(3)})`,
+      );
   }
 
-  const base = path.join(args.out, `${args.grid}${args.where ? `-${args.where.replace(/[:,]/g, "-")}` : ""}-${scale.name}`);
+  const base = path.join(
+    args.out,
+    `${args.grid}${args.where ? `-${args.where.replace(/[:,]/g, "-")}` : ""}-${scale.name}`,
+  );
   const csv = lab.toCsv(rows);
   lab.writeFileAtomic(`${base}.csv`, csv);
   const bars = lab.accuracyBars(rows, { title: `${args.grid} (${scale.name}, ${seeds.length} seeds)` });
-  const loss = lab.lossCurves(runs.filter((r) => r.config.seed === seeds[0]).map((r) => ({ name: r.config.name, metrics: r.metrics })), { title: "training loss" });
+  const loss = lab.lossCurves(
+    runs.filter((r) => r.config.seed === seeds[0]).map((r) => ({ name: r.config.name, metrics: r.metrics })),
+    { title: "training loss" },
+  );
   const written: string[] = [`${base}.csv`];
   for (const ext of ["png", "svg", "pdf"]) {
     await lab.exportFigure(bars, `${base}-accuracy.${ext}`);

@@ -20,14 +20,28 @@ const ROOT = path.resolve(__dirname, "..");
 
 const NOTEBOOKS_CLI = {
   command: "npm run notebooks --",
-  summary: "Execute notebooks headless (smoke scale unless LST_SCALE is set), each in its own process, and write the executed copies with their outputs.",
+  summary:
+    "Execute notebooks headless (smoke scale unless LST_SCALE is set), each in its own process, and write the executed copies with their outputs.",
   flags: {
     dir: { type: "string", default: "notebooks", value: "DIR", help: "the folder of notebooks" },
-    out: { type: "string", default: path.join("notebooks", ".executed"), value: "DIR", help: "where the executed copies go" },
-    one: { type: "string", value: "FILE", help: "internal: run this one notebook in this process (the runner's child mode)" },
+    out: {
+      type: "string",
+      default: path.join("notebooks", ".executed"),
+      value: "DIR",
+      help: "where the executed copies go",
+    },
+    one: {
+      type: "string",
+      value: "FILE",
+      help: "internal: run this one notebook in this process (the runner's child mode)",
+    },
   },
   positionals: { name: "notebook", help: "notebook names to run (with or without .ipynb); default: all" },
-  examples: ["npm run notebooks", "npm run notebooks -- 03-patching", "LST_SCALE=small npm run notebooks -- 07-speech-text-ratio"],
+  examples: [
+    "npm run notebooks",
+    "npm run notebooks -- 03-patching",
+    "LST_SCALE=small npm run notebooks -- 07-speech-text-ratio",
+  ],
 } as const;
 
 interface Args {
@@ -41,7 +55,12 @@ function parseArgs(argv: string[]): Args {
   const { values: v, positionals, given } = cli(NOTEBOOKS_CLI, argv);
   // a folder given on the command line is relative to the working directory; the defaults to the project
   const where = (k: "dir" | "out") => (given.has(k) ? path.resolve(v[k]) : path.join(ROOT, v[k]));
-  return { dir: where("dir"), out: where("out"), one: v.one ? path.resolve(v.one) : "", names: positionals.map((n) => n.replace(/\.ipynb$/, "")) };
+  return {
+    dir: where("dir"),
+    out: where("out"),
+    one: v.one ? path.resolve(v.one) : "",
+    names: positionals.map((n) => n.replace(/\.ipynb$/, "")),
+  };
 }
 
 /** Child mode: run one notebook in this process, write its executed copy, print a JSON result line. */
@@ -63,17 +82,27 @@ function main(): void {
     return;
   }
   if (!fs.existsSync(args.dir)) throw new Error(`notebook folder ${args.dir} does not exist`);
-  const all = fs.readdirSync(args.dir).filter((f) => f.endsWith(".ipynb")).sort();
+  const all = fs
+    .readdirSync(args.dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
   const unknown = args.names.filter((n) => !all.includes(`${n}.ipynb`));
-  if (unknown.length) throw new Error(`no notebook named ${unknown.join(", ")} in ${args.dir}; there are: ${all.join(", ")}`);
+  if (unknown.length)
+    throw new Error(`no notebook named ${unknown.join(", ")} in ${args.dir}; there are: ${all.join(", ")}`);
   const files = args.names.length ? args.names.map((n) => `${n}.ipynb`) : all;
   fs.mkdirSync(args.out, { recursive: true });
   const env = { ...process.env, LST_SCALE: process.env.LST_SCALE ?? "smoke" };
-  console.log(`running ${files.length} notebook(s) at scale '${env.LST_SCALE}' -> ${path.relative(ROOT, args.out) || args.out}`);
+  console.log(
+    `running ${files.length} notebook(s) at scale '${env.LST_SCALE}' -> ${path.relative(ROOT, args.out) || args.out}`,
+  );
   const failures: string[] = [];
   for (const f of files) {
     const t0 = Date.now();
-    const child = spawnSync(process.execPath, ["--import", "tsx", __filename, "--one", path.join(args.dir, f), "--out", args.out], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 28 });
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", __filename, "--one", path.join(args.dir, f), "--out", args.out],
+      { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 28 },
+    );
     const m = /@@result (.*)$/m.exec(child.stdout ?? "");
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (!m) {

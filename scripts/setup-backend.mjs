@@ -16,7 +16,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { TF_WHEEL_VERSION as TF_WHEEL, WHEEL_CACHE as CACHE, buildBinding, checkNative, findPython, findWheel, pipDownload, run, tail } from "./tfjs-wheel-build.mjs";
+import {
+  TF_WHEEL_VERSION as TF_WHEEL,
+  WHEEL_CACHE as CACHE,
+  buildBinding,
+  checkNative,
+  findPython,
+  findWheel,
+  pipDownload,
+  run,
+  tail,
+} from "./tfjs-wheel-build.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = path.join(ROOT, "node_modules", "@tensorflow", "tfjs-node");
@@ -39,18 +49,27 @@ function tryDownloadInstall() {
 
 function tryWheelBuild() {
   const py = findPython();
-  if (!py) { log("  no python3 with pip: cannot fetch the tensorflow-cpu wheel"); return false; }
+  if (!py) {
+    log("  no python3 with pip: cannot fetch the tensorflow-cpu wheel");
+    return false;
+  }
   let wheel = findWheel(CACHE, "tensorflow_cpu", TF_WHEEL);
   if (!wheel) {
     log(`fetching the tensorflow-cpu ${TF_WHEEL} wheel with pip into ${CACHE} (~274 MB) ...`);
     const r = pipDownload(py, [`tensorflow-cpu==${TF_WHEEL}`], CACHE, { timeout: 900_000 });
-    if (!r.ok) { log(`  pip download failed: ${tail(r.out)}`); return false; }
+    if (!r.ok) {
+      log(`  pip download failed: ${tail(r.out)}`);
+      return false;
+    }
     wheel = findWheel(CACHE, "tensorflow_cpu", TF_WHEEL);
     if (!wheel) return false;
   }
   log(`building tfjs-node against ${wheel} (headers + libtensorflow_cc from the wheel) ...`);
   const b = buildBinding({ pkg: PKG, root: ROOT, py, wheel: path.join(CACHE, wheel), log: (m) => log(`  ${m}`) });
-  if (!b.ok) { log(`  ${b.why}`); return false; }
+  if (!b.ok) {
+    log(`  ${b.why}`);
+    return false;
+  }
   return nativeWorks().ok;
 }
 
@@ -62,12 +81,19 @@ function main() {
   else if (tryDownloadInstall()) route = "tfjs-node download (libtensorflow 2.9.1)";
   else if (tryWheelBuild()) route = `offline build against the tensorflow-cpu ${TF_WHEEL} wheel`;
   check = nativeWorks();
-  const report = { backend: check.ok ? "tensorflow" : "wasm", route, why: check.ok ? null : check.why, at: new Date().toISOString() };
+  const report = {
+    backend: check.ok ? "tensorflow" : "wasm",
+    route,
+    why: check.ok ? null : check.why,
+    at: new Date().toISOString(),
+  };
   fs.writeFileSync(REPORT, JSON.stringify(report, null, 2));
   if (check.ok) log(`best backend on this machine: tensorflow (native libtensorflow, ${route})`);
   else {
     log(`native backend unavailable (${check.why}).`);
-    log("best backend on this machine: wasm (single-threaded, ~10x slower). See environment.md to build the native one.");
+    log(
+      "best backend on this machine: wasm (single-threaded, ~10x slower). See environment.md to build the native one.",
+    );
   }
 }
 main();

@@ -20,7 +20,12 @@ import { fileURLToPath } from "node:url";
 
 /** `a` >= `b` for Debian versions, comparing the numeric parts of the upstream version (epoch dropped). */
 export function versionAtLeast(a, b) {
-  const nums = (v) => v.replace(/^\d+:/, "").split(/[^0-9]+/).filter(Boolean).map(Number);
+  const nums = (v) =>
+    v
+      .replace(/^\d+:/, "")
+      .split(/[^0-9]+/)
+      .filter(Boolean)
+      .map(Number);
   const [x, y] = [nums(a), nums(b)];
   for (let i = 0; i < y.length; i++) {
     if ((x[i] ?? 0) !== y[i]) return (x[i] ?? 0) > y[i];
@@ -39,20 +44,48 @@ const installed = (p, pkg, min) => {
  * (`suite`) where a Debian release's own version is too old, the suite to take it from.
  */
 export const SYSTEM_DEPS = [
-  { apt: "chromium", why: "headless browser: figure export (exportFigure), the PNG fallback of inline figures, the JupyterLab browser test",
-    present: (p) => installed(p, "chromium") || Boolean(p.env.CHROMIUM_PATH && p.isFile(p.env.CHROMIUM_PATH)) },
+  {
+    apt: "chromium",
+    why: "headless browser: figure export (exportFigure), the PNG fallback of inline figures, the JupyterLab browser test",
+    present: (p) => installed(p, "chromium") || Boolean(p.env.CHROMIUM_PATH && p.isFile(p.env.CHROMIUM_PATH)),
+  },
   { apt: "fonts-liberation", why: "fonts for exported figures", present: (p) => installed(p, "fonts-liberation") },
-  { apt: "mesa-vulkan-drivers", min: "25", suite: { bookworm: "bookworm-backports" },
+  {
+    apt: "mesa-vulkan-drivers",
+    min: "25",
+    suite: { bookworm: "bookworm-backports" },
     why: "Mesa 25 lavapipe (Vulkan on the CPU) for the WebGPU backend's tests; bookworm's Mesa 22.3 is refused by Dawn",
-    present: (p) => installed(p, "mesa-vulkan-drivers", "25") },
-  { apt: "libvulkan1", suite: { bookworm: "bookworm-backports" }, why: "the Vulkan loader that Dawn (WebGPU) opens", present: (p) => installed(p, "libvulkan1") },
-  { apt: "python3-venv", why: "the JupyterLab virtualenv of `npm run lab` and the browser test", present: (p) => installed(p, "python3-venv") },
-  { apt: "python3-pip", why: "fetches the tensorflow-cpu wheel the native backend is built against", present: (p) => installed(p, "python3-pip") },
+    present: (p) => installed(p, "mesa-vulkan-drivers", "25"),
+  },
+  {
+    apt: "libvulkan1",
+    suite: { bookworm: "bookworm-backports" },
+    why: "the Vulkan loader that Dawn (WebGPU) opens",
+    present: (p) => installed(p, "libvulkan1"),
+  },
+  {
+    apt: "python3-venv",
+    why: "the JupyterLab virtualenv of `npm run lab` and the browser test",
+    present: (p) => installed(p, "python3-venv"),
+  },
+  {
+    apt: "python3-pip",
+    why: "fetches the tensorflow-cpu wheel the native backend is built against",
+    present: (p) => installed(p, "python3-pip"),
+  },
   { apt: "g++", why: "node-gyp build of tfjs-node's binding", present: (p) => installed(p, "g++") },
   { apt: "make", why: "node-gyp build of tfjs-node's binding", present: (p) => installed(p, "make") },
-  { apt: "slurm-wlm", why: "the `slurm` executor and its test on a one-machine cluster (`npm run slurm:local -- start`)", present: (p) => installed(p, "slurm-wlm") },
+  {
+    apt: "slurm-wlm",
+    why: "the `slurm` executor and its test on a one-machine cluster (`npm run slurm:local -- start`)",
+    present: (p) => installed(p, "slurm-wlm"),
+  },
   { apt: "munge", why: "Slurm's authentication daemon", present: (p) => installed(p, "munge") },
-  { apt: "patchelf", why: "`npm run setup:gpu` writes the CUDA libraries' RUNPATH with it; the wheel-builder test covers that step", present: (p) => installed(p, "patchelf") },
+  {
+    apt: "patchelf",
+    why: "`npm run setup:gpu` writes the CUDA libraries' RUNPATH with it; the wheel-builder test covers that step",
+    present: (p) => installed(p, "patchelf"),
+  },
 ];
 
 /** The URI of the apt source that serves `suite` (one-line or deb822 format), or null. */
@@ -96,7 +129,8 @@ export function planSystemDeps(probes, deps = SYSTEM_DEPS) {
     steps.push(`echo "deb ${mirror} ${suite} main" > /etc/apt/sources.list.d/${suite}.list`);
   }
   steps.push("apt-get update -qq");
-  for (const [suite, names] of bySuite) steps.push(`apt-get install -y -qq ${suite ? `-t ${suite} ` : ""}${names.join(" ")}`);
+  for (const [suite, names] of bySuite)
+    steps.push(`apt-get install -y -qq ${suite ? `-t ${suite} ` : ""}${names.join(" ")}`);
   const script = steps.join(" && ");
   const command = `sudo sh -c '${script}'`;
   const optOut = probes.env.LST_SKIP_SYSTEM_DEPS === "1";
@@ -113,8 +147,15 @@ export function installArgv(plan) {
 
 /** Probes of this machine. */
 export function machineProbes(env = process.env) {
-  const run = (cmd, args) => spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-  const read = (f) => { try { return fs.readFileSync(f, "utf8"); } catch { return ""; } };
+  const run = (cmd, args) =>
+    spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+  const read = (f) => {
+    try {
+      return fs.readFileSync(f, "utf8");
+    } catch {
+      return "";
+    }
+  };
   return {
     env,
     isRoot: () => typeof process.getuid === "function" && process.getuid() === 0,
@@ -129,7 +170,12 @@ export function machineProbes(env = process.env) {
     codename: () => /^VERSION_CODENAME=(.+)$/m.exec(read("/etc/os-release"))?.[1].replace(/"/g, "") ?? null,
     aptSources: () => {
       const dir = "/etc/apt/sources.list.d";
-      const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.(list|sources)$/.test(f)).map((f) => `${dir}/${f}`) : [];
+      const files = fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => /\.(list|sources)$/.test(f))
+            .map((f) => `${dir}/${f}`)
+        : [];
       return ["/etc/apt/sources.list", ...files].map(read).join("\n\n");
     },
   };
@@ -148,15 +194,23 @@ function main() {
   const probes = machineProbes();
   let plan = planSystemDeps(probes);
   const argv = installArgv(plan);
-  if (plan.via === "no-apt") log(`no apt-get here: install ${plan.missing.map((d) => d.apt).join(", ")} with this system's package manager`);
+  if (plan.via === "no-apt")
+    log(`no apt-get here: install ${plan.missing.map((d) => d.apt).join(", ")} with this system's package manager`);
   else if (plan.via === "skip") log(`LST_SKIP_SYSTEM_DEPS=1: not installing; to install, run:\n  ${plan.command}`);
-  else if (plan.via === "print") log(`not root and no non-interactive sudo: to install what is missing, run:\n  ${plan.command}`);
-  else if (argv && dryRun) log(`would run (${plan.via}): ${argv[0]} ${argv[1].slice(0, -1).join(" ")} '${plan.script}'`);
+  else if (plan.via === "print")
+    log(`not root and no non-interactive sudo: to install what is missing, run:\n  ${plan.command}`);
+  else if (argv && dryRun)
+    log(`would run (${plan.via}): ${argv[0]} ${argv[1].slice(0, -1).join(" ")} '${plan.script}'`);
   else if (argv) {
     log(`installing ${plan.missing.map((d) => d.apt).join(", ")} with apt-get (${plan.via}) ...`);
     // apt's progress goes to a log file, not into npm's output; its tail is shown when something went wrong
     const logFile = path.join(os.tmpdir(), "lst-system-deps.log");
-    const r = spawnSync(argv[0], argv[1], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", maxBuffer: 1 << 28, timeout: 1_800_000 });
+    const r = spawnSync(argv[0], argv[1], {
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+      timeout: 1_800_000,
+    });
     fs.writeFileSync(logFile, `${r.stdout ?? ""}${r.stderr ?? ""}`);
     const before = plan.command;
     plan = planSystemDeps(machineProbes());

@@ -20,23 +20,36 @@ async function main(): Promise<void> {
   const sub = readSubmission(path.resolve(file));
   const index = Number(arg ?? process.env.SLURM_ARRAY_TASK_ID);
   const task = sub.tasks[index];
-  if (!Number.isInteger(index) || !task) throw new Error(`task index '${arg ?? process.env.SLURM_ARRAY_TASK_ID}' is not one of 0..${sub.tasks.length - 1} of ${file}`);
-  console.log(`task ${index} of ${sub.tasks.length} (grid '${sub.grid}', ${sub.executor}): run ${task.name} seed ${task.seed} on host ${os.hostname()} pid ${process.pid}`);
+  if (!Number.isInteger(index) || !task)
+    throw new Error(
+      `task index '${arg ?? process.env.SLURM_ARRAY_TASK_ID}' is not one of 0..${sub.tasks.length - 1} of ${file}`,
+    );
+  console.log(
+    `task ${index} of ${sub.tasks.length} (grid '${sub.grid}', ${sub.executor}): run ${task.name} seed ${task.seed} on host ${os.hostname()} pid ${process.pid}`,
+  );
   try {
     fs.mkdirSync(sub.runsRoot, { recursive: true });
     const probe = path.join(sub.runsRoot, `.probe-${os.hostname()}-${process.pid}`);
     fs.writeFileSync(probe, "");
     fs.rmSync(probe);
   } catch (e) {
-    throw new Error(`the run store ${sub.runsRoot} is not writable from host ${os.hostname()} (${(e as Error).message}): put it on a filesystem every node mounts read-write (LST_DATA_DIR) with permissions for this user`);
+    throw new Error(
+      `the run store ${sub.runsRoot} is not writable from host ${os.hostname()} (${(e as Error).message}): put it on a filesystem every node mounts read-write (LST_DATA_DIR) with permissions for this user`,
+    );
   }
   console.log(describeBackend(await initBackend()));
   const t1 = Date.now();
-  const run = await runExperiment(task.config, { runsRoot: sub.runsRoot, dataRoot: sub.dataRoot, onProgress: stageProgress() }, task.group);
+  const run = await runExperiment(
+    task.config,
+    { runsRoot: sub.runsRoot, dataRoot: sub.dataRoot, onProgress: stageProgress() },
+    task.group,
+  );
   const t2 = Date.now();
   console.log(`done: ${run.record.dir}`);
   // maxRSS (KiB): the peak memory of this task, what Slurm's --mem must allow
-  console.log(`task-seconds total=${((t2 - t0) / 1000).toFixed(2)} run=${((t2 - t1) / 1000).toFixed(2)} maxrss=${(process.resourceUsage().maxRSS / 1024).toFixed(0)}MiB`);
+  console.log(
+    `task-seconds total=${((t2 - t0) / 1000).toFixed(2)} run=${((t2 - t1) / 1000).toFixed(2)} maxrss=${(process.resourceUsage().maxRSS / 1024).toFixed(0)}MiB`,
+  );
 }
 
 main().catch((e: unknown) => {

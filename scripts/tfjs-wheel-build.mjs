@@ -31,7 +31,14 @@ export const WHEEL_CACHE = process.env.LST_WHEEL_CACHE || path.join(os.homedir()
 export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: opts.timeout ?? 600_000, maxBuffer: 1 << 26, ...opts });
   const err = r.error ? `${r.error.message}\n` : "";
-  return { ok: r.status === 0, out: `${err}${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status, code: r.error?.code };
+  return {
+    ok: r.status === 0,
+    out: `${err}${r.stdout ?? ""}${r.stderr ?? ""}`,
+    stdout: r.stdout ?? "",
+    stderr: r.stderr ?? "",
+    status: r.status,
+    code: r.error?.code,
+  };
 }
 
 /** The last `n` non-empty lines of a command's output, joined for one log line. */
@@ -62,7 +69,13 @@ export function pipDownload(py, reqs, dir, { deps = false, timeout = 1_800_000 }
   return run(py, args, { timeout });
 }
 
-export const wheelsIn = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".whl")).sort() : []);
+export const wheelsIn = (dir) =>
+  fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".whl"))
+        .sort()
+    : [];
 
 /** The text of `<name>.dist-info/METADATA` inside a wheel (a zip), read with python's zipfile. */
 export function readWheelMetadata(py, wheel) {
@@ -82,15 +95,22 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 export function markerEnvironment(pythonVersion = "3.11") {
   const machine = { x64: "x86_64", arm64: "aarch64" }[process.arch] ?? process.arch;
   return {
-    os_name: "posix", sys_platform: "linux", platform_system: "Linux", platform_machine: machine,
-    platform_python_implementation: "CPython", implementation_name: "cpython",
-    python_version: pythonVersion.split(".").slice(0, 2).join("."), python_full_version: pythonVersion, extra: "",
+    os_name: "posix",
+    sys_platform: "linux",
+    platform_system: "Linux",
+    platform_machine: machine,
+    platform_python_implementation: "CPython",
+    implementation_name: "cpython",
+    python_version: pythonVersion.split(".").slice(0, 2).join("."),
+    python_full_version: pythonVersion,
+    extra: "",
   };
 }
 
 /** Compare dotted versions numerically where both sides are numeric (enough for python_version markers). */
 function cmpVersion(a, b) {
-  const pa = a.split("."), pb = b.split(".");
+  const pa = a.split("."),
+    pb = b.split(".");
   if (![...pa, ...pb].every((x) => /^\d+$/.test(x))) return a < b ? -1 : a > b ? 1 : 0;
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = Number(pa[i] ?? 0) - Number(pb[i] ?? 0);
@@ -105,8 +125,11 @@ function cmpVersion(a, b) {
  * Extra names compare normalised (PEP 685: runs of -_. become -, lower case).
  */
 export function evaluateMarker(marker, env) {
-  const tokens = marker.match(/\s*("[^"]*"|'[^']*'|\(|\)|===|==|!=|~=|<=|>=|<|>|not\s+in\b|in\b|and\b|or\b|[A-Za-z_][A-Za-z0-9_.]*)/g);
-  if (!tokens || tokens.join("").replace(/\s+/g, "") !== marker.replace(/\s+/g, "")) throw new Error(`cannot parse the environment marker '${marker}'`);
+  const tokens = marker.match(
+    /\s*("[^"]*"|'[^']*'|\(|\)|===|==|!=|~=|<=|>=|<|>|not\s+in\b|in\b|and\b|or\b|[A-Za-z_][A-Za-z0-9_.]*)/g,
+  );
+  if (!tokens || tokens.join("").replace(/\s+/g, "") !== marker.replace(/\s+/g, ""))
+    throw new Error(`cannot parse the environment marker '${marker}'`);
   const toks = tokens.map((t) => t.trim().replace(/\s+/g, " "));
   let i = 0;
   const norm = (s) => s.toLowerCase().replace(/[-_.]+/g, "-");
@@ -130,25 +153,42 @@ export function evaluateMarker(marker, env) {
     const extra = l.isExtra || r.isExtra;
     const [a, b] = extra ? [norm(l.v), norm(r.v)] : [l.v, r.v];
     switch (op) {
-      case "==": case "===": return extra ? a === b : cmpVersion(a, b) === 0 || a === b;
-      case "!=": return !(a === b || (!extra && cmpVersion(a, b) === 0));
-      case "<": return cmpVersion(a, b) < 0;
-      case "<=": return cmpVersion(a, b) <= 0;
-      case ">": return cmpVersion(a, b) > 0;
-      case ">=": case "~=": return cmpVersion(a, b) >= 0;
-      case "in": return b.includes(a);
-      case "not in": return !b.includes(a);
-      default: throw new Error(`unknown operator '${op}' in the environment marker '${marker}'`);
+      case "==":
+      case "===":
+        return extra ? a === b : cmpVersion(a, b) === 0 || a === b;
+      case "!=":
+        return !(a === b || (!extra && cmpVersion(a, b) === 0));
+      case "<":
+        return cmpVersion(a, b) < 0;
+      case "<=":
+        return cmpVersion(a, b) <= 0;
+      case ">":
+        return cmpVersion(a, b) > 0;
+      case ">=":
+      case "~=":
+        return cmpVersion(a, b) >= 0;
+      case "in":
+        return b.includes(a);
+      case "not in":
+        return !b.includes(a);
+      default:
+        throw new Error(`unknown operator '${op}' in the environment marker '${marker}'`);
     }
   };
   const andExpr = () => {
     let r = comparison();
-    while (toks[i] === "and") { i++; r = comparison() && r; }
+    while (toks[i] === "and") {
+      i++;
+      r = comparison() && r;
+    }
     return r;
   };
   const orExpr = () => {
     let r = andExpr();
-    while (toks[i] === "or") { i++; r = andExpr() || r; }
+    while (toks[i] === "or") {
+      i++;
+      r = andExpr() || r;
+    }
     return r;
   };
   const result = orExpr();
@@ -171,7 +211,11 @@ export function parseRequiresDist(metadata) {
     const [req, ...rest] = m[1].split(";");
     const name = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(req)?.[1];
     if (!name) throw new Error(`cannot parse the requirement '${m[1]}'`);
-    out.push({ name: name.toLowerCase().replace(/[-_.]+/g, "-"), requirement: req.trim().replace(/\s+/g, ""), marker: rest.join(";").trim() });
+    out.push({
+      name: name.toLowerCase().replace(/[-_.]+/g, "-"),
+      requirement: req.trim().replace(/\s+/g, ""),
+      marker: rest.join(";").trim(),
+    });
   }
   return out;
 }
@@ -191,12 +235,15 @@ export function checkNative(root, pkgName, { env = process.env, timeout = 120_00
     `const tf=require(${JSON.stringify(pkgName)});tf.setBackend('tensorflow');` +
     "const x=tf.tensor([1,2,3]);if(x.sum().dataSync()[0]!==6)process.exit(3);console.log(tf.getBackend())";
   const r = run(process.execPath, ["-e", code], { cwd: root, env, timeout });
-  return r.ok && r.stdout.includes("tensorflow") ? { ok: true, out: r.out } : { ok: false, why: tail(r.out, 3) || `exit ${r.status}`, out: r.out };
+  return r.ok && r.stdout.includes("tensorflow")
+    ? { ok: true, out: r.out }
+    : { ok: false, why: tail(r.out, 3) || `exit ${r.status}`, out: r.out };
 }
 
 /** patchelf on PATH ($LST_PATCHELF first), or null. */
 export function findPatchelf() {
-  for (const p of [process.env.LST_PATCHELF, "patchelf"].filter(Boolean)) if (run(p, ["--version"], { timeout: 10_000 }).ok) return p;
+  for (const p of [process.env.LST_PATCHELF, "patchelf"].filter(Boolean))
+    if (run(p, ["--version"], { timeout: 10_000 }).ok) return p;
   return null;
 }
 
@@ -239,11 +286,23 @@ print(json.dumps(sorted(lib_dirs)))
 /** node-gyp's script and node's header prefix, as npm would pass them to an install script. */
 function gypEnv(root) {
   const npmRoot = run("npm", ["root", "-g"], { timeout: 60_000 }).stdout.trim();
-  const gyp = [path.join(npmRoot, "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
-    path.join(path.dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js")]
-    .find((p) => fs.existsSync(p));
-  const nodedir = [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), ".."), "/usr"]
-    .find((d) => d && fs.existsSync(path.join(d, "include", "node", "node_api.h")));
+  const gyp = [
+    path.join(npmRoot, "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    path.join(
+      path.dirname(process.execPath),
+      "..",
+      "lib",
+      "node_modules",
+      "npm",
+      "node_modules",
+      "node-gyp",
+      "bin",
+      "node-gyp.js",
+    ),
+  ].find((p) => fs.existsSync(p));
+  const nodedir = [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), ".."), "/usr"].find(
+    (d) => d && fs.existsSync(path.join(d, "include", "node", "node_api.h")),
+  );
   return { gyp, nodedir };
 }
 
@@ -257,7 +316,9 @@ export function buildBinding({ pkg, root, py, wheel, cudaWheels = [], log = () =
   const lib = path.join(deps, "lib");
   fs.rmSync(deps, { recursive: true, force: true });
   fs.mkdirSync(lib, { recursive: true });
-  log(`extracting ${path.basename(wheel)}${cudaWheels.length ? ` and ${cudaWheels.length} CUDA wheels` : ""} into ${path.relative(root, deps) || deps} ...`);
+  log(
+    `extracting ${path.basename(wheel)}${cudaWheels.length ? ` and ${cudaWheels.length} CUDA wheels` : ""} into ${path.relative(root, deps) || deps} ...`,
+  );
   let r = run(py, ["-c", EXTRACT_PY, wheel, deps, ...cudaWheels], { timeout: 1_800_000 });
   if (!r.ok) return { ok: false, why: `extracting the wheels failed: ${tail(r.out, 3)}` };
   const cudaLibDirs = JSON.parse(r.stdout.trim().split("\n").pop() || "[]");
@@ -269,7 +330,8 @@ export function buildBinding({ pkg, root, py, wheel, cudaWheels = [], log = () =
     // tfjs-node's install.js skips its download only when this name exists
     ["libtensorflow.so.2.9.1", "libtensorflow_cc.so.2"],
     ["libtensorflow_framework.so", "libtensorflow_framework.so.2"],
-  ]) fs.symlinkSync(target, path.join(lib, link));
+  ])
+    fs.symlinkSync(target, path.join(lib, link));
 
   let runpath = "none needed (no CUDA libraries)";
   if (cudaLibDirs.length) {
@@ -283,7 +345,9 @@ export function buildBinding({ pkg, root, py, wheel, cudaWheels = [], log = () =
     const patchelf = findPatchelf();
     if (patchelf) {
       for (const f of tfLibs) {
-        const entries = [...new Set(["$ORIGIN", ...cudaLibDirs.map((d) => `$ORIGIN/../nvidia/${d}`), ...readRunpath(f)])];
+        const entries = [
+          ...new Set(["$ORIGIN", ...cudaLibDirs.map((d) => `$ORIGIN/../nvidia/${d}`), ...readRunpath(f)]),
+        ];
         r = run(patchelf, ["--set-rpath", entries.join(":"), f]);
         if (!r.ok) return { ok: false, why: `patchelf --set-rpath on ${path.basename(f)} failed: ${tail(r.out)}` };
       }
@@ -295,14 +359,19 @@ export function buildBinding({ pkg, root, py, wheel, cudaWheels = [], log = () =
   }
 
   // Force install.js to build from source against deps/ (a custom tf-lib URI that is never fetched).
-  fs.writeFileSync(path.join(pkg, "scripts", "custom-binary.json"), JSON.stringify({ "tf-lib": "http://127.0.0.1:9/unused" }));
+  fs.writeFileSync(
+    path.join(pkg, "scripts", "custom-binary.json"),
+    JSON.stringify({ "tf-lib": "http://127.0.0.1:9/unused" }),
+  );
   const { gyp, nodedir } = gypEnv(root);
   // install.js shells out to `node-pre-gyp`: npm puts node_modules/.bin on PATH for scripts, a direct call does not.
   const bins = [path.join(pkg, "node_modules", ".bin"), path.join(root, "node_modules", ".bin")];
   const env = { ...process.env, PATH: [...bins, process.env.PATH ?? ""].join(path.delimiter) };
   if (gyp) env.npm_config_node_gyp = gyp;
   if (nodedir) env.npm_config_nodedir = nodedir;
-  log(`compiling ${path.basename(path.dirname(pkg)) === "@tensorflow" ? `@tensorflow/${path.basename(pkg)}` : pkg}'s binding with node-gyp ...`);
+  log(
+    `compiling ${path.basename(path.dirname(pkg)) === "@tensorflow" ? `@tensorflow/${path.basename(pkg)}` : pkg}'s binding with node-gyp ...`,
+  );
   r = run(process.execPath, [path.join(pkg, "scripts", "install.js")], { cwd: pkg, env, timeout: 900_000 });
   if (!r.ok) return { ok: false, why: `node-gyp build failed: ${tail(r.out, 5)}`, cudaLibDirs, runpath };
   return { ok: true, cudaLibDirs, runpath };

@@ -40,19 +40,43 @@ const TRAIN_CLI = {
   command: "npx tsx scripts/train.ts",
   summary: "One training run from the command line (lib/train/train.ts), with config overrides.",
   flags: {
-    data: { type: "string", default: "synthetic", value: "synthetic|PRESET", help: "the training source: the synthetic corpus or a data preset (smoke, small, paper), built or loaded" },
-    mix: { type: "string", default: "1:2", value: "I:T", help: "interleaved : text-only token mix (data presets only)" },
+    data: {
+      type: "string",
+      default: "synthetic",
+      value: "synthetic|PRESET",
+      help: "the training source: the synthetic corpus or a data preset (smoke, small, paper), built or loaded",
+    },
+    mix: {
+      type: "string",
+      default: "1:2",
+      value: "I:T",
+      help: "interleaved : text-only token mix (data presets only)",
+    },
     runDir: { type: "string", value: "DIR", help: "checkpoint here and resume from here" },
-    allowScheduleChange: { type: "boolean", help: "resume a checkpoint written under another lr / warmupSteps / betas / eps / clip (e.g. after a divergence)" },
-    allowBackendChange: { type: "boolean", help: "resume a checkpoint written on another backend (losses then differ in the last digits)" },
+    allowScheduleChange: {
+      type: "boolean",
+      help: "resume a checkpoint written under another lr / warmupSteps / betas / eps / clip (e.g. after a divergence)",
+    },
+    allowBackendChange: {
+      type: "boolean",
+      help: "resume a checkpoint written on another backend (losses then differ in the last digits)",
+    },
   },
-  overrides: { prefixes: ["model", "train", "patching"], help: "a config override (lib/model/config.ts, lib/train/config.ts, lib/model/patching.ts); unknown keys are rejected" },
-  examples: ["npx tsx scripts/train.ts --model.kind=lst --train.steps=50", "npx tsx scripts/train.ts --model.kind lst --patching.scheme=curriculum --runDir=data/runs/x"],
+  overrides: {
+    prefixes: ["model", "train", "patching"],
+    help: "a config override (lib/model/config.ts, lib/train/config.ts, lib/model/patching.ts); unknown keys are rejected",
+  },
+  examples: [
+    "npx tsx scripts/train.ts --model.kind=lst --train.steps=50",
+    "npx tsx scripts/train.ts --model.kind lst --patching.scheme=curriculum --runDir=data/runs/x",
+  ],
 } as const;
 
 async function loadSource(data: string, mix: [number, number], seed: number): Promise<SequenceSource> {
   if (data === "synthetic") return syntheticSource(seed);
-  const ds = await buildDataset(data, undefined, { onProgress: (stage, done, total) => process.stdout.write(`\r${stage} ${done}/${total}   `) });
+  const ds = await buildDataset(data, undefined, {
+    onProgress: (stage, done, total) => process.stdout.write(`\r${stage} ${done}/${total}   `),
+  });
   process.stdout.write("\n");
   return makeTrainSource(
     { vocab: ds.vocab, enc: ds.bpe, paired: ds.paired, textAt: ds.textAt, interleave: DEFAULT_INTERLEAVE },
@@ -63,7 +87,8 @@ async function loadSource(data: string, mix: [number, number], seed: number): Pr
 async function main(): Promise<void> {
   const { values: args, overrides } = cli(TRAIN_CLI);
   const mixArg = args.mix.split(":").map(Number);
-  if (mixArg.length !== 2 || mixArg.some((x) => !(x >= 0))) throw new CliError(`--mix must look like 1:2 (interleaved:text tokens), got '${args.mix}'`);
+  if (mixArg.length !== 2 || mixArg.some((x) => !(x >= 0)))
+    throw new CliError(`--mix must look like 1:2 (interleaved:text tokens), got '${args.mix}'`);
   const trainOver = (overrides.train ?? {}) as DeepPartial<TrainConfig>;
   const model = (overrides.model ?? {}) as DeepPartial<ModelConfig>;
   const patching = overrides.patching as DeepPartial<PatchingConfig> | undefined;
@@ -80,7 +105,10 @@ async function main(): Promise<void> {
     lock = lockNow(path.join(dir, "lock"));
   }
   try {
-    await trainIn(dir, lock, data, [mixArg[0], mixArg[1]], model, trainOver, patching, { allowScheduleChange: args.allowScheduleChange, allowBackendChange: args.allowBackendChange });
+    await trainIn(dir, lock, data, [mixArg[0], mixArg[1]], model, trainOver, patching, {
+      allowScheduleChange: args.allowScheduleChange,
+      allowBackendChange: args.allowBackendChange,
+    });
   } finally {
     lock?.release();
   }
@@ -103,7 +131,7 @@ async function trainIn(
   const result = await train({
     model,
     train: { logEvery: 10, ...trainOver },
-    patching: isLst ? patching ?? {} : patching,
+    patching: isLst ? (patching ?? {}) : patching,
     source,
     dir,
     onStep: () => lock?.check(), // stop (before the step's checkpoint) if another process took the run dir over

@@ -35,7 +35,14 @@ export interface LogMelOptions {
   deltas: boolean;
 }
 
-export const DEFAULT_LOGMEL: LogMelOptions = { nMels: 40, winMs: 25, hopMs: 10, frameRate: 25, cmn: true, deltas: false };
+export const DEFAULT_LOGMEL: LogMelOptions = {
+  nMels: 40,
+  winMs: 25,
+  hopMs: 10,
+  frameRate: 25,
+  cmn: true,
+  deltas: false,
+};
 
 export interface LogMelResult {
   /** row-major [nFrames, dim] */
@@ -115,7 +122,10 @@ export function logMel(samples: Float32Array, sampleRate: number, opts: Partial<
   if (samples.length === 0) throw new Error("logMel: no samples: the audio is empty");
   const bad = firstNonFinite(samples);
   // subtle: one NaN sample makes every frame NaN through the FFT's sums, and k-means then assigns unit 0 throughout
-  if (bad >= 0) throw new Error(`logMel: sample ${bad} is ${samples[bad]}: the audio holds non-finite values; clean it (or check the file it was read from)`);
+  if (bad >= 0)
+    throw new Error(
+      `logMel: sample ${bad} is ${samples[bad]}: the audio holds non-finite values; clean it (or check the file it was read from)`,
+    );
   if (!(o.nMels >= 1 && o.winMs > 0 && o.hopMs > 0 && o.frameRate > 0)) {
     throw new Error(`logMel: need nMels >= 1 and positive winMs/hopMs/frameRate, got ${JSON.stringify(o)}`);
   }
@@ -158,7 +168,8 @@ export function logMel(samples: Float32Array, sampleRate: number, opts: Partial<
     // a unit frame with no fine frame (hop longer than the unit period) copies the previous one
     const src = counts[j] > 0 ? j : Math.max(0, j - 1);
     const c = Math.max(1, counts[src]);
-    for (let m = 0; m < nMels; m++) frames[j * dim + m] = counts[j] > 0 ? sums[src * nMels + m] / c : frames[src * dim + m];
+    for (let m = 0; m < nMels; m++)
+      frames[j * dim + m] = counts[j] > 0 ? sums[src * nMels + m] / c : frames[src * dim + m];
   }
   if (o.cmn) {
     for (let m = 0; m < nMels; m++) {

@@ -67,13 +67,28 @@ function voiceList(): string {
 export function resolveVoice(voice: VoiceSpec | string): VoiceSpec {
   if (typeof voice === "string") {
     const v = VOICES.find((x) => x.name === voice);
-    if (!v) throw new Error(`tts: unknown voice '${voice}': use one of ${voiceList()}, or a VoiceSpec { name, voice (an eSpeak id like "en-us+m3"), rate, pitch }`);
+    if (!v)
+      throw new Error(
+        `tts: unknown voice '${voice}': use one of ${voiceList()}, or a VoiceSpec { name, voice (an eSpeak id like "en-us+m3"), rate, pitch }`,
+      );
     return v;
   }
-  const ok = typeof voice === "object" && voice !== null && typeof voice.name === "string" && typeof voice.voice === "string" && voice.voice !== "";
-  if (!ok) throw new Error(`tts: voice ${JSON.stringify(voice)} is not a voice: give a name (one of ${voiceList()}) or a VoiceSpec { name, voice, rate, pitch }`);
-  if (!(Number.isFinite(voice.rate) && voice.rate >= 80 && voice.rate <= 450)) throw new Error(`tts: voice '${voice.name}' rate ${voice.rate} must be 80..450 words per minute (eSpeak's default is 175)`);
-  if (!(Number.isFinite(voice.pitch) && voice.pitch >= 0 && voice.pitch <= 99)) throw new Error(`tts: voice '${voice.name}' pitch ${voice.pitch} must be 0..99 (eSpeak's default is 50)`);
+  const ok =
+    typeof voice === "object" &&
+    voice !== null &&
+    typeof voice.name === "string" &&
+    typeof voice.voice === "string" &&
+    voice.voice !== "";
+  if (!ok)
+    throw new Error(
+      `tts: voice ${JSON.stringify(voice)} is not a voice: give a name (one of ${voiceList()}) or a VoiceSpec { name, voice, rate, pitch }`,
+    );
+  if (!(Number.isFinite(voice.rate) && voice.rate >= 80 && voice.rate <= 450))
+    throw new Error(
+      `tts: voice '${voice.name}' rate ${voice.rate} must be 80..450 words per minute (eSpeak's default is 175)`,
+    );
+  if (!(Number.isFinite(voice.pitch) && voice.pitch >= 0 && voice.pitch <= 99))
+    throw new Error(`tts: voice '${voice.name}' pitch ${voice.pitch} must be 0..99 (eSpeak's default is 50)`);
   return voice;
 }
 
@@ -132,7 +147,14 @@ export function textWords(text: string): TextWord[] {
     let b = raw.length;
     while (a < b && !WORD_CHAR.test(raw[a])) a++;
     while (b > a && !WORD_CHAR.test(raw[b - 1])) b--;
-    if (b > a) out.push({ word: raw.slice(a, b), charStart: rawStart + a, charEnd: rawStart + b, rawStart, rawEnd: rawStart + raw.length });
+    if (b > a)
+      out.push({
+        word: raw.slice(a, b),
+        charStart: rawStart + a,
+        charEnd: rawStart + b,
+        rawStart,
+        rawEnd: rawStart + raw.length,
+      });
   }
   return out;
 }
@@ -217,7 +239,9 @@ export function timingsFromEvents(
     const prev = own[i - 1];
     if (own[i].length > 0 || prev.length < 2) continue;
     const w = words[i].word;
-    const guess = countPhonemes ? countPhonemes(w) : Math.round((prev.length * w.length) / (w.length + words[i - 1].word.length));
+    const guess = countPhonemes
+      ? countPhonemes(w)
+      : Math.round((prev.length * w.length) / (w.length + words[i - 1].word.length));
     const c = Math.min(Math.max(guess, 1), prev.length - 1);
     own[i] = prev.splice(prev.length - c, c);
     for (const j of own[i]) phonemes[j].wordIndex = i;
@@ -241,7 +265,9 @@ export function timingsFromEvents(
 }
 
 /** Dynamic import that TypeScript's CommonJS output leaves alone (the package is ESM-only). */
-const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<{ default: () => Promise<EspeakModule> }>;
+const importEsm = new Function("specifier", "return import(specifier)") as (
+  s: string,
+) => Promise<{ default: () => Promise<EspeakModule> }>;
 
 class EspeakTts implements Tts {
   /** the current eSpeak voice id (the phonemes of a word depend on the accent) */
@@ -249,11 +275,18 @@ class EspeakTts implements Tts {
   /** phoneme count of a word said alone, per voice and word */
   private readonly counts = new Map<string, number>();
   private readonly snapshot: Uint8Array;
-  constructor(private readonly mod: EspeakModule, private readonly worker: EspeakWorker, private readonly rate: number) {
+  constructor(
+    private readonly mod: EspeakModule,
+    private readonly worker: EspeakWorker,
+    private readonly rate: number,
+  ) {
     // Warm-up: a long blank text makes the wrapper grow its string buffer (on the next call) to hold any text
     // up to MAX_TEXT_BYTES, and one real synthesis runs eSpeak's lazy initialisation; then snapshot the memory.
     worker.synthesize(" ".repeat(MAX_TEXT_BYTES + 1024), () => 0);
-    if (worker.set_voice("en-us") !== 0) throw new Error("tts: eSpeak could not load its default voice 'en-us': the espeak-ng.data file is missing or corrupt");
+    if (worker.set_voice("en-us") !== 0)
+      throw new Error(
+        "tts: eSpeak could not load its default voice 'en-us': the espeak-ng.data file is missing or corrupt",
+      );
     worker.synthesize("hello", () => 0);
     this.snapshot = mod.HEAPU8.slice();
   }
@@ -277,11 +310,17 @@ class EspeakTts implements Tts {
     if (typeof text !== "string") throw new Error(`tts.synthesize: text must be a string, got ${JSON.stringify(text)}`);
     if (text.trim().length === 0) throw new Error("tts.synthesize: text is empty: pass at least one word to speak");
     const bytes = Buffer.byteLength(text, "utf8") + Buffer.byteLength(voice.voice, "utf8");
-    if (bytes > MAX_TEXT_BYTES) throw new Error(`tts.synthesize: text of ${bytes} bytes is longer than ${MAX_TEXT_BYTES}: split it into sentences`);
+    if (bytes > MAX_TEXT_BYTES)
+      throw new Error(
+        `tts.synthesize: text of ${bytes} bytes is longer than ${MAX_TEXT_BYTES}: split it into sentences`,
+      );
     // restore the engine state of the snapshot (see the header), then select the voice
     this.mod.HEAPU8.set(this.snapshot);
     const rc = this.worker.set_voice(voice.voice);
-    if (rc !== 0) throw new Error(`tts: eSpeak has no voice '${voice.voice}' (code ${rc}): use an id like "en-us" or "en-us+m3", or one of the lab's voices: ${voiceList()}`);
+    if (rc !== 0)
+      throw new Error(
+        `tts: eSpeak has no voice '${voice.voice}' (code ${rc}): use an id like "en-us" or "en-us+m3", or one of the lab's voices: ${voiceList()}`,
+      );
     this.worker.set_rate(voice.rate);
     this.worker.set_pitch(voice.pitch);
     this.current = voice.voice;
@@ -301,7 +340,9 @@ class EspeakTts implements Tts {
       o += c.length;
     }
     const audio = resample(raw, this.rate, TTS_SAMPLE_RATE);
-    const { words, phonemes } = timingsFromEvents(text, events, audio.length / TTS_SAMPLE_RATE, (w) => this.countPhonemes(w));
+    const { words, phonemes } = timingsFromEvents(text, events, audio.length / TTS_SAMPLE_RATE, (w) =>
+      this.countPhonemes(w),
+    );
     return { text, voice: voice.name, sampleRate: TTS_SAMPLE_RATE, audio, words, phonemes };
   }
 }

@@ -28,7 +28,8 @@ const FORMAT_NAMES: Record<number, string> = {
   0x50: "MPEG",
   0x55: "MP3",
 };
-const CONVERT = "convert it to 16-bit PCM (e.g. `sox in.wav -e signed-integer -b 16 out.wav` or `ffmpeg -i in.wav -c:a pcm_s16le out.wav`)";
+const CONVERT =
+  "convert it to 16-bit PCM (e.g. `sox in.wav -e signed-integer -b 16 out.wav` or `ffmpeg -i in.wav -c:a pcm_s16le out.wav`)";
 
 interface Fmt {
   format: number;
@@ -46,38 +47,62 @@ function formatName(code: number): string {
 export function readWav(bytes: Uint8Array, name = "input"): { samples: Float32Array; sampleRate: number } {
   const fail = (msg: string): Error => new Error(`readWav ${name}: ${msg}`);
   if (bytes.length === 0) throw fail("the input is empty (0 bytes): pass the bytes of a .wav file");
-  if (bytes.length < 44) throw fail(`the input has only ${bytes.length} bytes, shorter than a WAV header (44): the file is truncated`);
+  if (bytes.length < 44)
+    throw fail(`the input has only ${bytes.length} bytes, shorter than a WAV header (44): the file is truncated`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
-  if (tag(0) !== "RIFF" || tag(8) !== "WAVE") throw fail(`not a readable WAV file (starts with '${tag(0)}'...'${tag(8)}', not RIFF...WAVE); expected a RIFF/WAVE file with 'fmt ' and 'data' chunks`);
+  if (tag(0) !== "RIFF" || tag(8) !== "WAVE")
+    throw fail(
+      `not a readable WAV file (starts with '${tag(0)}'...'${tag(8)}', not RIFF...WAVE); expected a RIFF/WAVE file with 'fmt ' and 'data' chunks`,
+    );
   let fmt: Fmt | null = null;
   let data: { at: number; size: number } | null = null;
-  for (let at = 12; at + 8 <= bytes.length && data === null; ) {
+  for (let at = 12; at + 8 <= bytes.length && data === null;) {
     const id = tag(at);
     const size = view.getUint32(at + 4, true);
     if (id === "fmt ") {
-      if (size < 16 || at + 8 + size > bytes.length) throw fail(`the 'fmt ' chunk is ${size} bytes (${bytes.length - at - 8} present): the file is corrupt`);
+      if (size < 16 || at + 8 + size > bytes.length)
+        throw fail(`the 'fmt ' chunk is ${size} bytes (${bytes.length - at - 8} present): the file is corrupt`);
       let format = view.getUint16(at + 8, true);
       if (format === EXTENSIBLE && size >= 40) format = view.getUint16(at + 8 + 24, true); // the GUID's first u16
-      fmt = { format, channels: view.getUint16(at + 10, true), sampleRate: view.getUint32(at + 12, true), blockAlign: view.getUint16(at + 20, true), bits: view.getUint16(at + 22, true) };
+      fmt = {
+        format,
+        channels: view.getUint16(at + 10, true),
+        sampleRate: view.getUint32(at + 12, true),
+        blockAlign: view.getUint16(at + 20, true),
+        bits: view.getUint16(at + 22, true),
+      };
     } else if (id === "data") {
       data = { at: at + 8, size };
     }
     at += 8 + size + (size % 2);
   }
-  if (fmt === null) throw fail("no 'fmt ' chunk before the audio: not a readable WAV file; expected a RIFF/WAVE file with 'fmt ' and 'data' chunks");
-  if (data === null) throw fail("no 'data' chunk: not a readable WAV file; expected a RIFF/WAVE file with 'fmt ' and 'data' chunks");
+  if (fmt === null)
+    throw fail(
+      "no 'fmt ' chunk before the audio: not a readable WAV file; expected a RIFF/WAVE file with 'fmt ' and 'data' chunks",
+    );
+  if (data === null)
+    throw fail("no 'data' chunk: not a readable WAV file; expected a RIFF/WAVE file with 'fmt ' and 'data' chunks");
   const { format, channels, sampleRate, bits } = fmt;
-  if (format !== PCM && format !== FLOAT) throw fail(`${formatName(format)} audio is not supported (only integer PCM and 32-bit float): ${CONVERT}`);
-  if (format === PCM && ![8, 16, 24, 32].includes(bits)) throw fail(`unsupported bit depth ${bits} for PCM (8, 16, 24 or 32): ${CONVERT}`);
-  if (format === FLOAT && bits !== 32) throw fail(`unsupported float bit depth ${bits} (only 32-bit float): ${CONVERT}`);
+  if (format !== PCM && format !== FLOAT)
+    throw fail(`${formatName(format)} audio is not supported (only integer PCM and 32-bit float): ${CONVERT}`);
+  if (format === PCM && ![8, 16, 24, 32].includes(bits))
+    throw fail(`unsupported bit depth ${bits} for PCM (8, 16, 24 or 32): ${CONVERT}`);
+  if (format === FLOAT && bits !== 32)
+    throw fail(`unsupported float bit depth ${bits} (only 32-bit float): ${CONVERT}`);
   if (!(channels >= 1)) throw fail(`the header declares ${channels} channels: the file is corrupt`);
   if (!(sampleRate > 0)) throw fail(`the header declares sample rate ${sampleRate}: the file is corrupt`);
   const width = bits / 8;
   const frame = width * channels;
   const present = bytes.length - data.at;
-  if (data.size > present) throw fail(`the data chunk declares ${data.size} bytes but only ${present} are present: the file is truncated (re-export or re-download it)`);
-  if (data.size % frame !== 0) throw fail(`the data chunk's ${data.size} bytes are not whole frames of ${frame} bytes (${channels} channels x ${bits} bits): the file is truncated or corrupt`);
+  if (data.size > present)
+    throw fail(
+      `the data chunk declares ${data.size} bytes but only ${present} are present: the file is truncated (re-export or re-download it)`,
+    );
+  if (data.size % frame !== 0)
+    throw fail(
+      `the data chunk's ${data.size} bytes are not whole frames of ${frame} bytes (${channels} channels x ${bits} bits): the file is truncated or corrupt`,
+    );
   const n = data.size / frame;
   if (n === 0) throw fail("the data chunk holds no samples: the file has no audio");
   const out = new Float32Array(n);
@@ -88,8 +113,12 @@ export function readWav(bytes: Uint8Array, name = "input"): { samples: Float32Ar
       let x: number;
       if (format === FLOAT) {
         x = view.getFloat32(p, true);
-        if (!Number.isFinite(x)) throw fail(`sample ${i} (channel ${c}) is ${x}: the float audio holds non-finite values; clean or re-export it`);
-      } else if (bits === 8) x = (bytes[p] - 128) / 128; // 8-bit PCM is unsigned
+        if (!Number.isFinite(x))
+          throw fail(
+            `sample ${i} (channel ${c}) is ${x}: the float audio holds non-finite values; clean or re-export it`,
+          );
+      } else if (bits === 8)
+        x = (bytes[p] - 128) / 128; // 8-bit PCM is unsigned
       else if (bits === 16) x = view.getInt16(p, true) / 32768;
       else if (bits === 24) x = (((bytes[p + 2] << 24) | (bytes[p + 1] << 16) | (bytes[p] << 8)) >> 8) / 8388608;
       else x = view.getInt32(p, true) / 2147483648;
@@ -108,7 +137,8 @@ export function readWavFile(file: string): { samples: Float32Array; sampleRate: 
 
 /** Encode mono float samples as a 16-bit PCM WAV file. */
 export function writeWav(samples: Float32Array, sampleRate: number): Uint8Array {
-  if (!(sampleRate > 0) || !Number.isInteger(sampleRate)) throw new Error(`writeWav: sampleRate must be a positive integer, got ${sampleRate}`);
+  if (!(sampleRate > 0) || !Number.isInteger(sampleRate))
+    throw new Error(`writeWav: sampleRate must be a positive integer, got ${sampleRate}`);
   const pcm = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
     const x = Math.max(-1, Math.min(1, samples[i]));

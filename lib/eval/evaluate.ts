@@ -11,7 +11,15 @@
 import type { LanguageModel } from "../model/types";
 import type { TextEncoder } from "../data/interleave";
 import type { Vocab } from "../tokenizers/special";
-import { DIRECTIONS, encodeItem, encodeTextItem, type BenchItemLike, type Direction, type EncodedItem, type SpokenItem } from "../data/bench-encode";
+import {
+  DIRECTIONS,
+  encodeItem,
+  encodeTextItem,
+  type BenchItemLike,
+  type Direction,
+  type EncodedItem,
+  type SpokenItem,
+} from "../data/bench-encode";
 import { scoreEndings, type ItemScore, type Norm, type ScoreOptions } from "./score";
 
 /** Accuracy of one (benchmark, direction) cell. */
@@ -53,13 +61,23 @@ export function accuracyCells(items: readonly ItemScore[]): AccuracyCell[] {
   }
   const benchOrder = [...new Set(items.map((s) => s.benchmark))];
   return [...cells.values()]
-    .sort((a, b) => benchOrder.indexOf(a.benchmark) - benchOrder.indexOf(b.benchmark) || DIRECTIONS.indexOf(a.direction) - DIRECTIONS.indexOf(b.direction))
+    .sort(
+      (a, b) =>
+        benchOrder.indexOf(a.benchmark) - benchOrder.indexOf(b.benchmark) ||
+        DIRECTIONS.indexOf(a.direction) - DIRECTIONS.indexOf(b.direction),
+    )
     .map(({ chanceSum, ...c }) => ({ ...c, accuracy: c.correct / c.n, chance: chanceSum / c.n }));
 }
 
 /** Accuracy broken down by an item field (e.g. 'type' or 'tier') within each benchmark and direction. */
-export function accuracyBy(items: readonly ItemScore[], field: "type" | "tier"): { benchmark: string; direction: Direction; value: string | number; n: number; accuracy: number }[] {
-  const groups = new Map<string, { benchmark: string; direction: Direction; value: string | number; n: number; correct: number }>();
+export function accuracyBy(
+  items: readonly ItemScore[],
+  field: "type" | "tier",
+): { benchmark: string; direction: Direction; value: string | number; n: number; accuracy: number }[] {
+  const groups = new Map<
+    string,
+    { benchmark: string; direction: Direction; value: string | number; n: number; correct: number }
+  >();
   for (const s of items) {
     const key = `${s.benchmark}\u0000${s.direction}\u0000${s[field]}`;
     const g = groups.get(key) ?? { benchmark: s.benchmark, direction: s.direction, value: s[field], n: 0, correct: 0 };
@@ -71,7 +89,11 @@ export function accuracyBy(items: readonly ItemScore[], field: "type" | "tier"):
 }
 
 /** Score already-encoded items (any mix of benchmarks and directions) and tabulate the accuracy. */
-export async function scoreItems(model: LanguageModel, items: readonly EncodedItem[], opts: ScoreItemsOptions = {}): Promise<EvalResult> {
+export async function scoreItems(
+  model: LanguageModel,
+  items: readonly EncodedItem[],
+  opts: ScoreItemsOptions = {},
+): Promise<EvalResult> {
   if (items.length === 0) throw new Error("scoreItems: no items to score; check the benchmark lists and eval.maxItems");
   const scored = await scoreEndings(model, items, opts);
   return { norm: opts.norm ?? "mean", cells: accuracyCells(scored), items: scored };
@@ -96,8 +118,13 @@ function isSpoken(x: SpokenItem | BenchItemLike): x is SpokenItem {
  * Encode and score benchmarks given as `{ benchmarkName: items }`. Spoken items are encoded in every requested
  * direction; text-only items (real StoryCloze/HellaSwag files) only in T2T, and only if T2T is requested.
  */
-export async function evaluate(model: LanguageModel, itemsByBenchmark: Record<string, readonly (SpokenItem | BenchItemLike)[]>, opts: EvaluateOptions): Promise<EvalResult> {
-  if (opts.directions.length === 0) throw new Error(`evaluate: no directions given; pick some of ${DIRECTIONS.join(", ")}`);
+export async function evaluate(
+  model: LanguageModel,
+  itemsByBenchmark: Record<string, readonly (SpokenItem | BenchItemLike)[]>,
+  opts: EvaluateOptions,
+): Promise<EvalResult> {
+  if (opts.directions.length === 0)
+    throw new Error(`evaluate: no directions given; pick some of ${DIRECTIONS.join(", ")}`);
   for (const d of opts.directions) {
     if (!DIRECTIONS.includes(d)) throw new Error(`evaluate: unknown direction '${d}'; use ${DIRECTIONS.join(", ")}`);
   }
@@ -113,7 +140,9 @@ export async function evaluate(model: LanguageModel, itemsByBenchmark: Record<st
     }
   }
   if (encoded.length === 0) {
-    throw new Error(`evaluate: nothing to score for directions [${opts.directions.join(", ")}]: text-only items are scored T2T only; add "T2T" or give spoken items`);
+    throw new Error(
+      `evaluate: nothing to score for directions [${opts.directions.join(", ")}]: text-only items are scored T2T only; add "T2T" or give spoken items`,
+    );
   }
   return scoreItems(model, encoded, opts);
 }

@@ -53,9 +53,20 @@ export function macroScore(s2s: number, t2t: number): number {
 }
 
 /** Rows of one run's EvalResult. */
-export function rowsFromEval(result: Pick<EvalResult, "cells">, meta: { run: string; model: string; seed: number; group?: Record<string, string | number> }): ResultRow[] {
+export function rowsFromEval(
+  result: Pick<EvalResult, "cells">,
+  meta: { run: string; model: string; seed: number; group?: Record<string, string | number> },
+): ResultRow[] {
   return result.cells.map((c) => {
-    const row: ResultRow = { run: meta.run, model: meta.model, benchmark: c.benchmark, direction: c.direction, accuracy: c.accuracy, n: c.n, seed: meta.seed };
+    const row: ResultRow = {
+      run: meta.run,
+      model: meta.model,
+      benchmark: c.benchmark,
+      direction: c.direction,
+      accuracy: c.accuracy,
+      n: c.n,
+      seed: meta.seed,
+    };
     if (meta.group) row.group = { ...meta.group };
     return row;
   });
@@ -98,14 +109,22 @@ export function summarize(rows: readonly ResultRow[]): SummaryRow[] {
     const key = [r.model, r.benchmark, r.direction, r.group ? groupKey(r.group) : ""].join("\u0000");
     const c = cells.get(key) ?? { first: r, acc: [], seeds: [] };
     if (c.seeds.includes(r.seed)) {
-      throw new Error(`summarize: two rows for model '${r.model}' ${r.benchmark} ${r.direction} seed ${r.seed} (runs '${c.first.run}' and '${r.run}'); give each seed once, or tell the configurations apart by their model name or group`);
+      throw new Error(
+        `summarize: two rows for model '${r.model}' ${r.benchmark} ${r.direction} seed ${r.seed} (runs '${c.first.run}' and '${r.run}'); give each seed once, or tell the configurations apart by their model name or group`,
+      );
     }
     c.acc.push(r.accuracy);
     c.seeds.push(r.seed);
     cells.set(key, c);
   }
   return [...cells.values()].map(({ first, acc, seeds }) => {
-    const s: SummaryRow = { model: first.model, benchmark: first.benchmark, direction: first.direction, ...meanStd(acc), seeds };
+    const s: SummaryRow = {
+      model: first.model,
+      benchmark: first.benchmark,
+      direction: first.direction,
+      ...meanStd(acc),
+      seeds,
+    };
     if (first.group) s.group = { ...first.group };
     return s;
   });

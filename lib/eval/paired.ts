@@ -78,12 +78,19 @@ export interface PairedResult {
  * The per-item scores of one cell of a run, by item id: 1 right / 0 wrong, or for 'macro' the mean of the
  * item's S→S and T→T scores (items scored in only one of the two are left out).
  */
-export function cellScores(items: readonly ItemOutcome[], benchmark: string, direction: RowDirection): Map<string, number> {
+export function cellScores(
+  items: readonly ItemOutcome[],
+  benchmark: string,
+  direction: RowDirection,
+): Map<string, number> {
   const by = (d: Direction): Map<string, number> => {
     const m = new Map<string, number>();
     for (const it of items) {
       if (it.benchmark !== benchmark || it.direction !== d) continue;
-      if (m.has(it.id)) throw new Error(`item '${it.id}' appears twice in ${benchmark} ${d}: a run scores each item once per direction; check the run's eval.json`);
+      if (m.has(it.id))
+        throw new Error(
+          `item '${it.id}' appears twice in ${benchmark} ${d}: a run scores each item once per direction; check the run's eval.json`,
+        );
       m.set(it.id, it.correct ? 1 : 0);
     }
     return m;
@@ -111,12 +118,20 @@ export function cellAccuracy(scores: ReadonlyMap<string, number>): number {
  * Seeds that only one model has are left out (`unpaired` lists them); a pair whose item sets differ is an
  * error, since the two runs did not answer the same benchmark.
  */
-export function pairedDiffs(a: readonly RunItems[], b: readonly RunItems[], benchmark: string, direction: RowDirection): { seeds: number[]; diffs: number[][]; unpaired: number[] } {
+export function pairedDiffs(
+  a: readonly RunItems[],
+  b: readonly RunItems[],
+  benchmark: string,
+  direction: RowDirection,
+): { seeds: number[]; diffs: number[][]; unpaired: number[] } {
   const bySeed = (runs: readonly RunItems[], who: string): Map<number, RunItems> => {
     const m = new Map<number, RunItems>();
     for (const r of runs) {
       const prev = m.get(r.seed);
-      if (prev) throw new Error(`pairedDiffs: two runs of ${who} with seed ${r.seed} ('${prev.run}' and '${r.run}'); give each seed once`);
+      if (prev)
+        throw new Error(
+          `pairedDiffs: two runs of ${who} with seed ${r.seed} ('${prev.run}' and '${r.run}'); give each seed once`,
+        );
       m.set(r.seed, r);
     }
     return m;
@@ -144,12 +159,16 @@ export function pairedDiffs(a: readonly RunItems[], b: readonly RunItems[], benc
     for (const [id, va] of sa) {
       const vb = sb.get(id);
       if (vb === undefined) {
-        throw new Error(`pairedDiffs: item '${id}' (${benchmark} ${direction}) was scored in run '${ra.run}' but not in '${rb.run}': paired runs must answer the same items (same dataset and eval.maxItems)`);
+        throw new Error(
+          `pairedDiffs: item '${id}' (${benchmark} ${direction}) was scored in run '${ra.run}' but not in '${rb.run}': paired runs must answer the same items (same dataset and eval.maxItems)`,
+        );
       }
       d.push(va - vb);
     }
     if (d.length !== sb.size) {
-      throw new Error(`pairedDiffs: run '${rb.run}' scored ${sb.size} items of ${benchmark} ${direction}, run '${ra.run}' ${sa.size}: paired runs must answer the same items (same dataset and eval.maxItems)`);
+      throw new Error(
+        `pairedDiffs: run '${rb.run}' scored ${sb.size} items of ${benchmark} ${direction}, run '${ra.run}' ${sa.size}: paired runs must answer the same items (same dataset and eval.maxItems)`,
+      );
     }
     seeds.push(seed);
     diffs.push(d);
@@ -176,12 +195,15 @@ export function pairedVerdict(lo: number, hi: number): PairedVerdict {
 export function pairedBootstrap(diffs: readonly (readonly number[])[], opts: PairedOptions = {}): PairedResult {
   const resamples = opts.resamples ?? 10000;
   const level = opts.level ?? 0.95;
-  if (!Number.isInteger(resamples) || resamples < 100) throw new Error(`pairedBootstrap: resamples must be an integer >= 100, got ${resamples}`);
+  if (!Number.isInteger(resamples) || resamples < 100)
+    throw new Error(`pairedBootstrap: resamples must be an integer >= 100, got ${resamples}`);
   if (!(level > 0 && level < 1)) throw new Error(`pairedBootstrap: level must be in (0, 1), got ${level}`);
-  if (diffs.length === 0) throw new Error("pairedBootstrap: no seeds to compare; both models need runs with the same seed");
+  if (diffs.length === 0)
+    throw new Error("pairedBootstrap: no seeds to compare; both models need runs with the same seed");
   diffs.forEach((d, s) => {
     if (d.length === 0) throw new Error(`pairedBootstrap: seed ${s} has no items; both runs must score the cell`);
-    for (const x of d) if (!Number.isFinite(x)) throw new Error(`pairedBootstrap: seed ${s} has a non-finite difference ${x}`);
+    for (const x of d)
+      if (!Number.isFinite(x)) throw new Error(`pairedBootstrap: seed ${s} has a non-finite difference ${x}`);
   });
   const S = diffs.length;
   const seedMean = (d: readonly number[]) => d.reduce((a, x) => a + x, 0) / d.length;
@@ -206,11 +228,27 @@ export function pairedBootstrap(diffs: readonly (readonly number[])[], opts: Pai
   const tail = (1 - level) / 2;
   const lo = quantile(reps, tail);
   const hi = quantile(reps, 1 - tail);
-  return { mean, lo, hi, p: (atOrBelow + 1) / (resamples + 1), verdict: pairedVerdict(lo, hi), seeds: S, items: diffs[0].length, resamples, level };
+  return {
+    mean,
+    lo,
+    hi,
+    p: (atOrBelow + 1) / (resamples + 1),
+    verdict: pairedVerdict(lo, hi),
+    seeds: S,
+    items: diffs[0].length,
+    resamples,
+    level,
+  };
 }
 
 /** Pair two models' runs on one cell and bootstrap the difference A - B; null when no seed is paired. */
-export function comparePaired(a: readonly RunItems[], b: readonly RunItems[], benchmark: string, direction: RowDirection, opts: PairedOptions = {}): (PairedResult & { pairedSeeds: number[]; unpaired: number[] }) | null {
+export function comparePaired(
+  a: readonly RunItems[],
+  b: readonly RunItems[],
+  benchmark: string,
+  direction: RowDirection,
+  opts: PairedOptions = {},
+): (PairedResult & { pairedSeeds: number[]; unpaired: number[] }) | null {
   const { seeds, diffs, unpaired } = pairedDiffs(a, b, benchmark, direction);
   if (seeds.length === 0) return null;
   return { ...pairedBootstrap(diffs, opts), pairedSeeds: seeds, unpaired };

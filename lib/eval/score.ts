@@ -96,14 +96,22 @@ export function truncateRow(row: ScoreRow, maxLen: number): { row: ScoreRow; dro
   if (drop <= 0) return { row, dropped: 0 };
   const keepHead = 2;
   if (row.from + 1 - keepHead < drop) {
-    throw new Error(`a row of ${n} ids (ending of ${row.count}) cannot be cut to maxLen=${maxLen} input positions by dropping prompt tokens: raise maxLen to at least ${row.count + keepHead - 1}`);
+    throw new Error(
+      `a row of ${n} ids (ending of ${row.count}) cannot be cut to maxLen=${maxLen} input positions by dropping prompt tokens: raise maxLen to at least ${row.count + keepHead - 1}`,
+    );
   }
   const cut = <T extends Int32Array | Uint8Array>(x: T): T => {
     const out = x.slice(0, n - drop) as T;
     out.set(x.subarray(keepHead + drop), keepHead);
     return out;
   };
-  const seq: LmSequence = { ids: cut(row.seq.ids), isSpeech: cut(row.seq.isSpeech), wordStart: cut(row.seq.wordStart), silence: cut(row.seq.silence), bpeStart: cut(row.seq.bpeStart) };
+  const seq: LmSequence = {
+    ids: cut(row.seq.ids),
+    isSpeech: cut(row.seq.isSpeech),
+    wordStart: cut(row.seq.wordStart),
+    silence: cut(row.seq.silence),
+    bpeStart: cut(row.seq.bpeStart),
+  };
   if (seq.isSpeech[keepHead] === 1) {
     // subtle: the cut lands inside a segment; the first kept frame must start one for the aligned patchers
     seq.wordStart[keepHead] = 1;
@@ -116,7 +124,13 @@ export function truncateRow(row: ScoreRow, maxLen: number): { row: ScoreRow; dro
 function unconditionalPrefix(ending: LmSequence): LmSequence {
   const marker = ending.isSpeech[0] === 1 ? SPEECH : TEXT;
   const zeros = (): Uint8Array => new Uint8Array(2);
-  return { ids: Int32Array.from([BOS, marker]), isSpeech: zeros(), wordStart: zeros(), silence: zeros(), bpeStart: zeros() };
+  return {
+    ids: Int32Array.from([BOS, marker]),
+    isSpeech: zeros(),
+    wordStart: zeros(),
+    silence: zeros(),
+    bpeStart: zeros(),
+  };
 }
 
 /**
@@ -124,14 +138,22 @@ function unconditionalPrefix(ending: LmSequence): LmSequence {
  * in the input order. Every forward inside tf.tidy; each batch's NLL is read asynchronously (webgpu has no
  * synchronous read), after the next batch's forward is queued, so a GPU is not left idle during the read.
  */
-export async function endingNll(model: LanguageModel, rows: readonly ScoreRow[], patcher: EvalPatcher | undefined, batchSize: number): Promise<Float64Array> {
+export async function endingNll(
+  model: LanguageModel,
+  rows: readonly ScoreRow[],
+  patcher: EvalPatcher | undefined,
+  batchSize: number,
+): Promise<Float64Array> {
   if (model.kind === "lst" && patcher === undefined) {
-    throw new Error("scoring an LST model needs an eval patcher: pass opts.patcher = makePatcher(cfg.evalPatching, ...) (lib/model/patching.ts)");
+    throw new Error(
+      "scoring an LST model needs an eval patcher: pass opts.patcher = makePatcher(cfg.evalPatching, ...) (lib/model/patching.ts)",
+    );
   }
   if (model.kind !== "lst" && patcher !== undefined) {
     throw new Error(`a '${model.kind}' model takes no patcher: drop opts.patcher (patches are for LST only)`);
   }
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   const out = new Float64Array(rows.length);
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].seq.ids.length - rows[b].seq.ids.length || a - b);
   const run = (s: number): { idx: number[]; T: number; nllT: tf.Tensor } => {
@@ -174,7 +196,12 @@ export function argmax(xs: readonly number[]): number {
 }
 
 /** Scores of the endings under a normalisation, from their summed NLLs and token counts. */
-export function normalise(norm: Norm, nll: readonly number[], nTokens: readonly number[], nllUncond?: readonly number[]): number[] {
+export function normalise(
+  norm: Norm,
+  nll: readonly number[],
+  nTokens: readonly number[],
+  nllUncond?: readonly number[],
+): number[] {
   if (norm === "sum") return nll.map((x) => -x);
   if (norm === "mean") return nll.map((x, k) => -x / nTokens[k]);
   if (nllUncond === undefined) throw new Error("pmi scores need the unconditional NLLs (nllUncond)");
@@ -182,22 +209,31 @@ export function normalise(norm: Norm, nll: readonly number[], nTokens: readonly 
 }
 
 /** Score every item's endings (all items in one batched pass). */
-export async function scoreEndings(model: LanguageModel, items: readonly EncodedItem[], opts: ScoreOptions = {}): Promise<ItemScore[]> {
+export async function scoreEndings(
+  model: LanguageModel,
+  items: readonly EncodedItem[],
+  opts: ScoreOptions = {},
+): Promise<ItemScore[]> {
   const norm = opts.norm ?? "mean";
   if (!NORMS.includes(norm)) throw new Error(`unknown norm '${String(norm)}': use one of ${NORMS.join(", ")}`);
   const batchSize = opts.batchSize ?? 32;
   const maxLen = opts.maxLen ?? 0;
-  if (!Number.isInteger(maxLen) || maxLen < 0) throw new Error(`maxLen must be an integer >= 0 (0 = no limit), got ${maxLen}`);
+  if (!Number.isInteger(maxLen) || maxLen < 0)
+    throw new Error(`maxLen must be an integer >= 0 (0 = no limit), got ${maxLen}`);
   const rows: ScoreRow[] = [];
   const dropped: number[] = [];
   for (const it of items) {
-    if (it.endings.length < 2) throw new Error(`item ${it.id} (${it.benchmark} ${it.direction}) has ${it.endings.length} endings; multiple choice needs at least 2`);
+    if (it.endings.length < 2)
+      throw new Error(
+        `item ${it.id} (${it.benchmark} ${it.direction}) has ${it.endings.length} endings; multiple choice needs at least 2`,
+      );
     if (!Number.isInteger(it.label) || it.label < 0 || it.label >= it.endings.length) {
       throw new Error(`item ${it.id}: label ${it.label} is not an index into its ${it.endings.length} endings`);
     }
     let most = 0;
     for (const e of it.endings) {
-      const r = maxLen > 0 ? truncateRow(endingRow(it.prompt, e), maxLen) : { row: endingRow(it.prompt, e), dropped: 0 };
+      const r =
+        maxLen > 0 ? truncateRow(endingRow(it.prompt, e), maxLen) : { row: endingRow(it.prompt, e), dropped: 0 };
       rows.push(r.row);
       most = Math.max(most, r.dropped);
     }
@@ -219,7 +255,19 @@ export async function scoreEndings(model: LanguageModel, items: readonly Encoded
     const nTokens = it.endings.map((e) => e.ids.length);
     const scores = normalise(norm, cond, nTokens, uncond);
     const chosen = argmax(scores);
-    const s: ItemScore = { id: it.id, benchmark: it.benchmark, direction: it.direction, type: it.type, tier: it.tier, label: it.label, chosen, correct: chosen === it.label, scores, nll: cond, nTokens };
+    const s: ItemScore = {
+      id: it.id,
+      benchmark: it.benchmark,
+      direction: it.direction,
+      type: it.type,
+      tier: it.tier,
+      label: it.label,
+      chosen,
+      correct: chosen === it.label,
+      scores,
+      nll: cond,
+      nTokens,
+    };
     if (uncond) s.nllUncond = uncond;
     if (dropped[i] > 0) s.truncated = dropped[i];
     out.push(s);

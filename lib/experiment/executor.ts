@@ -25,7 +25,19 @@ import { cacheDir } from "../paths";
 import type { ExperimentConfig } from "./experiment";
 import { RunStore } from "./runs";
 import { checkSlurm, sbatch, sbatchArgs, shq, squeue, type QueuedTask, type SlurmResources } from "./slurm";
-import { createSubmission, formatStates, listSubmissions, logTail, runStates, saveSubmission, summarizeStates, taskLog, type RunStatus, type Submission, type TaskSpec } from "./grid-jobs";
+import {
+  createSubmission,
+  formatStates,
+  listSubmissions,
+  logTail,
+  runStates,
+  saveSubmission,
+  summarizeStates,
+  taskLog,
+  type RunStatus,
+  type Submission,
+  type TaskSpec,
+} from "./grid-jobs";
 
 export interface ExecutorOptions extends SlurmResources {
   kind: "local" | "processes" | "slurm";
@@ -47,15 +59,36 @@ export interface ExecutorOptions extends SlurmResources {
   log?: (line: string) => void;
 }
 
-const KEYS = ["kind", "jobs", "env", "wait", "resubmitFailed", "pollMs", "jobsRoot", "node", "log", "partition", "time", "cpus", "mem", "gres", "throttle", "sbatch"];
+const KEYS = [
+  "kind",
+  "jobs",
+  "env",
+  "wait",
+  "resubmitFailed",
+  "pollMs",
+  "jobsRoot",
+  "node",
+  "log",
+  "partition",
+  "time",
+  "cpus",
+  "mem",
+  "gres",
+  "throttle",
+  "sbatch",
+];
 
 /** Check an executor option object (unknown keys and bad values are errors naming the fix). */
 export function resolveExecutor(o: ExecutorOptions | ExecutorOptions["kind"] | undefined): ExecutorOptions {
-  const x: ExecutorOptions = typeof o === "string" ? { kind: o } : o ?? { kind: "local" };
-  for (const k of Object.keys(x)) if (!KEYS.includes(k)) throw new Error(`unknown executor option '${k}': use ${KEYS.join(", ")}`);
-  if (!["local", "processes", "slurm"].includes(x.kind)) throw new Error(`executor kind must be 'local', 'processes' or 'slurm', got '${String(x.kind)}'`);
-  if (x.jobs !== undefined && !(Number.isInteger(x.jobs) && x.jobs > 0)) throw new Error(`jobs must be a positive integer, got ${x.jobs}`);
-  if (x.wait === false && x.kind !== "slurm") throw new Error(`wait: false needs the slurm executor (the ${x.kind} executor's work ends with this process)`);
+  const x: ExecutorOptions = typeof o === "string" ? { kind: o } : (o ?? { kind: "local" });
+  for (const k of Object.keys(x))
+    if (!KEYS.includes(k)) throw new Error(`unknown executor option '${k}': use ${KEYS.join(", ")}`);
+  if (!["local", "processes", "slurm"].includes(x.kind))
+    throw new Error(`executor kind must be 'local', 'processes' or 'slurm', got '${String(x.kind)}'`);
+  if (x.jobs !== undefined && !(Number.isInteger(x.jobs) && x.jobs > 0))
+    throw new Error(`jobs must be a positive integer, got ${x.jobs}`);
+  if (x.wait === false && x.kind !== "slurm")
+    throw new Error(`wait: false needs the slurm executor (the ${x.kind} executor's work ends with this process)`);
   return x;
 }
 
@@ -90,7 +123,9 @@ function checkWritable(dir: string, what: string): void {
     fs.writeFileSync(probe, "");
     fs.rmSync(probe);
   } catch (e) {
-    throw new Error(`the ${what} ${dir} is not writable (${(e as Error).message}): every task writes there; choose a writable path on a filesystem every node mounts (LST_DATA_DIR)`);
+    throw new Error(
+      `the ${what} ${dir} is not writable (${(e as Error).message}): every task writes there; choose a writable path on a filesystem every node mounts (LST_DATA_DIR)`,
+    );
   }
 }
 
@@ -111,7 +146,13 @@ export function gridState(runs: ExecRun[], ctx: Pick<ExecContext, "runsRoot">, o
 export function printGridState(states: RunStatus[], log: (line: string) => void = (l) => console.log(l)): void {
   log(summarizeStates(states));
   for (const l of formatStates(states)) log(l);
-  const jobs = [...new Set(states.filter((s) => (s.state === "pending" || s.state === "running") && s.submission?.jobId).map((s) => s.submission?.jobId))];
+  const jobs = [
+    ...new Set(
+      states
+        .filter((s) => (s.state === "pending" || s.state === "running") && s.submission?.jobId)
+        .map((s) => s.submission?.jobId),
+    ),
+  ];
   if (jobs.length) log(`cancel with: scancel ${jobs.join(" ")}`);
 }
 
@@ -144,11 +185,15 @@ function runProcesses(sub: Submission, x: ExecutorOptions, stop: { children: Set
       while (running < jobs && next < sub.tasks.length) {
         const i = next++;
         const out = fs.openSync(taskLog(sub, i), "w");
-        const child = spawn(x.node ?? process.execPath, ["--import", "tsx", "scripts/task.ts", path.join(sub.folder, "submission.json"), String(i)], {
-          cwd: LAB_ROOT,
-          env: { ...process.env, ...taskEnv(x) },
-          stdio: ["ignore", out, out],
-        });
+        const child = spawn(
+          x.node ?? process.execPath,
+          ["--import", "tsx", "scripts/task.ts", path.join(sub.folder, "submission.json"), String(i)],
+          {
+            cwd: LAB_ROOT,
+            env: { ...process.env, ...taskEnv(x) },
+            stdio: ["ignore", out, out],
+          },
+        );
         fs.closeSync(out);
         running++;
         stop.children.add(child);
@@ -175,7 +220,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function executeGrid(runs: ExecRun[], ctx: ExecContext, opts: ExecutorOptions): Promise<RunStatus[]> {
   const x = resolveExecutor(opts);
-  if (x.kind === "local") throw new Error("executeGrid runs the 'processes' and 'slurm' executors; runGrid runs 'local' itself");
+  if (x.kind === "local")
+    throw new Error("executeGrid runs the 'processes' and 'slurm' executors; runGrid runs 'local' itself");
   const log = x.log ?? ((l: string) => console.log(l));
   const runsRoot = path.resolve(ctx.runsRoot);
   const jobsRoot = jobsRootOf(x, runsRoot);
@@ -185,9 +231,13 @@ export async function executeGrid(runs: ExecRun[], ctx: ExecContext, opts: Execu
 
   const list = runList(runs, runsRoot);
   const before = gridState(runs, { runsRoot }, x);
-  const submit = list.filter((_, i) => (x.resubmitFailed ? before[i].state === "failed" : before[i].state === "failed" || before[i].state === "missing"));
+  const submit = list.filter((_, i) =>
+    x.resubmitFailed ? before[i].state === "failed" : before[i].state === "failed" || before[i].state === "missing",
+  );
   const inFlight = before.filter((s) => s.state === "pending" || s.state === "running").length;
-  log(`grid '${ctx.grid}' on ${x.kind}: ${summarizeStates(before)}; submitting ${submit.length}${inFlight ? `, waiting for ${inFlight} in flight` : ""}`);
+  log(
+    `grid '${ctx.grid}' on ${x.kind}: ${summarizeStates(before)}; submitting ${submit.length}${inFlight ? `, waiting for ${inFlight} in flight` : ""}`,
+  );
 
   let sub: Submission | null = null;
   const stop = { children: new Set<ChildProcess>() };
@@ -200,7 +250,14 @@ export async function executeGrid(runs: ExecRun[], ctx: ExecContext, opts: Execu
       if (!seen.has(key)) await ctx.prepare(r.run.config);
       seen.add(key);
     }
-    const tasks: TaskSpec[] = submit.map((r, index) => ({ index, name: r.name, seed: r.seed, dir: r.dir, config: r.run.config, group: r.run.group }));
+    const tasks: TaskSpec[] = submit.map((r, index) => ({
+      index,
+      name: r.name,
+      seed: r.seed,
+      dir: r.dir,
+      config: r.run.config,
+      group: r.run.group,
+    }));
     // both roots absolute: tasks start in the lab's root, which need not be this process's working directory
     const dataRoot = path.resolve(ctx.dataRoot ?? cacheDir());
     sub = createSubmission(jobsRoot, { grid: ctx.grid, scale: ctx.scale, executor: x.kind, runsRoot, dataRoot, tasks });
@@ -208,9 +265,18 @@ export async function executeGrid(runs: ExecRun[], ctx: ExecContext, opts: Execu
       const script = path.join(sub.folder, "task.sh");
       writeFileAtomic(script, batchScript(sub, x));
       fs.chmodSync(script, 0o755);
-      sub.jobId = sbatch(sbatchArgs(x, tasks.length, { name: `lst-${ctx.grid}`, logPattern: path.join(sub.folder, "task-%a.log"), chdir: LAB_ROOT, script }));
+      sub.jobId = sbatch(
+        sbatchArgs(x, tasks.length, {
+          name: `lst-${ctx.grid}`,
+          logPattern: path.join(sub.folder, "task-%a.log"),
+          chdir: LAB_ROOT,
+          script,
+        }),
+      );
       saveSubmission(sub);
-      log(`submitted ${tasks.length} runs as Slurm job ${sub.jobId} (array 0-${tasks.length - 1}${x.throttle ? `%${x.throttle}` : ""}); logs in ${sub.folder}; cancel with: scancel ${sub.jobId}`);
+      log(
+        `submitted ${tasks.length} runs as Slurm job ${sub.jobId} (array 0-${tasks.length - 1}${x.throttle ? `%${x.throttle}` : ""}); logs in ${sub.folder}; cancel with: scancel ${sub.jobId}`,
+      );
     } else {
       log(`running ${tasks.length} runs in ${x.jobs ?? 2} worker processes; logs in ${sub.folder}`);
       pool = runProcesses(sub, x, stop);
@@ -262,7 +328,9 @@ async function waitForGrid(
       ctx.onProgress?.(`grid ${ctx.grid}`, states.filter((s) => s.state === "done").length, states.length);
       for (const s of states.filter((s) => s.state === "failed" && !reported.has(s.dir))) {
         reported.add(s.dir);
-        log(`  failed: ${s.name} seed ${s.seed} (${s.task}, ${s.detail}); log ${s.log}:\n${indent(logTail(s.log as string))}`);
+        log(
+          `  failed: ${s.name} seed ${s.seed} (${s.task}, ${s.detail}); log ${s.log}:\n${indent(logTail(s.log as string))}`,
+        );
       }
       const active = states.some((s) => s.state === "pending" || s.state === "running");
       if (!active && (x.kind === "slurm" || poolDone)) return finish(states, x);
@@ -279,7 +347,10 @@ async function waitForGrid(
 }
 
 function indent(text: string): string {
-  return text.split("\n").map((l) => `      ${l}`).join("\n");
+  return text
+    .split("\n")
+    .map((l) => `      ${l}`)
+    .join("\n");
 }
 
 function interruptMessage(states: RunStatus[], x: ExecutorOptions, stop: { children: Set<ChildProcess> }): string {
@@ -287,14 +358,26 @@ function interruptMessage(states: RunStatus[], x: ExecutorOptions, stop: { child
     for (const c of stop.children) c.kill("SIGTERM");
     return `interrupted: stopped ${stop.children.size} worker processes; their runs resume from their last checkpoints when the grid runs again`;
   }
-  const jobs = [...new Set(states.filter((s) => (s.state === "pending" || s.state === "running") && s.submission?.jobId).map((s) => s.submission?.jobId))];
+  const jobs = [
+    ...new Set(
+      states
+        .filter((s) => (s.state === "pending" || s.state === "running") && s.submission?.jobId)
+        .map((s) => s.submission?.jobId),
+    ),
+  ];
   return `interrupted while waiting: the Slurm tasks keep running (${summarizeStates(states)}). See them with --status (or runGrid again); ${jobs.length ? `cancel them with: scancel ${jobs.join(" ")}` : "nothing is left in the queue"}`;
 }
 
 function finish(states: RunStatus[], x: ExecutorOptions): RunStatus[] {
   const bad = states.filter((s) => s.state !== "done");
   if (bad.length === 0) return states;
-  const lines = bad.map((s) => (s.state === "failed" ? `  ${s.name} seed ${s.seed}: ${s.task} failed (${s.detail}); log ${s.log}\n${indent(logTail(s.log as string, 6))}` : `  ${s.name} seed ${s.seed}: ${s.state}`));
+  const lines = bad.map((s) =>
+    s.state === "failed"
+      ? `  ${s.name} seed ${s.seed}: ${s.task} failed (${s.detail}); log ${s.log}\n${indent(logTail(s.log as string, 6))}`
+      : `  ${s.name} seed ${s.seed}: ${s.state}`,
+  );
   const again = x.kind === "slurm" ? "`--resubmit-failed` (runGrid with executor.resubmitFailed)" : "the same command";
-  throw new Error(`${bad.length} of ${states.length} runs did not finish:\n${lines.join("\n")}\nFix the cause, then rerun with ${again}; each run resumes from its last checkpoint.`);
+  throw new Error(
+    `${bad.length} of ${states.length} runs did not finish:\n${lines.join("\n")}\nFix the cause, then rerun with ${again}; each run resumes from its last checkpoint.`,
+  );
 }

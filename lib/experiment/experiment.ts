@@ -80,15 +80,67 @@ export const LAB_MIX: ExperimentConfig["mix"] = { mixRatio: [1, 2], speechOnlyFr
  * minutes per run on 2 cores); `paper` is for a GPU machine.
  */
 export const SCALES: Record<string, LabScale> = {
-  smoke: { name: "smoke", data: "smoke", size: "smoke", seeds: [1], train: { steps: 12, batchSize: 4, seqLen: 128, globalLen: 128, maxRawLen: 256, warmupSteps: 2, logEvery: 0, ckptEvery: 6 }, mix: LAB_MIX, evalItems: 8 },
-  small: { name: "small", data: "small", size: "cpuSmall", seeds: [1, 2, 3], train: { steps: 400, batchSize: 16, seqLen: 192, globalLen: 192, maxRawLen: 512, warmupSteps: 40, logEvery: 0, ckptEvery: 100 }, mix: LAB_MIX, evalItems: 0 },
-  paper: { name: "paper", data: "paper", size: "gpuBase", seeds: [1, 2, 3], train: { steps: 20000, batchSize: 32, seqLen: 1024, globalLen: 1024, maxRawLen: 2048, warmupSteps: 1000, logEvery: 50, ckptEvery: 1000 }, mix: PAPER_MIX, evalItems: 0 },
+  smoke: {
+    name: "smoke",
+    data: "smoke",
+    size: "smoke",
+    seeds: [1],
+    train: {
+      steps: 12,
+      batchSize: 4,
+      seqLen: 128,
+      globalLen: 128,
+      maxRawLen: 256,
+      warmupSteps: 2,
+      logEvery: 0,
+      ckptEvery: 6,
+    },
+    mix: LAB_MIX,
+    evalItems: 8,
+  },
+  small: {
+    name: "small",
+    data: "small",
+    size: "cpuSmall",
+    seeds: [1, 2, 3],
+    train: {
+      steps: 400,
+      batchSize: 16,
+      seqLen: 192,
+      globalLen: 192,
+      maxRawLen: 512,
+      warmupSteps: 40,
+      logEvery: 0,
+      ckptEvery: 100,
+    },
+    mix: LAB_MIX,
+    evalItems: 0,
+  },
+  paper: {
+    name: "paper",
+    data: "paper",
+    size: "gpuBase",
+    seeds: [1, 2, 3],
+    train: {
+      steps: 20000,
+      batchSize: 32,
+      seqLen: 1024,
+      globalLen: 1024,
+      maxRawLen: 2048,
+      warmupSteps: 1000,
+      logEvery: 50,
+      ckptEvery: 1000,
+    },
+    mix: PAPER_MIX,
+    evalItems: 0,
+  },
 };
 
 /** The scale a notebook or the CLI runs at: LST_SCALE (the headless notebook runner sets 'smoke'), else 'small'. */
 export function labScale(name: string = process.env.LST_SCALE ?? "small"): LabScale {
   const s = SCALES[name];
-  if (!s) throw new Error(`unknown lab scale '${name}' (from LST_SCALE?): choose one of ${Object.keys(SCALES).join(", ")}`);
+  if (!s)
+    throw new Error(`unknown lab scale '${name}' (from LST_SCALE?): choose one of ${Object.keys(SCALES).join(", ")}`);
   return s;
 }
 
@@ -110,7 +162,22 @@ export interface ExperimentSpec {
   eval?: DeepPartial<ExperimentConfig["eval"]>;
 }
 
-const SPEC_KEYS = ["name", "variant", "seed", "size", "data", "model", "speechBpeVocab", "patching", "evalPatching", "mix", "interleave", "train", "budget", "eval"];
+const SPEC_KEYS = [
+  "name",
+  "variant",
+  "seed",
+  "size",
+  "data",
+  "model",
+  "speechBpeVocab",
+  "patching",
+  "evalPatching",
+  "mix",
+  "interleave",
+  "train",
+  "budget",
+  "eval",
+];
 
 /**
  * The lab's LST default: text enters and leaves through the global model (model.lst.textPath 'global', the
@@ -131,31 +198,48 @@ function lstModelDefaults(variant: Variant, model: DeepPartial<ModelConfig> | un
 function validateExperiment(c: ExperimentConfig): void {
   const where = `experiment '${c.name}'`;
   resolveTrainConfig(c.train); // both patchers were resolved (and checked) once, in resolveExperiment
-  modelSizeConfig(c.size, c.variant === "lst" ? "lst" : "baseline", 1 << 20, { ...c.model, seed: subSeed(c.seed, "model") }, 1);
+  modelSizeConfig(
+    c.size,
+    c.variant === "lst" ? "lst" : "baseline",
+    1 << 20,
+    { ...c.model, seed: subSeed(c.seed, "model") },
+    1,
+  );
   const [a, b] = c.mix.mixRatio;
   if (c.mix.mixRatio.length !== 2 || !(Number.isFinite(a) && Number.isFinite(b) && a >= 0 && b >= 0 && a + b > 0)) {
-    throw new Error(`${where}: mix.mixRatio must be two finite numbers >= 0 (interleaved : text-only), not both 0, got ${JSON.stringify(c.mix.mixRatio)}`);
+    throw new Error(
+      `${where}: mix.mixRatio must be two finite numbers >= 0 (interleaved : text-only), not both 0, got ${JSON.stringify(c.mix.mixRatio)}`,
+    );
   }
-  if (!(c.mix.speechOnlyFrac >= 0 && c.mix.speechOnlyFrac < 1)) throw new Error(`${where}: mix.speechOnlyFrac must be in [0, 1), got ${c.mix.speechOnlyFrac}`);
-  if (!Number.isInteger(c.speechBpeVocab) || c.speechBpeVocab < 1) throw new Error(`${where}: speechBpeVocab must be a positive integer, got ${c.speechBpeVocab}`);
-  if (!Number.isInteger(c.eval.batchSize) || c.eval.batchSize < 1) throw new Error(`${where}: eval.batchSize must be a positive integer, got ${c.eval.batchSize}`);
-  if (!Number.isInteger(c.eval.maxItems) || c.eval.maxItems < 0) throw new Error(`${where}: eval.maxItems must be an integer >= 0 (0 = all), got ${c.eval.maxItems}`);
+  if (!(c.mix.speechOnlyFrac >= 0 && c.mix.speechOnlyFrac < 1))
+    throw new Error(`${where}: mix.speechOnlyFrac must be in [0, 1), got ${c.mix.speechOnlyFrac}`);
+  if (!Number.isInteger(c.speechBpeVocab) || c.speechBpeVocab < 1)
+    throw new Error(`${where}: speechBpeVocab must be a positive integer, got ${c.speechBpeVocab}`);
+  if (!Number.isInteger(c.eval.batchSize) || c.eval.batchSize < 1)
+    throw new Error(`${where}: eval.batchSize must be a positive integer, got ${c.eval.batchSize}`);
+  if (!Number.isInteger(c.eval.maxItems) || c.eval.maxItems < 0)
+    throw new Error(`${where}: eval.maxItems must be an integer >= 0 (0 = all), got ${c.eval.maxItems}`);
 }
 
 /** Resolve a spec at a scale into the full config (unknown keys anywhere throw, naming the key). */
 export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labScale()): ExperimentConfig {
   for (const k of Object.keys(spec)) {
-    if (!SPEC_KEYS.includes(k)) throw new Error(`unknown experiment key '${k}'. Known keys: ${SPEC_KEYS.join(", ")}. Fix the spelling or remove it.`);
+    if (!SPEC_KEYS.includes(k))
+      throw new Error(
+        `unknown experiment key '${k}'. Known keys: ${SPEC_KEYS.join(", ")}. Fix the spelling or remove it.`,
+      );
   }
   const variant = spec.variant ?? "lst";
   if (variant !== "baseline" && variant !== "bpe-speech" && variant !== "lst") {
     throw new Error(`experiment '${spec.name}': variant must be 'baseline', 'bpe-speech' or 'lst', got '${variant}'`);
   }
   const budget = spec.budget ?? "compute";
-  if (budget !== "compute" && budget !== "data") throw new Error(`experiment '${spec.name}': budget must be 'compute' or 'data', got '${budget}'`);
+  if (budget !== "compute" && budget !== "data")
+    throw new Error(`experiment '${spec.name}': budget must be 'compute' or 'data', got '${budget}'`);
   const seed = spec.seed ?? scale.seeds[0];
   // checked here, so that a bad seed is reported as `seed`, not as the patching or train seed derived from it
-  if (!Number.isSafeInteger(seed)) throw new Error(`experiment '${spec.name}': seed must be an integer, got ${JSON.stringify(seed)}`);
+  if (!Number.isSafeInteger(seed))
+    throw new Error(`experiment '${spec.name}': seed must be an integer, got ${JSON.stringify(seed)}`);
   // The run's one resolution of its patchers; the eval one starts from the registry's evalScheme (curriculum and
   // mixed evaluate with static patches, the paper's inference-time patcher).
   const patching = resolvePatchingConfig({ seed: subSeed(seed, "patching"), ...spec.patching });
@@ -172,16 +256,27 @@ export function resolveExperiment(spec: ExperimentSpec, scale: LabScale = labSca
     evalPatching: resolvePatchingConfig(spec.evalPatching, evalPatchingBase(patching), "evalPatching"),
     mix: resolveConfig(scale.mix, spec.mix, "mix"),
     interleave: resolveConfig(DEFAULT_INTERLEAVE, spec.interleave, "interleave"),
-    train: resolveConfig(resolveConfig(DEFAULT_TRAIN, scale.train, "train"), { seed: subSeed(seed, "train"), ...spec.train }, "train"),
+    train: resolveConfig(
+      resolveConfig(DEFAULT_TRAIN, scale.train, "train"),
+      { seed: subSeed(seed, "train"), ...spec.train },
+      "train",
+    ),
     budget,
-    eval: resolveConfig({ norm: "mean" as Norm, directions: [...DIRECTIONS] as Direction[], batchSize: 16, maxItems: scale.evalItems }, spec.eval, "eval"),
+    eval: resolveConfig(
+      { norm: "mean" as Norm, directions: [...DIRECTIONS] as Direction[], batchSize: 16, maxItems: scale.evalItems },
+      spec.eval,
+      "eval",
+    ),
   };
   if (variant !== "lst" && spec.patching !== undefined) {
-    throw new Error(`experiment '${spec.name}': patching applies to LST only, but variant is '${variant}': remove 'patching' or use variant 'lst'`);
+    throw new Error(
+      `experiment '${spec.name}': patching applies to LST only, but variant is '${variant}': remove 'patching' or use variant 'lst'`,
+    );
   }
   validateExperiment(config);
   for (const d of config.eval.directions) {
-    if (!DIRECTIONS.includes(d)) throw new Error(`experiment '${spec.name}': unknown eval direction '${d}': choose from ${DIRECTIONS.join(", ")}`);
+    if (!DIRECTIONS.includes(d))
+      throw new Error(`experiment '${spec.name}': unknown eval direction '${d}': choose from ${DIRECTIONS.join(", ")}`);
   }
   return config;
 }

@@ -61,10 +61,14 @@ function readCache(file: string): RunScores | null {
   try {
     c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
   } catch (e) {
-    throw new Error(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`);
+    throw new Error(
+      `${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`,
+    );
   }
   if (c.format === FORMAT && Array.isArray(c.items)) return { items: c.items, skipped: c.skipped ?? {} };
-  throw new Error(`${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`);
+  throw new Error(
+    `${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`,
+  );
 }
 
 /**
@@ -92,12 +96,24 @@ async function scoreRun(run: StudyRun, bench: SpokenBenchmark, opts: StudyOption
   }
   const ckpt = loadCheckpoint(path.join(run.record.dir, "train"));
   if (!ckpt || ckpt.step !== ctx.steps) {
-    throw new Error(`run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`);
+    throw new Error(
+      `run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`,
+    );
   }
   const model = createModel(ctx.model);
   try {
     restoreVariables(model.variables, ckpt.params);
-    const items = encoded.length === 0 ? [] : (await scoreItems(model, encoded, { norm: run.config.eval.norm, patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen })).items;
+    const items =
+      encoded.length === 0
+        ? []
+        : (
+            await scoreItems(model, encoded, {
+              norm: run.config.eval.norm,
+              patcher: ctx.patcher,
+              batchSize: run.config.eval.batchSize,
+              maxLen: ctx.maxLen,
+            })
+          ).items;
     writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items, skipped } satisfies Cached);
     return { items, skipped };
   } finally {
@@ -106,7 +122,11 @@ async function scoreRun(run: StudyRun, bench: SpokenBenchmark, opts: StudyOption
 }
 
 /** Score finished runs on a spoken benchmark (see scoreRun): per-item outcomes per run, and the skipped ids. */
-export async function spokenBenchmarkItems(runs: readonly StudyRun[], bench: SpokenBenchmark, opts: StudyOptions = {}): Promise<{ runs: ScoredRunItems[]; skipped: Partial<Record<Direction, string[]>>[] }> {
+export async function spokenBenchmarkItems(
+  runs: readonly StudyRun[],
+  bench: SpokenBenchmark,
+  opts: StudyOptions = {},
+): Promise<{ runs: ScoredRunItems[]; skipped: Partial<Record<Direction, string[]>>[] }> {
   const out: ScoredRunItems[] = [];
   const skipped: Partial<Record<Direction, string[]>>[] = [];
   for (let i = 0; i < runs.length; i++) {
@@ -121,11 +141,16 @@ export async function spokenBenchmarkItems(runs: readonly StudyRun[], bench: Spo
 }
 
 /** Per-item outcomes of finished runs on an extra benchmark (default 'chain'); see the header. */
-export async function extraBenchmarkItems(runs: readonly StudyRun[], kind: ExtraBenchKind = "chain", opts: StudyOptions = {}): Promise<ScoredRunItems[]> {
+export async function extraBenchmarkItems(
+  runs: readonly StudyRun[],
+  kind: ExtraBenchKind = "chain",
+  opts: StudyOptions = {},
+): Promise<ScoredRunItems[]> {
   const bench: SpokenBenchmark = {
     key: (run) => extraBenchmark(run.config.data, kind).key,
     label: `${kind} benchmark`,
-    speak: async (ds) => (await buildExtraBenchmark(ds, kind, opts)).items.map((sp) => ({ ...sp, item: { ...sp.item, benchmark: kind } })),
+    speak: async (ds) =>
+      (await buildExtraBenchmark(ds, kind, opts)).items.map((sp) => ({ ...sp, item: { ...sp.item, benchmark: kind } })),
   };
   return (await spokenBenchmarkItems(runs, bench, opts)).runs;
 }

@@ -56,27 +56,73 @@ export interface FileEval {
 }
 
 /** The file's items, as the runs will hear and read them (lower-cased unless told otherwise). */
-export function fileBenchmark(file: string, opts: FileEvalOptions = {}): { key: string; benchmark: string; items: BenchItem[] } {
+export function fileBenchmark(
+  file: string,
+  opts: FileEvalOptions = {},
+): { key: string; benchmark: string; items: BenchItem[] } {
   const loaded = loadBenchmarkFile(file, { kind: opts.kind, benchmark: opts.benchmark, limit: opts.limit });
-  if (loaded.length === 0) throw new Error(`benchmark file ${file} has no items: it holds only a header or blank lines`);
+  if (loaded.length === 0)
+    throw new Error(`benchmark file ${file} has no items: it holds only a header or blank lines`);
   const lower = opts.lowercase ?? true;
-  const items = lower ? loaded.map((it) => ({ ...it, context: it.context.toLowerCase(), endings: it.endings.map((e) => e.toLowerCase()) })) : loaded;
+  const items = lower
+    ? loaded.map((it) => ({
+        ...it,
+        context: it.context.toLowerCase(),
+        endings: it.endings.map((e) => e.toLowerCase()),
+      }))
+    : loaded;
   const benchmark = items[0].benchmark;
-  const slug = benchmark.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "file";
+  const slug =
+    benchmark
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "file";
   const key = `file-${slug}-${createHash("sha256").update(canonicalJson(items)).digest("hex").slice(0, 12)}`;
   return { key, benchmark, items };
 }
 
 /** Score finished runs on a real benchmark file, S→S and T→T (see the header). */
-export async function fileBenchmarkItems(runs: readonly StudyRun[], file: string, opts: FileEvalOptions = {}): Promise<FileEval> {
-  if (runs.length === 0) throw new Error(`fileBenchmarkItems: no runs given for ${file}: pass finished runs (runGrid, scaleRuns)`);
+export async function fileBenchmarkItems(
+  runs: readonly StudyRun[],
+  file: string,
+  opts: FileEvalOptions = {},
+): Promise<FileEval> {
+  if (runs.length === 0)
+    throw new Error(`fileBenchmarkItems: no runs given for ${file}: pass finished runs (runGrid, scaleRuns)`);
   const { key, benchmark, items } = fileBenchmark(file, opts);
-  const scored = await spokenBenchmarkItems(runs, { label: `${benchmark} file`, key: () => key, speak: (ds) => speakBenchmark(ds, key, items, { onProgress: opts.onProgress, label: `${benchmark} file` }) }, opts);
-  const rows = scored.runs.flatMap((r) => rowsFromEval({ cells: accuracyCells(r.items) }, { run: r.run, model: r.model, seed: r.seed, group: r.group }));
-  const skipped = scored.skipped.flatMap((s, i) =>
-    (Object.entries(s) as [Direction, string[]][]).filter(([, ids]) => ids.length > 0).map(([direction, ids]) => ({ run: scored.runs[i].run, model: scored.runs[i].model, direction, items: ids.length })),
+  const scored = await spokenBenchmarkItems(
+    runs,
+    {
+      label: `${benchmark} file`,
+      key: () => key,
+      speak: (ds) => speakBenchmark(ds, key, items, { onProgress: opts.onProgress, label: `${benchmark} file` }),
+    },
+    opts,
   );
-  return { file, benchmark, endings: items[0].endings.length, items: items.length, key, lexicon: lexiconCoverage(items), runs: scored.runs, rows, skipped };
+  const rows = scored.runs.flatMap((r) =>
+    rowsFromEval({ cells: accuracyCells(r.items) }, { run: r.run, model: r.model, seed: r.seed, group: r.group }),
+  );
+  const skipped = scored.skipped.flatMap((s, i) =>
+    (Object.entries(s) as [Direction, string[]][])
+      .filter(([, ids]) => ids.length > 0)
+      .map(([direction, ids]) => ({
+        run: scored.runs[i].run,
+        model: scored.runs[i].model,
+        direction,
+        items: ids.length,
+      })),
+  );
+  return {
+    file,
+    benchmark,
+    endings: items[0].endings.length,
+    items: items.length,
+    key,
+    lexicon: lexiconCoverage(items),
+    runs: scored.runs,
+    rows,
+    skipped,
+  };
 }
 
 /** A few lines about a file evaluation: the items, their lexicon coverage, what was skipped. */
@@ -88,6 +134,9 @@ export function fileEvalLines(r: FileEval): string[] {
     `${r.benchmark} (${path.basename(r.file)}): ${r.items} items, 1-in-${r.endings} (chance ${(100 / r.endings).toFixed(0)}%), spoken in the unseen test voices, scored S→S and T→T`,
     `  outside the story world's lexicon (${lx.lexiconSize} words): ${lx.itemsOutside} of ${lx.items} items (${pct(lx.itemsOutside, lx.items)}), ${lx.wordsOutside} of ${lx.words} words (${pct(lx.wordsOutside, lx.words)})${examples ? `, e.g. ${examples}` : ""}`,
   ];
-  for (const s of r.skipped) lines.push(`  skipped for ${s.model} (${s.run}) ${s.direction}: ${s.items} items with an ending longer than the run's context`);
+  for (const s of r.skipped)
+    lines.push(
+      `  skipped for ${s.model} (${s.run}) ${s.direction}: ${s.items} items with an ending longer than the run's context`,
+    );
   return lines;
 }

@@ -72,10 +72,20 @@ export function taskLog(sub: Submission, i: number): string {
 }
 
 /** A new submission folder under `jobsRoot`, with submission.json written. */
-export function createSubmission(jobsRoot: string, s: Omit<Submission, "format" | "createdAt" | "folder" | "host" | "pid">): Submission {
+export function createSubmission(
+  jobsRoot: string,
+  s: Omit<Submission, "format" | "createdAt" | "folder" | "host" | "pid">,
+): Submission {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const folder = path.resolve(jobsRoot, `${s.grid}-${s.scale}-${stamp}-${randomBytes(2).toString("hex")}`);
-  const sub: Submission = { format: SUBMISSION_FORMAT, createdAt: new Date().toISOString(), folder, host: os.hostname(), pid: process.pid, ...s };
+  const sub: Submission = {
+    format: SUBMISSION_FORMAT,
+    createdAt: new Date().toISOString(),
+    folder,
+    host: os.hostname(),
+    pid: process.pid,
+    ...s,
+  };
   fs.mkdirSync(folder, { recursive: true });
   saveSubmission(sub);
   return sub;
@@ -95,7 +105,10 @@ export function readSubmission(file: string): Submission {
       `cannot read the grid submission ${file} on host ${os.hostname()} (${(e as Error).message}): the jobs folder beside the run store must be on a filesystem every node mounts (set LST_DATA_DIR to such a place)`,
     );
   }
-  if (sub.format !== SUBMISSION_FORMAT) throw new Error(`grid submission ${file} has format ${String(sub.format)}, this lab reads ${SUBMISSION_FORMAT}: resubmit the grid`);
+  if (sub.format !== SUBMISSION_FORMAT)
+    throw new Error(
+      `grid submission ${file} has format ${String(sub.format)}, this lab reads ${SUBMISSION_FORMAT}: resubmit the grid`,
+    );
   return sub;
 }
 
@@ -119,7 +132,12 @@ export function listSubmissions(jobsRoot: string, runsRoot: string): Submission[
 /** The last `n` non-empty lines of a log (a task's error is at its end). */
 export function logTail(file: string, n = 12): string {
   try {
-    return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "").slice(-n).join("\n");
+    return fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .slice(-n)
+      .join("\n");
   } catch {
     return `(no log at ${file}: the task never started, or its output folder is not shared with the node it ran on)`;
   }
@@ -135,24 +153,40 @@ function taskState(sub: Submission, i: number, queue: Map<string, QueuedTask>): 
   if (sub.executor === "slurm") {
     if (sub.jobId === undefined) return { state: "missing", detail: "sbatch never answered" };
     const q = queue.get(`${sub.jobId}_${i}`);
-    if (q) return q.state === "PENDING" ? { state: "pending", detail: q.reason } : { state: "running", detail: `${q.state} on ${q.reason}` };
+    if (q)
+      return q.state === "PENDING"
+        ? { state: "pending", detail: q.reason }
+        : { state: "running", detail: `${q.state} on ${q.reason}` };
     return { state: "failed", detail: `task ended without finishing its run` };
   }
   const exitFile = path.join(sub.folder, `task-${i}.exit`);
   if (fs.existsSync(exitFile)) {
     const x = JSON.parse(fs.readFileSync(exitFile, "utf8")) as { code: number | null; signal: string | null };
-    return { state: "failed", detail: x.signal ? `killed by ${x.signal}` : x.code === 0 ? "exited without finishing its run" : `exit code ${x.code}` };
+    return {
+      state: "failed",
+      detail: x.signal
+        ? `killed by ${x.signal}`
+        : x.code === 0
+          ? "exited without finishing its run"
+          : `exit code ${x.code}`,
+    };
   }
   const parentAlive = sub.host === os.hostname() && pidAlive(sub.pid);
   if (!parentAlive) return { state: "missing", detail: "its processes executor was stopped" };
-  return fs.existsSync(path.join(sub.tasks[i].dir, "lock")) ? { state: "running", detail: "worker process" } : { state: "pending", detail: "waiting for a worker process" };
+  return fs.existsSync(path.join(sub.tasks[i].dir, "lock"))
+    ? { state: "running", detail: "worker process" }
+    : { state: "pending", detail: "waiting for a worker process" };
 }
 
 /**
  * The state of each run: done (the store has it), running or pending (a task of a submission is on it, or
  * some process holds its lock), failed (its latest task ended without finishing it), missing (never submitted).
  */
-export function runStates(runs: { name: string; seed: number; dir: string }[], subs: Submission[], queue: QueuedTask[]): RunStatus[] {
+export function runStates(
+  runs: { name: string; seed: number; dir: string }[],
+  subs: Submission[],
+  queue: QueuedTask[],
+): RunStatus[] {
   const q = new Map(queue.map((t) => [`${t.jobId}_${t.task}`, t]));
   return runs.map((r) => {
     const base = { name: r.name, seed: r.seed, dir: r.dir };
@@ -162,14 +196,18 @@ export function runStates(runs: { name: string; seed: number; dir: string }[], s
       const t = sub.tasks.find((x) => x.dir === r.dir);
       if (!t) continue;
       const st = taskState(sub, t.index, q);
-      const task = sub.executor === "slurm" ? `slurm ${sub.jobId ?? "?"}_${t.index}` : `process ${t.index} of ${path.basename(sub.folder)}`;
+      const task =
+        sub.executor === "slurm"
+          ? `slurm ${sub.jobId ?? "?"}_${t.index}`
+          : `process ${t.index} of ${path.basename(sub.folder)}`;
       const s: RunStatus = { ...base, ...st, task, log: taskLog(sub, t.index), submission: sub };
       if (st.state === "running" || st.state === "pending") return s; // in flight: that is its state
       latest = s;
     }
     // not in flight in any submission: a live lock means some other process (a notebook, npm start) computes it
     const holder = lockHolder(path.join(r.dir, "lock"));
-    if (holder && !holder.stale) return { ...base, state: "running" as const, detail: holder.message.replace(/^waiting for \S+: /, "") };
+    if (holder && !holder.stale)
+      return { ...base, state: "running" as const, detail: holder.message.replace(/^waiting for \S+: /, "") };
     if (latest && latest.state === "failed") return latest;
     return { ...base, state: "missing" as const };
   });

@@ -38,7 +38,11 @@ export interface GridEntry {
 }
 
 const baseline = (name = "baseline"): ExperimentSpec => ({ name, variant: "baseline" });
-const lst = (name: string, patching: ExperimentSpec["patching"] = {}): ExperimentSpec => ({ name, variant: "lst", patching });
+const lst = (name: string, patching: ExperimentSpec["patching"] = {}): ExperimentSpec => ({
+  name,
+  variant: "lst",
+  patching,
+});
 
 const STATIC = { scheme: "static", patchSize: 4 } as const;
 /** the alignment grid's text BPE size (see there) */
@@ -51,8 +55,21 @@ const CURRICULUM = { scheme: "curriculum", align: "word", silence: "separate", p
  * unitCell(baseline(), "phonetic", 4, scale, scale.mix).name = "baseline-phonetic-4x". The calibration and
  * phoneticPatching grids both build their cells with it, so a cell they share is one run.
  */
-function unitCell(spec: ExperimentSpec, source: "acoustic" | "phonetic", mult: number, scale: LabScale, mix: ExperimentSpec["mix"], tag = ""): ExperimentSpec {
-  return { ...spec, name: `${spec.name}-${source}-${mult}x${tag}`, data: { units: { source } }, train: { steps: (scale.train.steps ?? 200) * mult }, mix };
+function unitCell(
+  spec: ExperimentSpec,
+  source: "acoustic" | "phonetic",
+  mult: number,
+  scale: LabScale,
+  mix: ExperimentSpec["mix"],
+  tag = "",
+): ExperimentSpec {
+  return {
+    ...spec,
+    name: `${spec.name}-${source}-${mult}x${tag}`,
+    data: { units: { source } },
+    train: { steps: (scale.train.steps ?? 200) * mult },
+    mix,
+  };
 }
 
 function byModel(specs: ExperimentSpec[]): GridEntry[] {
@@ -71,23 +88,38 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
       lst("lst-mixed", { scheme: "mixed", align: "word", silence: "separate", mixedProb: 0.5, patchSize: 4 }),
       lst("lst-curriculum", CURRICULUM),
     ]),
-  patchSize: () => [4, 6, 9].map((p) => ({ spec: lst(p === 4 ? "lst-static" : `lst-static-p${p}`, { scheme: "static", patchSize: p }), group: { patchSize: p } })),
+  patchSize: () =>
+    [4, 6, 9].map((p) => ({
+      spec: lst(p === 4 ? "lst-static" : `lst-static-p${p}`, { scheme: "static", patchSize: p }),
+      group: { patchSize: p },
+    })),
   silence: () =>
-    (["separate", "merged"] as const).map((s) => ({ spec: lst(s === "separate" ? "lst-aligned" : `lst-aligned-sil-${s}`, { ...ALIGNED, silence: s }), group: { silence: s } })),
+    (["separate", "merged"] as const).map((s) => ({
+      spec: lst(s === "separate" ? "lst-aligned" : `lst-aligned-sil-${s}`, { ...ALIGNED, silence: s }),
+      group: { silence: s },
+    })),
   alignment: (scale) => {
     // A text BPE small enough that words split into pieces, else BPE spans are word spans: with the lab's
     // 164-word story world and its 1000-token BPE (`small`), 0 of 19,342 spoken words split; with 500 tokens
     // 24% do (1.47 pieces a word, near a large tokenizer on natural text). lab.wordPieceStats, notebook 06.
     const textVocab = Math.min(resolveDataConfig(scale.data).textVocab, ALIGNMENT_TEXT_VOCAB);
-    return (["word", "bpe"] as const).map((a) => ({ spec: { ...lst(`lst-curriculum-${a}`, { ...CURRICULUM, align: a }), data: { textVocab } }, group: { alignment: a, textVocab } }));
+    return (["word", "bpe"] as const).map((a) => ({
+      spec: { ...lst(`lst-curriculum-${a}`, { ...CURRICULUM, align: a }), data: { textVocab } },
+      group: { alignment: a, textVocab },
+    }));
   },
   curriculum: () =>
-    ([
-      [1 / 3, 2 / 3],
-      [0.1, 0.5],
-      [0.5, 0.9],
-    ] as const).map(([tau1, tau2]) => ({
-      spec: lst(tau1 === 1 / 3 && tau2 === 2 / 3 ? "lst-curriculum" : `lst-curriculum-${tau1.toFixed(2)}-${tau2.toFixed(2)}`, { ...CURRICULUM, tau1, tau2 }),
+    (
+      [
+        [1 / 3, 2 / 3],
+        [0.1, 0.5],
+        [0.5, 0.9],
+      ] as const
+    ).map(([tau1, tau2]) => ({
+      spec: lst(
+        tau1 === 1 / 3 && tau2 === 2 / 3 ? "lst-curriculum" : `lst-curriculum-${tau1.toFixed(2)}-${tau2.toFixed(2)}`,
+        { ...CURRICULUM, tau1, tau2 },
+      ),
       group: { schedule: `${tau1.toFixed(2)}-${tau2.toFixed(2)}` },
     })),
   mixRatio: () => {
@@ -100,8 +132,14 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     ] as const) {
       const mix = { mixRatio: [i, t] as [number, number] };
       const shared = i === 1 && t === 2; // the scale's own ratio: the main job's runs
-      out.push({ spec: { ...baseline(shared ? "baseline" : `baseline-mix-${i}-${t}`), mix }, group: { model: "baseline", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
-      out.push({ spec: { ...lst(shared ? "lst-static" : `lst-static-mix-${i}-${t}`, STATIC), mix }, group: { model: "lst-static", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) } });
+      out.push({
+        spec: { ...baseline(shared ? "baseline" : `baseline-mix-${i}-${t}`), mix },
+        group: { model: "baseline", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) },
+      });
+      out.push({
+        spec: { ...lst(shared ? "lst-static" : `lst-static-mix-${i}-${t}`, STATIC), mix },
+        group: { model: "lst-static", mixRatio: `${i}:${t}`, mixFraction: i / (i + t) },
+      });
     }
     return out;
   },
@@ -111,27 +149,43 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     out.push({ spec: baseline(), group: { model: "baseline", budget: "compute" } });
     out.push({ spec: lst("lst-static", STATIC), group: { model: "lst-static", budget: "compute" } });
     out.push({ spec: { ...baseline("baseline-data"), budget: "data" }, group: { model: "baseline", budget: "data" } });
-    out.push({ spec: { ...lst("lst-static-data", STATIC), budget: "data" }, group: { model: "lst-static", budget: "data" } });
+    out.push({
+      spec: { ...lst("lst-static-data", STATIC), budget: "data" },
+      group: { model: "lst-static", budget: "data" },
+    });
     return out;
   },
   scaling: (scale) => {
-    const sizes = scale.name === "paper" ? ["gpuSmall", "gpuBase"] : scale.name === "smoke" ? ["smoke"] : ["smoke", "cpuSmall"];
+    const sizes =
+      scale.name === "paper" ? ["gpuSmall", "gpuBase"] : scale.name === "smoke" ? ["smoke"] : ["smoke", "cpuSmall"];
     const out: GridEntry[] = [];
     for (const size of sizes) {
       const own = size === scale.size; // the scale's own size: the main job's runs
-      out.push({ spec: { ...baseline(own ? "baseline" : `baseline-${size}`), size }, group: { model: "baseline", size } });
-      out.push({ spec: { ...lst(own ? "lst-static" : `lst-static-${size}`, STATIC), size }, group: { model: "lst-static", size } });
+      out.push({
+        spec: { ...baseline(own ? "baseline" : `baseline-${size}`), size },
+        group: { model: "baseline", size },
+      });
+      out.push({
+        spec: { ...lst(own ? "lst-static" : `lst-static-${size}`, STATIC), size },
+        group: { model: "lst-static", size },
+      });
     }
     return out;
   },
   textPath: () => [
     { spec: baseline(), group: { model: "baseline", textPath: "-" } },
-    { spec: { ...lst("lst-static-textlocal", STATIC), model: { lst: { textPath: "local" } } }, group: { model: "lst-static", textPath: "local" } },
+    {
+      spec: { ...lst("lst-static-textlocal", STATIC), model: { lst: { textPath: "local" } } },
+      group: { model: "lst-static", textPath: "local" },
+    },
     { spec: lst("lst-static", STATIC), group: { model: "lst-static", textPath: "global" } },
   ],
   calibration: (scale) => {
     const out: GridEntry[] = [];
-    const mixes = [{ name: "lab", mix: scale.mix }, { name: "paper", mix: PAPER_MIX }];
+    const mixes = [
+      { name: "lab", mix: scale.mix },
+      { name: "paper", mix: PAPER_MIX },
+    ];
     for (const { name: mixName, mix } of mixes) {
       // at a scale whose mix is the paper's, the 'paper' entries would repeat the 'lab' ones
       if (mixName === "paper" && JSON.stringify(mix) === JSON.stringify(scale.mix)) continue;
@@ -145,8 +199,14 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
             out.push({ spec: lst("lst-static", STATIC), group: { model: "lst-static", ...group } });
             continue;
           }
-          out.push({ spec: unitCell(baseline(), source, mult, scale, mix, tag), group: { model: "baseline", ...group } });
-          out.push({ spec: unitCell(lst("lst-static", STATIC), source, mult, scale, mix, tag), group: { model: "lst-static", ...group } });
+          out.push({
+            spec: unitCell(baseline(), source, mult, scale, mix, tag),
+            group: { model: "baseline", ...group },
+          });
+          out.push({
+            spec: unitCell(lst("lst-static", STATIC), source, mult, scale, mix, tag),
+            group: { model: "lst-static", ...group },
+          });
         }
       }
     }
@@ -157,13 +217,24 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     const out: GridEntry[] = [];
     for (const mult of [1, 4]) {
       const group = { units: "phonetic", budget: `${mult}x` };
-      const cell = (spec: ExperimentSpec, model: string): GridEntry => ({ spec: unitCell(spec, "phonetic", mult, scale, scale.mix), group: { model, ...group } });
-      out.push(cell(baseline(), "baseline"), cell(lst("lst-static", STATIC), "lst-static"), cell(lst("lst-aligned", ALIGNED), "lst-aligned"), cell(lst("lst-curriculum", CURRICULUM), "lst-curriculum"));
+      const cell = (spec: ExperimentSpec, model: string): GridEntry => ({
+        spec: unitCell(spec, "phonetic", mult, scale, scale.mix),
+        group: { model, ...group },
+      });
+      out.push(
+        cell(baseline(), "baseline"),
+        cell(lst("lst-static", STATIC), "lst-static"),
+        cell(lst("lst-aligned", ALIGNED), "lst-aligned"),
+        cell(lst("lst-curriculum", CURRICULUM), "lst-curriculum"),
+      );
     }
     return out;
   },
   jitter: () =>
-    [0, 1, 2, 4].map((j) => ({ spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } }, group: { model: "lst-aligned", jitterFrames: j } })),
+    [0, 1, 2, 4].map((j) => ({
+      spec: { ...lst(j === 0 ? "lst-aligned" : `lst-aligned-jitter-${j}`, ALIGNED), data: { jitterFrames: j } },
+      group: { model: "lst-aligned", jitterFrames: j },
+    })),
 };
 
 /** One line per grid for `--list-grids` (the table at the top of this file). */
@@ -201,8 +272,15 @@ export function expandGrid(name: string, scale: LabScale, seeds: number[] = scal
  * The runs of a grid whose group has every value in `where` (compared as strings, so the CLI's text matches
  * numbers), e.g. selectGrid('calibration', scale, [1], { units: 'phonetic', budget: '1x' }). None is an error.
  */
-export function selectGrid(name: string, scale: LabScale, seeds: number[] = scale.seeds, where: Record<string, string | number> = {}): GridRun[] {
-  const out = expandGrid(name, scale, seeds).filter((e) => Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)));
+export function selectGrid(
+  name: string,
+  scale: LabScale,
+  seeds: number[] = scale.seeds,
+  where: Record<string, string | number> = {},
+): GridRun[] {
+  const out = expandGrid(name, scale, seeds).filter((e) =>
+    Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)),
+  );
   if (out.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
   return out;
 }

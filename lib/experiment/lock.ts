@@ -119,32 +119,65 @@ const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
  * Judge a lock we do not hold. `raw` is its text, `mtimeMs` its modification time, `unchangedMs` how long this
  * waiter has seen exactly this text (0 on the first look).
  */
-export function judgeLock(file: string, raw: string, mtimeMs: number, unchangedMs: number, staleMs: number, now = Date.now()): LockVerdict {
+export function judgeLock(
+  file: string,
+  raw: string,
+  mtimeMs: number,
+  unchangedMs: number,
+  staleMs: number,
+  now = Date.now(),
+): LockVerdict {
   const info = parseLock(raw);
   if (!info) {
     const quiet = Math.max(unchangedMs, now - mtimeMs);
     const what = raw.trim() === "" ? "empty" : "not a lab lock (garbage)";
-    if (quiet >= staleMs) return { stale: true, info, message: `lock ${file} is ${what} and has not changed for ${secs(quiet)}: taking it over` };
-    return { stale: false, info, message: `lock ${file} is ${what} (a writer killed while creating it?): it is taken over if it stays so for ${secs(staleMs)}` };
+    if (quiet >= staleMs)
+      return {
+        stale: true,
+        info,
+        message: `lock ${file} is ${what} and has not changed for ${secs(quiet)}: taking it over`,
+      };
+    return {
+      stale: false,
+      info,
+      message: `lock ${file} is ${what} (a writer killed while creating it?): it is taken over if it stays so for ${secs(staleMs)}`,
+    };
   }
   const who = `host ${info.host} pid ${info.pid}${info.startedAt ? ` since ${info.startedAt}` : ""}`;
   const hb = age(info.heartbeatAt, now);
   const beat = Number.isFinite(hb) ? `heartbeat ${secs(hb)} ago` : "no heartbeat time";
   if (info.host === os.hostname()) {
-    if (!pidAlive(info.pid)) return { stale: true, info, message: `lock ${file} names ${who}, which is gone: taking it over` };
+    if (!pidAlive(info.pid))
+      return { stale: true, info, message: `lock ${file} names ${who}, which is gone: taking it over` };
     const start = procStart(info.pid);
     if (info.procStart !== undefined && start !== undefined && start !== info.procStart) {
-      return { stale: true, info, message: `lock ${file} names ${who}, but that pid now belongs to another process (the holder died and the pid was reused): taking it over` };
+      return {
+        stale: true,
+        info,
+        message: `lock ${file} names ${who}, but that pid now belongs to another process (the holder died and the pid was reused): taking it over`,
+      };
     }
     if (info.procStart !== undefined && start !== undefined) {
-      const stopped = hb >= staleMs ? `; its holder is alive but its heartbeat stopped ${secs(hb)} ago (stopped with Ctrl-Z?): resume or kill it` : "";
+      const stopped =
+        hb >= staleMs
+          ? `; its holder is alive but its heartbeat stopped ${secs(hb)} ago (stopped with Ctrl-Z?): resume or kill it`
+          : "";
       return { stale: false, info, message: `waiting for ${file}: held by ${who} on this host, ${beat}${stopped}` };
     }
   }
   // another host, or a holder whose identity we cannot check here: the heartbeat decides
   const quiet = Math.max(unchangedMs, Number.isFinite(hb) ? hb : 0);
-  if (quiet >= staleMs) return { stale: true, info, message: `lock ${file} held by ${who} has a heartbeat ${secs(quiet)} old (stale after ${secs(staleMs)}): taking it over` };
-  return { stale: false, info, message: `waiting for ${file}: held by ${who}, ${beat} (taken over if it stops for ${secs(staleMs)})` };
+  if (quiet >= staleMs)
+    return {
+      stale: true,
+      info,
+      message: `lock ${file} held by ${who} has a heartbeat ${secs(quiet)} old (stale after ${secs(staleMs)}): taking it over`,
+    };
+  return {
+    stale: false,
+    info,
+    message: `waiting for ${file}: held by ${who}, ${beat} (taken over if it stops for ${secs(staleMs)})`,
+  };
 }
 
 /** The lock's current text and inode, or null if there is no lock. */
@@ -198,7 +231,11 @@ export class HeldLock {
     this.info = info;
     const shared = new SharedArrayBuffer(8);
     this.flags = new Int32Array(shared); // [lost, beats]
-    this.worker = new Worker(HEARTBEAT, { eval: true, execArgv: [], workerData: { fd, file, info, everyMs: heartbeatMs, size: LOCK_BYTES, shared } });
+    this.worker = new Worker(HEARTBEAT, {
+      eval: true,
+      execArgv: [],
+      workerData: { fd, file, info, everyMs: heartbeatMs, size: LOCK_BYTES, shared },
+    });
     this.worker.unref();
   }
 
@@ -268,13 +305,23 @@ export class HeldLock {
 /** One attempt to take the lock: the held lock, or null if the file exists. */
 export function tryLock(file: string, opts: LockOptions = {}): HeldLock | null {
   const now = new Date().toISOString();
-  const info: LockInfo = { host: os.hostname(), pid: process.pid, token: randomBytes(8).toString("hex"), startedAt: now, heartbeatAt: now, beats: 0, procStart: procStart(process.pid) };
+  const info: LockInfo = {
+    host: os.hostname(),
+    pid: process.pid,
+    token: randomBytes(8).toString("hex"),
+    startedAt: now,
+    heartbeatAt: now,
+    beats: 0,
+    procStart: procStart(process.pid),
+  };
   let fd: number;
   try {
     fd = fs.openSync(file, "wx");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return null;
-    throw new Error(`cannot create the lock ${file} (${(e as Error).message}): the directory must exist and be writable by this user on this host`);
+    throw new Error(
+      `cannot create the lock ${file} (${(e as Error).message}): the directory must exist and be writable by this user on this host`,
+    );
   }
   fs.writeSync(fd, encode(info), 0, LOCK_BYTES, 0);
   fs.fsyncSync(fd);
@@ -316,7 +363,10 @@ export function takeOver(file: string, raw: string): boolean {
  * Take the lock, waiting while another live process holds it and taking it over once it is stale. Returns
  * null without the lock as soon as `until()` is true (e.g. the run finished meanwhile).
  */
-export async function acquireLock(file: string, opts: LockOptions & { until?: () => boolean } = {}): Promise<HeldLock | null> {
+export async function acquireLock(
+  file: string,
+  opts: LockOptions & { until?: () => boolean } = {},
+): Promise<HeldLock | null> {
   const staleMs = opts.staleMs ?? LOCK_DEFAULTS.staleMs;
   const pollMs = opts.pollMs ?? LOCK_DEFAULTS.pollMs;
   const noticeMs = opts.noticeMs ?? LOCK_DEFAULTS.noticeMs;

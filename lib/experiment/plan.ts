@@ -89,7 +89,10 @@ function storeStepTimes(root: string): Map<Shape, number[]> {
     try {
       const meta = JSON.parse(fs.readFileSync(path.join(dir, "run.json"), "utf8")) as { config?: ExperimentConfig };
       if (!meta.config?.train) continue;
-      const ms = readMetrics(path.join(dir, "metrics.jsonl")).slice(2).map((m) => m.ms).filter((x) => typeof x === "number" && x > 0);
+      const ms = readMetrics(path.join(dir, "metrics.jsonl"))
+        .slice(2)
+        .map((m) => m.ms)
+        .filter((x) => typeof x === "number" && x > 0);
       if (ms.length === 0) continue;
       const key = shapeOf(meta.config);
       out.set(key, [...(out.get(key) ?? []), ms.reduce((a, b) => a + b, 0) / ms.length]);
@@ -123,8 +126,12 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
     const cfg = resolveExperiment(e.spec, scale);
     const dir = store.runDir(cfg);
     const fresh = runFreshness(dir, code);
-    const state: RunState = fresh === "current" ? "cached" : fresh === "absent" ? (fs.existsSync(dir) ? "partial" : "new") : fresh;
-    const train = state === "new" || state === "partial" || (opts.rerunStale === true && (state === "stale" || state === "unknown"));
+    const state: RunState =
+      fresh === "current" ? "cached" : fresh === "absent" ? (fs.existsSync(dir) ? "partial" : "new") : fresh;
+    const train =
+      state === "new" ||
+      state === "partial" ||
+      (opts.rerunStale === true && (state === "stale" || state === "unknown"));
     const steps = train ? Math.max(0, cfg.train.steps - (state === "partial" ? loggedSteps(dir) : 0)) : 0;
     const kind = cfg.variant === "lst" ? "lst" : "baseline";
     const fromStore = measured.get(shapeOf(cfg));
@@ -138,7 +145,19 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
       stepMs = table[kind];
       stepTime = `${kind} ${cfg.size} ${stepMs} ms: measured by \`${table.by}\``;
     }
-    return { id: path.basename(dir), name: cfg.name, seed: cfg.seed, group: e.group, state, train, steps, atLeast: train && cfg.budget === "data", ms: train ? (stepMs === null ? null : steps * stepMs) : 0, stepMs, stepTime };
+    return {
+      id: path.basename(dir),
+      name: cfg.name,
+      seed: cfg.seed,
+      group: e.group,
+      state,
+      train,
+      steps,
+      atLeast: train && cfg.budget === "data",
+      ms: train ? (stepMs === null ? null : steps * stepMs) : 0,
+      stepMs,
+      stepTime,
+    };
   });
   const toTrain = runs.filter((r) => r.train);
   const trainMs = toTrain.some((r) => r.ms === null) ? null : toTrain.reduce((a, r) => a + (r.ms as number), 0);
@@ -162,8 +181,15 @@ export function planSummary(plan: GridPlan): string {
   if (n("stale")) parts.push(`${n("stale")} stale (other code)`);
   if (n("unknown")) parts.push(`${n("unknown")} of unknown code`);
   parts.push(`${toTrain.length} to train`);
-  const est = toTrain.length === 0 ? "" : plan.trainMs === null ? ", time unknown (no measured step time)" : `, about ${formatDuration(plan.trainMs)} of training${toTrain.some((r) => r.atLeast) ? " at least" : ""}`;
-  const keep = kept ? `; ${kept} finished by other or unknown code are reused (rerunStale / --rerun-stale retrains them)` : "";
+  const est =
+    toTrain.length === 0
+      ? ""
+      : plan.trainMs === null
+        ? ", time unknown (no measured step time)"
+        : `, about ${formatDuration(plan.trainMs)} of training${toTrain.some((r) => r.atLeast) ? " at least" : ""}`;
+  const keep = kept
+    ? `; ${kept} finished by other or unknown code are reused (rerunStale / --rerun-stale retrains them)`
+    : "";
   return `grid '${plan.grid}' at scale '${plan.scale}', seeds ${plan.seeds.join(",")}: ${plan.runs.length} runs, ${parts.join(", ")}${est}${keep}`;
 }
 
@@ -173,11 +199,17 @@ export function formatPlan(plan: GridPlan): string {
   for (const r of plan.runs) {
     const state = r.train ? `train (${r.state})` : r.state;
     const est = !r.train ? "-" : r.ms === null ? "unknown" : `${r.atLeast ? ">= " : ""}${formatDuration(r.ms)}`;
-    lines.push(`  ${state.padEnd(16)}${r.name.padEnd(40)}${String(r.seed).padStart(5)}${(r.train ? String(r.steps) : "-").padStart(8)}  ${est}`);
+    lines.push(
+      `  ${state.padEnd(16)}${r.name.padEnd(40)}${String(r.seed).padStart(5)}${(r.train ? String(r.steps) : "-").padStart(8)}  ${est}`,
+    );
   }
   lines.push(planSummary(plan));
   const sources = [...new Set(plan.runs.filter((r) => r.train).map((r) => r.stepTime))];
-  if (sources.length) lines.push(`step times (training only; evaluation comes on top):`, ...sources.map((s) => `  ${s}`));
-  if (plan.runs.some((r) => r.atLeast)) lines.push("'>=': data-controlled runs train more steps than the scale's (set by the dataset, e.g. about 2x for the baseline with the lab mix)");
+  if (sources.length)
+    lines.push(`step times (training only; evaluation comes on top):`, ...sources.map((s) => `  ${s}`));
+  if (plan.runs.some((r) => r.atLeast))
+    lines.push(
+      "'>=': data-controlled runs train more steps than the scale's (set by the dataset, e.g. about 2x for the baseline with the lab mix)",
+    );
   return lines.join("\n");
 }

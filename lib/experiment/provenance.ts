@@ -103,19 +103,33 @@ function sha12(data: string | Buffer): string {
  * and of the untracked files under lib/), or why git could not say (not installed, not a repository).
  */
 export function gitInfo(root: string = path.dirname(LIB), gitBin = "git"): GitInfo {
-  const git = (args: string[]): string => execFileSync(gitBin, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000, maxBuffer: 1 << 28 });
+  const git = (args: string[]): string =>
+    execFileSync(gitBin, args, {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 10_000,
+      maxBuffer: 1 << 28,
+    });
   let commit: string;
   try {
     commit = git(["rev-parse", "HEAD"]).trim();
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") return { available: false, why: `git is not installed (no '${gitBin}' on PATH)` };
-    const msg = String(err.stderr ?? err.message).trim().split("\n")[0];
-    return { available: false, why: /not a git repository/i.test(msg) ? `${root} is not a git repository` : `git failed: ${msg}` };
+    const msg = String(err.stderr ?? err.message)
+      .trim()
+      .split("\n")[0];
+    return {
+      available: false,
+      why: /not a git repository/i.test(msg) ? `${root} is not a git repository` : `git failed: ${msg}`,
+    };
   }
   try {
     const diff = git(["diff", "HEAD", "--binary"]);
-    const untracked = git(["ls-files", "--others", "--exclude-standard", "--", "lib"]).split("\n").filter((f) => f !== "");
+    const untracked = git(["ls-files", "--others", "--exclude-standard", "--", "lib"])
+      .split("\n")
+      .filter((f) => f !== "");
     const dirty = diff !== "" || untracked.length > 0;
     let diffHash: string | null = null;
     if (dirty) {
@@ -167,7 +181,12 @@ export function provenanceNow(): ProvenanceSegment {
     startedAt: new Date().toISOString(),
     code,
     git,
-    packages: { "tfjs-core": pkgVersion("@tensorflow/tfjs-core"), "tfjs-node": pkgVersion("@tensorflow/tfjs-node"), libtensorflow, node: process.version },
+    packages: {
+      "tfjs-core": pkgVersion("@tensorflow/tfjs-core"),
+      "tfjs-node": pkgVersion("@tensorflow/tfjs-node"),
+      libtensorflow,
+      node: process.version,
+    },
     backend,
     cpu: `${cpus.length} x ${cpus[0]?.model ?? "unknown cpu"}`,
   };
@@ -184,7 +203,9 @@ export function readProvenance(dir: string): RunProvenance | null {
     throw new Error(`run provenance ${file} is corrupt (not valid JSON): delete the directory ${dir} and rerun`);
   }
   if (p.format !== PROVENANCE_FORMAT || !Array.isArray(p.segments)) {
-    throw new Error(`run provenance ${file} has format ${JSON.stringify(p.format)}, this code reads ${PROVENANCE_FORMAT}: delete the directory ${dir} and rerun`);
+    throw new Error(
+      `run provenance ${file} has format ${JSON.stringify(p.format)}, this code reads ${PROVENANCE_FORMAT}: delete the directory ${dir} and rerun`,
+    );
   }
   return p;
 }
@@ -192,7 +213,10 @@ export function readProvenance(dir: string): RunProvenance | null {
 /** Append this process's segment to the run's provenance.json (atomically); the run store calls it before execute. */
 export function appendProvenance(dir: string, segment: ProvenanceSegment = provenanceNow()): void {
   const prev = readProvenance(dir);
-  writeJsonAtomic(path.join(dir, PROVENANCE_FILE), { format: PROVENANCE_FORMAT, segments: [...(prev?.segments ?? []), segment] } satisfies RunProvenance);
+  writeJsonAtomic(path.join(dir, PROVENANCE_FILE), {
+    format: PROVENANCE_FORMAT,
+    segments: [...(prev?.segments ?? []), segment],
+  } satisfies RunProvenance);
 }
 
 /** The code key of a run: its one code, 'mixed:a+b' when resumed under other code, 'unknown' without provenance. */
@@ -217,8 +241,12 @@ export function runFreshness(dir: string, code: string = currentCode().code): Fr
  * comparison. Returns the new path. A run that is not finished or is locked by a process is refused.
  */
 export function moveRunAside(dir: string): string {
-  if (!fs.existsSync(path.join(dir, "done"))) throw new Error(`run ${dir} is not finished: only a finished run is moved aside for retraining`);
-  if (fs.existsSync(path.join(dir, "lock"))) throw new Error(`run ${dir} is locked by a process (lock file present): wait for it, or remove the lock if that process is gone`);
+  if (!fs.existsSync(path.join(dir, "done")))
+    throw new Error(`run ${dir} is not finished: only a finished run is moved aside for retraining`);
+  if (fs.existsSync(path.join(dir, "lock")))
+    throw new Error(
+      `run ${dir} is locked by a process (lock file present): wait for it, or remove the lock if that process is gone`,
+    );
   const root = path.dirname(dir);
   const asideRoot = path.join(path.dirname(root), `${path.basename(root)}-stale`);
   fs.mkdirSync(asideRoot, { recursive: true });
@@ -228,7 +256,10 @@ export function moveRunAside(dir: string): string {
 }
 
 /** The code of the rows' runs: rows from the run store carry `code`; rows without it are not counted. */
-export function codeWarning(rows: readonly { run: string; code?: string }[], now: string = currentCode().code): string | null {
+export function codeWarning(
+  rows: readonly { run: string; code?: string }[],
+  now: string = currentCode().code,
+): string | null {
   const byCode = new Map<string, Set<string>>();
   for (const r of rows) {
     if (r.code === undefined) continue;
@@ -240,10 +271,18 @@ export function codeWarning(rows: readonly { run: string; code?: string }[], now
   const known = [...byCode.keys()].filter((c) => c !== UNKNOWN_CODE);
   if (known.length <= 1 && unknown === 0) return null;
   const parts = [...byCode.entries()].map(([c, runs]) => {
-    const what = c === UNKNOWN_CODE ? "unknown code (written before the lab recorded provenance)" : c === now ? `${c} (the code running now)` : c;
+    const what =
+      c === UNKNOWN_CODE
+        ? "unknown code (written before the lab recorded provenance)"
+        : c === now
+          ? `${c} (the code running now)`
+          : c;
     return `${runs.size} run${runs.size === 1 ? "" : "s"} from ${what}`;
   });
-  const head = known.length > 1 ? `the runs compared come from ${known.length} different versions of the code` : "some runs compared have no record of the code that made them";
+  const head =
+    known.length > 1
+      ? `the runs compared come from ${known.length} different versions of the code`
+      : "some runs compared have no record of the code that made them";
   return `warning: ${head}: ${parts.join("; ")}. Retrain the others with \`--rerun-stale\` (CLI) or runGrid(name, { rerunStale: true }).`;
 }
 

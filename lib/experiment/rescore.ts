@@ -44,20 +44,31 @@ async function pmiScores(run: StudyRun, opts: StudyOptions): Promise<ItemScore[]
     try {
       c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
     } catch (e) {
-      throw new Error(`${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`);
+      throw new Error(
+        `${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`,
+      );
     }
     if (c.format === FORMAT && Array.isArray(c.items)) return c.items;
-    throw new Error(`${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`);
+    throw new Error(
+      `${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`,
+    );
   }
   const ctx = await experimentContext(run.config, opts);
   const ckpt = loadCheckpoint(path.join(run.record.dir, "train"));
   if (!ckpt || ckpt.step !== ctx.steps) {
-    throw new Error(`run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`);
+    throw new Error(
+      `run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`,
+    );
   }
   const model = createModel(ctx.model);
   try {
     restoreVariables(model.variables, ckpt.params);
-    const r = await scoreItems(model, ctx.items, { norm: "pmi", patcher: ctx.patcher, batchSize: run.config.eval.batchSize, maxLen: ctx.maxLen });
+    const r = await scoreItems(model, ctx.items, {
+      norm: "pmi",
+      patcher: ctx.patcher,
+      batchSize: run.config.eval.batchSize,
+      maxLen: ctx.maxLen,
+    });
     writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items: r.items } satisfies Cached);
     return r.items;
   } finally {
@@ -66,7 +77,10 @@ async function pmiScores(run: StudyRun, opts: StudyOptions): Promise<ItemScore[]
 }
 
 /** Accuracy rows of finished runs under each normalisation (see the header). */
-export async function scoringVariants(runs: readonly StudyRun[], opts: StudyOptions & { norms?: readonly Norm[] } = {}): Promise<ResultRow[]> {
+export async function scoringVariants(
+  runs: readonly StudyRun[],
+  opts: StudyOptions & { norms?: readonly Norm[] } = {},
+): Promise<ResultRow[]> {
   const norms = opts.norms ?? NORMS;
   const rows: ResultRow[] = [];
   for (let i = 0; i < runs.length; i++) {
@@ -75,7 +89,17 @@ export async function scoringVariants(runs: readonly StudyRun[], opts: StudyOpti
     const items = await pmiScores(run, opts);
     for (const norm of norms) {
       const cells = accuracyCells(rescore(items, norm));
-      rows.push(...rowsFromEval({ cells }, { run: run.record.id, model: `${run.config.name} · ${norm}`, seed: run.config.seed, group: { ...run.group, norm } }));
+      rows.push(
+        ...rowsFromEval(
+          { cells },
+          {
+            run: run.record.id,
+            model: `${run.config.name} · ${norm}`,
+            seed: run.config.seed,
+            group: { ...run.group, norm },
+          },
+        ),
+      );
     }
   }
   opts.onProgress?.("scoring variants", runs.length, runs.length);
@@ -93,7 +117,14 @@ export async function runItems(runs: readonly StudyRun[], opts: StudyOptions = {
   const out: RunItems[] = [];
   for (const run of runs) {
     const items = storedItems(run) ?? rescore(await pmiScores(run, opts), run.config.eval.norm);
-    out.push({ run: run.record.id, model: run.config.name, seed: run.config.seed, group: run.group, code: run.record.code, items });
+    out.push({
+      run: run.record.id,
+      model: run.config.name,
+      seed: run.config.seed,
+      group: run.group,
+      code: run.record.code,
+      items,
+    });
   }
   return out;
 }

@@ -49,7 +49,10 @@ export function isKeyName(name: string): boolean {
 }
 
 /** run.json of the current layout for a config asked for under `names`. */
-export function runMeta(cfg: object, names: string[]): { format: number; names: string[]; hash: string; config: Record<string, unknown> } {
+export function runMeta(
+  cfg: object,
+  names: string[],
+): { format: number; names: string[]; hash: string; config: Record<string, unknown> } {
   return { format: RUN_FORMAT, names, hash: runKey(cfg), config: runIdentity(cfg) };
 }
 
@@ -92,14 +95,18 @@ export function migrateRunStore(root: string): string[] {
 function migrateDir(root: string, base: string): string | null {
   const dir = path.join(root, base);
   const file = path.join(dir, "run.json");
-  if (!fs.existsSync(file)) return `run store ${root}: left ${base} as it is (no run.json: nothing was run in it); delete it`;
-  if (fs.existsSync(path.join(dir, "lock"))) return `run store ${root}: left ${base} in the old layout while a process holds its lock; it moves the next time the store is opened after that (if that process is gone, delete ${path.join(dir, "lock")})`;
+  if (!fs.existsSync(file))
+    return `run store ${root}: left ${base} as it is (no run.json: nothing was run in it); delete it`;
+  if (fs.existsSync(path.join(dir, "lock")))
+    return `run store ${root}: left ${base} in the old layout while a process holds its lock; it moves the next time the store is opened after that (if that process is gone, delete ${path.join(dir, "lock")})`;
   const fix = `move ${dir} out of the run store (or delete it) and rerun`;
   let meta = readJsonFile(file, "run config", fix);
-  if (!isObject(meta) || meta.format !== RUN_FORMAT || !isObject(meta.config)) throw new Error(`run config ${file} is not a run config of format ${RUN_FORMAT}: ${fix}`);
+  if (!isObject(meta) || meta.format !== RUN_FORMAT || !isObject(meta.config))
+    throw new Error(`run config ${file} is not a run config of format ${RUN_FORMAT}: ${fix}`);
   if (!Array.isArray(meta.names)) {
     // the old form: { format, name, hash, config } with the name inside the config and the hash
-    if (typeof meta.name !== "string" || meta.hash !== configHash(meta.config)) throw new Error(`run config ${file} (old layout) does not match its hash ${String(meta.hash)}: ${fix}`);
+    if (typeof meta.name !== "string" || meta.hash !== configHash(meta.config))
+      throw new Error(`run config ${file} (old layout) does not match its hash ${String(meta.hash)}: ${fix}`);
     meta = runMeta(meta.config, [meta.name]);
     writeJsonAtomic(file, meta); // first run.json, then the rename: a crash between them is finished next time
   }
@@ -111,7 +118,8 @@ function migrateDir(root: string, base: string): string | null {
     return `run store ${root}: ${base} -> ${m.hash} (runs are keyed by their config; names ${m.names.join(", ")})`;
   }
   // the same experiment under another name is already there: one run stays, the other is kept aside
-  if (fs.existsSync(path.join(to, "lock"))) return `run store ${root}: left ${base} while ${m.hash} (the same config) is locked by a process; it moves the next time the store is opened after that`;
+  if (fs.existsSync(path.join(to, "lock")))
+    return `run store ${root}: left ${base} while ${m.hash} (the same config) is locked by a process; it moves the next time the store is opened after that`;
   if (done(dir) && !done(to)) {
     const aside = stalePath(root, m.hash);
     fs.renameSync(to, aside);

@@ -85,7 +85,9 @@ function isObject(x: unknown): x is Record<string, unknown> {
 function checkFormat(x: unknown, file: string, what: string, fix: string): Record<string, unknown> {
   if (!isObject(x)) throw new Error(`${what} ${file} is corrupt (not a JSON object): ${fix}`);
   if (x.format !== RUN_FORMAT) {
-    throw new Error(`${what} ${file} has run format ${JSON.stringify(x.format)}, this code reads format ${RUN_FORMAT}: ${fix}`);
+    throw new Error(
+      `${what} ${file} has run format ${JSON.stringify(x.format)}, this code reads format ${RUN_FORMAT}: ${fix}`,
+    );
   }
   return x;
 }
@@ -96,7 +98,12 @@ function findCells(result: unknown, file: string, fix: string): AccuracyCell[] |
   for (const c of candidates) {
     if (!isObject(c) || !Array.isArray(c.cells)) continue;
     c.cells.forEach((cell: unknown, i: number) => {
-      const ok = isObject(cell) && typeof cell.benchmark === "string" && typeof cell.direction === "string" && typeof cell.accuracy === "number" && typeof cell.n === "number";
+      const ok =
+        isObject(cell) &&
+        typeof cell.benchmark === "string" &&
+        typeof cell.direction === "string" &&
+        typeof cell.accuracy === "number" &&
+        typeof cell.n === "number";
       if (!ok) throw new Error(`run results ${file}: accuracy cell ${i} lacks benchmark/direction/accuracy/n: ${fix}`);
     });
     return c.cells as AccuracyCell[];
@@ -110,7 +117,8 @@ export function readMetrics<M extends MetricsRow = StepMetrics>(file: string): M
   const { rows } = readJsonLines(file, "metrics file", fix); // subtle: drops an unterminated last line (a kill mid-append)
   const byStep = new Map<number, M>();
   rows.forEach((row, i) => {
-    if (!isObject(row) || typeof row.step !== "number") throw new Error(`metrics file ${file} row ${i + 1} has no numeric 'step': ${fix}`);
+    if (!isObject(row) || typeof row.step !== "number")
+      throw new Error(`metrics file ${file} row ${i + 1} has no numeric 'step': ${fix}`);
     byStep.set(row.step, row as unknown as M); // a resumed run re-logs the steps after its last checkpoint: keep the last
   });
   return [...byStep.values()].sort((a, b) => a.step - b.step);
@@ -142,7 +150,11 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
    * it. `execute` should call `lock.check()` now and then (every training step): it throws once another process
    * took the lock over, so a holder that was frozen past the stale limit stops instead of writing on.
    */
-  async ensure(cfg: object, name: string, execute: (dir: string, lock: HeldLock) => Promise<unknown>): Promise<RunRecord<M>> {
+  async ensure(
+    cfg: object,
+    name: string,
+    execute: (dir: string, lock: HeldLock) => Promise<unknown>,
+  ): Promise<RunRecord<M>> {
     safeName(name); // a name with no usable characters is refused, as before
     const dir = this.runDir(cfg);
     const doneFile = path.join(dir, "done");
@@ -152,7 +164,9 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       try {
         fs.mkdirSync(dir, { recursive: true });
       } catch (e) {
-        throw new Error(`cannot create the run directory ${dir} (${(e as Error).message}): the run store ${this.root} must be writable (set LST_DATA_DIR or runsRoot to a writable place)`);
+        throw new Error(
+          `cannot create the run directory ${dir} (${(e as Error).message}): the run store ${this.root} must be writable (set LST_DATA_DIR or runsRoot to a writable place)`,
+        );
       }
       lock = await acquireLock(path.join(dir, "lock"), { ...this.lockOpts, until: () => fs.existsSync(doneFile) });
     }
@@ -165,7 +179,9 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       lock.check(); // never write results into a run another process has taken over
       if (result !== undefined) writeEval(dir, result);
       else if (!fs.existsSync(path.join(dir, "eval.json"))) {
-        throw new Error(`run ${dir}: execute returned nothing and wrote no eval.json; return the run's results (or call writeEval(dir, result))`);
+        throw new Error(
+          `run ${dir}: execute returned nothing and wrote no eval.json; return the run's results (or call writeEval(dir, result))`,
+        );
       }
       writeJsonAtomic(doneFile, { format: RUN_FORMAT, finishedAt: new Date().toISOString() });
     } finally {
@@ -186,7 +202,9 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     const cfgFile = path.join(dir, "run.json");
     const meta = checkFormat(readJsonStrict(cfgFile, "run config", fix), cfgFile, "run config", fix);
     if (!Array.isArray(meta.names) && typeof meta.name === "string") {
-      throw new Error(`run config ${cfgFile} is in the old <name>-<hash> layout: open its store with new RunStore('${path.dirname(dir)}') (any lab command does) to move it to the config-keyed layout`);
+      throw new Error(
+        `run config ${cfgFile} is in the old <name>-<hash> layout: open its store with new RunStore('${path.dirname(dir)}') (any lab command does) to move it to the config-keyed layout`,
+      );
     }
     const names = Array.isArray(meta.names) ? meta.names.filter((n): n is string => typeof n === "string") : [];
     if (names.length === 0 || typeof meta.hash !== "string" || !("config" in meta)) {
@@ -196,7 +214,8 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       throw new Error(`run config ${cfgFile} does not match its hash ${meta.hash} (edited by hand?): ${fix}`);
     }
     const doneFile = path.join(dir, "done");
-    if (!fs.existsSync(doneFile)) throw new Error(`run ${dir} is not finished (no 'done' marker): run it with ensure() to resume it`);
+    if (!fs.existsSync(doneFile))
+      throw new Error(`run ${dir} is not finished (no 'done' marker): run it with ensure() to resume it`);
     const done = checkFormat(readJsonStrict(doneFile, "run marker", fix), doneFile, "run marker", fix);
     const evalFile = path.join(dir, "eval.json");
     const ev = checkFormat(readJsonStrict(evalFile, "run results", fix), evalFile, "run results", fix);
@@ -270,7 +289,9 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       const fix = `delete the directory ${dir} and rerun`;
       const meta = checkFormat(readJsonStrict(file, "run config", fix), file, "run config", fix);
       if (meta.hash !== hash || canonicalJson(meta.config) !== canonicalJson(runIdentity(cfg))) {
-        throw new Error(`run config ${file} belongs to another config (hash ${String(meta.hash)}, expected ${hash}): ${fix}`);
+        throw new Error(
+          `run config ${file} belongs to another config (hash ${String(meta.hash)}, expected ${hash}): ${fix}`,
+        );
       }
       addRunName(dir, name); // a resumed run asked for under another name records that name too
       return;

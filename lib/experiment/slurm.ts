@@ -36,7 +36,8 @@ export interface QueuedTask {
   reason: string;
 }
 
-const INSTALL = "install it (Debian: `apt-get install -y slurm-wlm munge`, then `npm run slurm:local -- start` for a one-machine cluster) or use the 'processes' executor";
+const INSTALL =
+  "install it (Debian: `apt-get install -y slurm-wlm munge`, then `npm run slurm:local -- start` for a one-machine cluster) or use the 'processes' executor";
 
 /** Run a Slurm command; its stdout, or an Error saying whether Slurm is missing or not answering. */
 function slurmCmd(cmd: string, args: string[]): string {
@@ -44,12 +45,20 @@ function slurmCmd(cmd: string, args: string[]): string {
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new Error(`Slurm is not installed here (no '${cmd}' on PATH): ${INSTALL}`);
-    throw new Error(`${cmd} did not answer (${r.error.message}): is slurmctld running? (\`sinfo\`; on one machine \`npm run slurm:local -- start\`)`);
+    throw new Error(
+      `${cmd} did not answer (${r.error.message}): is slurmctld running? (\`sinfo\`; on one machine \`npm run slurm:local -- start\`)`,
+    );
   }
   if (r.status !== 0) {
     const err = (r.stderr || r.stdout || "").trim();
-    if (/Unable to contact slurm controller|Could not establish a configuration source|Connection refused|Socket timed out|Zero Bytes were transmitted/i.test(err)) {
-      throw new Error(`Slurm is not answering (${cmd}: ${err.split("\n")[0]}): start it (on one machine: \`npm run slurm:local -- start\`) or check slurmctld's log`);
+    if (
+      /Unable to contact slurm controller|Could not establish a configuration source|Connection refused|Socket timed out|Zero Bytes were transmitted/i.test(
+        err,
+      )
+    ) {
+      throw new Error(
+        `Slurm is not answering (${cmd}: ${err.split("\n")[0]}): start it (on one machine: \`npm run slurm:local -- start\`) or check slurmctld's log`,
+      );
     }
     throw Object.assign(new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}): ${err}`), { stderr: err });
   }
@@ -58,7 +67,14 @@ function slurmCmd(cmd: string, args: string[]): string {
 
 /** The cluster's partitions (the default one first is marked by sinfo with '*', removed here). */
 export function partitions(): string[] {
-  return [...new Set(slurmCmd("sinfo", ["-h", "-o", "%P"]).split("\n").map((s) => s.trim().replace(/\*$/, "")).filter((s) => s !== ""))];
+  return [
+    ...new Set(
+      slurmCmd("sinfo", ["-h", "-o", "%P"])
+        .split("\n")
+        .map((s) => s.trim().replace(/\*$/, ""))
+        .filter((s) => s !== ""),
+    ),
+  ];
 }
 
 /** Check Slurm answers and the partition exists (before anything is submitted). */
@@ -66,15 +82,30 @@ export function checkSlurm(res: SlurmResources): void {
   const known = partitions();
   if (known.length === 0) throw new Error("Slurm answers but has no partition: add a PartitionName line to slurm.conf");
   if (res.partition !== undefined && !known.includes(res.partition)) {
-    throw new Error(`unknown Slurm partition '${res.partition}': this cluster has ${known.join(", ")}. Fix the partition option (--partition=).`);
+    throw new Error(
+      `unknown Slurm partition '${res.partition}': this cluster has ${known.join(", ")}. Fix the partition option (--partition=).`,
+    );
   }
-  if (res.cpus !== undefined && !(Number.isInteger(res.cpus) && res.cpus > 0)) throw new Error(`cpus must be a positive integer, got ${res.cpus}`);
-  if (res.throttle !== undefined && !(Number.isInteger(res.throttle) && res.throttle > 0)) throw new Error(`throttle must be a positive integer, got ${res.throttle}`);
+  if (res.cpus !== undefined && !(Number.isInteger(res.cpus) && res.cpus > 0))
+    throw new Error(`cpus must be a positive integer, got ${res.cpus}`);
+  if (res.throttle !== undefined && !(Number.isInteger(res.throttle) && res.throttle > 0))
+    throw new Error(`throttle must be a positive integer, got ${res.throttle}`);
 }
 
 /** sbatch arguments of a job array of `n` tasks. */
-export function sbatchArgs(res: SlurmResources, n: number, o: { name: string; logPattern: string; chdir: string; script: string }): string[] {
-  const args = ["--parsable", `--array=0-${n - 1}${res.throttle ? `%${res.throttle}` : ""}`, `--job-name=${o.name}`, `--output=${o.logPattern}`, `--chdir=${o.chdir}`, `--cpus-per-task=${res.cpus ?? 1}`];
+export function sbatchArgs(
+  res: SlurmResources,
+  n: number,
+  o: { name: string; logPattern: string; chdir: string; script: string },
+): string[] {
+  const args = [
+    "--parsable",
+    `--array=0-${n - 1}${res.throttle ? `%${res.throttle}` : ""}`,
+    `--job-name=${o.name}`,
+    `--output=${o.logPattern}`,
+    `--chdir=${o.chdir}`,
+    `--cpus-per-task=${res.cpus ?? 1}`,
+  ];
   if (res.partition) args.push(`--partition=${res.partition}`);
   if (res.time) args.push(`--time=${res.time}`);
   if (res.mem) args.push(`--mem=${res.mem}`);
@@ -89,7 +120,8 @@ export function sbatch(args: string[]): string {
     out = slurmCmd("sbatch", args);
   } catch (e) {
     const err = (e as { stderr?: string }).stderr ?? "";
-    if (/invalid partition/i.test(err)) throw new Error(`sbatch refused the partition: ${err}. This cluster has: ${partitions().join(", ")}`);
+    if (/invalid partition/i.test(err))
+      throw new Error(`sbatch refused the partition: ${err}. This cluster has: ${partitions().join(", ")}`);
     throw e;
   }
   const id = out.trim().split(";")[0];

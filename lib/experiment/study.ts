@@ -97,7 +97,10 @@ export function datasetSource(
 }
 
 /** The training stream of a config, and (BPE-speech baseline) the speech BPE that re-tokenizes it. */
-export function trainingSource(cfg: ExperimentConfig, ds: Dataset): { source: SequenceSource; speechBpe: SpeechBpe | null } {
+export function trainingSource(
+  cfg: ExperimentConfig,
+  ds: Dataset,
+): { source: SequenceSource; speechBpe: SpeechBpe | null } {
   const base = datasetSource(ds, { ...cfg.mix, seed: subSeed(cfg.seed, "mix") }, cfg.interleave);
   if (cfg.variant !== "bpe-speech") return { source: base, speechBpe: null };
   // The unit BPE is fitted on a fixed sample of training sequences (deterministic in the seed).
@@ -117,13 +120,30 @@ export function entropyModelFor(ds: Dataset, maxUtterances = 300): UnitEntropyMo
  * Mean raw tokens per step of a batch stream, measured on its first steps (pure data, no model). A measurement:
  * its patcher runs on the scale's step clock, not the run's (which the measurement decides).
  */
-function rawTokensPerStep(source: SequenceSource, cfg: ExperimentConfig, kind: "baseline" | "lst", patching: PatchingConfig): number {
+function rawTokensPerStep(
+  source: SequenceSource,
+  cfg: ExperimentConfig,
+  kind: "baseline" | "lst",
+  patching: PatchingConfig,
+): number {
   const patcher = kind === "lst" ? makePatcher(patching, { totalSteps: cfg.train.steps }) : undefined;
   return measureStream(makeBatchStream(source, { ...streamOptions(cfg), kind, patcher }), 6).rawTokensPerStep;
 }
 
-function streamOptions(cfg: ExperimentConfig): { batchSize: number; seqLen: number; globalLen: number; maxRawLen: number; seed: number } {
-  return { batchSize: cfg.train.batchSize, seqLen: cfg.train.seqLen, globalLen: cfg.train.globalLen, maxRawLen: cfg.train.maxRawLen, seed: subSeed(cfg.seed, "train") };
+function streamOptions(cfg: ExperimentConfig): {
+  batchSize: number;
+  seqLen: number;
+  globalLen: number;
+  maxRawLen: number;
+  seed: number;
+} {
+  return {
+    batchSize: cfg.train.batchSize,
+    seqLen: cfg.train.seqLen,
+    globalLen: cfg.train.globalLen,
+    maxRawLen: cfg.train.maxRawLen,
+    seed: subSeed(cfg.seed, "train"),
+  };
 }
 
 /** Steps a config trains for under its budget (see the top of the file). */
@@ -144,7 +164,11 @@ export function encodedBenchmarks(cfg: ExperimentConfig, ds: Dataset, speechBpe:
       for (const d of cfg.eval.directions) {
         const e = encodeItem(sp, d, ds.bpe, ds.vocab);
         if (e.benchmark === undefined || e.benchmark === "") e.benchmark = kind;
-        out.push(speechBpe ? { ...e, prompt: speechBpe.apply(e.prompt), endings: e.endings.map((x) => speechBpe.apply(x)) } : e);
+        out.push(
+          speechBpe
+            ? { ...e, prompt: speechBpe.apply(e.prompt), endings: e.endings.map((x) => speechBpe.apply(x)) }
+            : e,
+        );
       }
     }
   }
@@ -177,7 +201,13 @@ export interface ExperimentContext {
  */
 export function experimentModelConfig(cfg: ExperimentConfig, vocabSize: number, unitOffset: number): ModelConfig {
   const kind = cfg.variant === "lst" ? "lst" : "baseline";
-  const sized = modelSizeConfig(cfg.size, kind, vocabSize, { ...cfg.model, seed: subSeed(cfg.seed, "model") }, unitOffset);
+  const sized = modelSizeConfig(
+    cfg.size,
+    kind,
+    vocabSize,
+    { ...cfg.model, seed: subSeed(cfg.seed, "model") },
+    unitOffset,
+  );
   const rows = kind === "lst" ? cfg.train.maxRawLen : cfg.train.seqLen;
   return sized.maxSeqLen >= rows ? sized : { ...sized, maxSeqLen: rows };
 }
@@ -189,7 +219,8 @@ export async function experimentContext(cfg: ExperimentConfig, opts: StudyOption
   const steps = budgetSteps(cfg, source);
   const model = experimentModelConfig(cfg, source.vocabSize, source.unitOffset);
   // what the registry says the run's schemes need fitted, fitted once; then one patcher each for training and eval
-  const entropyModel = kind === "lst" && needsEntropyModel(cfg.patching, cfg.evalPatching) ? entropyModelFor(ds) : undefined;
+  const entropyModel =
+    kind === "lst" && needsEntropyModel(cfg.patching, cfg.evalPatching) ? entropyModelFor(ds) : undefined;
   const trainPatcher = kind === "lst" ? makePatcher(cfg.patching, { totalSteps: steps, entropyModel }) : undefined;
   const patcher = kind === "lst" ? makePatcher(cfg.evalPatching, { totalSteps: steps, entropyModel }) : undefined;
   const items = encodedBenchmarks(cfg, ds, speechBpe);
@@ -198,7 +229,11 @@ export async function experimentContext(cfg: ExperimentConfig, opts: StudyOption
 }
 
 /** Run (or fetch from the run store) one experiment. */
-export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opts: StudyOptions = {}, group: Record<string, string | number> = {}): Promise<StudyRun> {
+export async function runExperiment(
+  spec: ExperimentSpec | ExperimentConfig,
+  opts: StudyOptions = {},
+  group: Record<string, string | number> = {},
+): Promise<StudyRun> {
   const scale = opts.scale ?? labScale();
   const cfg = "format" in spec ? spec : resolveExperiment(spec, scale);
   const runsRoot = opts.runsRoot ?? runsDir();
@@ -209,7 +244,9 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
     const fresh = runFreshness(dir);
     if (fresh === "stale" || fresh === "unknown") {
       const aside = moveRunAside(dir);
-      (opts.log ?? console.log)(`run ${path.basename(dir)} was made by ${fresh === "stale" ? "other" : "unknown"} code: moved to ${aside}, training it again`);
+      (opts.log ?? console.log)(
+        `run ${path.basename(dir)} was made by ${fresh === "stale" ? "other" : "unknown"} code: moved to ${aside}, training it again`,
+      );
     }
   }
   const record = await store.ensure(cfg, cfg.name, async (dir, lock) => {
@@ -235,12 +272,22 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
         opts.onStep?.(cfg.name, m);
       },
       onEval: async (m) => {
-        const r = await scoreItems(m, curveItems, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
+        const r = await scoreItems(m, curveItems, {
+          norm: cfg.eval.norm,
+          patcher,
+          batchSize: cfg.eval.batchSize,
+          maxLen,
+        });
         return Object.fromEntries(r.cells.map((c) => [`${c.benchmark}/${c.direction}`, c.accuracy]));
       },
     });
     opts.onProgress?.(`eval ${cfg.name}`, 0, 1);
-    const scored = await scoreItems(result.model, items, { norm: cfg.eval.norm, patcher, batchSize: cfg.eval.batchSize, maxLen });
+    const scored = await scoreItems(result.model, items, {
+      norm: cfg.eval.norm,
+      patcher,
+      batchSize: cfg.eval.batchSize,
+      maxLen,
+    });
     const params = result.model.paramCount();
     result.model.dispose();
     // The run's metrics stream is the trainer's (all steps, resumed segments included).
@@ -251,7 +298,13 @@ export async function runExperiment(spec: ExperimentSpec | ExperimentConfig, opt
   // the scaling figures read the parameter count from the group
   const params = (record.result as { params?: { total?: number } } | null)?.params?.total;
   if (group.size !== undefined && params !== undefined) group = { ...group, params };
-  return { config: cfg, record, group, rows: record.rows.map((r) => ({ ...r, group })), metrics: record.metrics as unknown as StepMetrics[] };
+  return {
+    config: cfg,
+    record,
+    group,
+    rows: record.rows.map((r) => ({ ...r, group })),
+    metrics: record.metrics as unknown as StepMetrics[],
+  };
 }
 
 export interface GridOptions extends StudyOptions {
@@ -272,7 +325,10 @@ export interface GridOptions extends StudyOptions {
 
 /** The runs of a grid as resolved configs with their groups (what an executor submits). */
 function gridRuns(name: string, opts: GridOptions, scale: LabScale): ExecRun[] {
-  return selectGrid(name, scale, opts.seeds, opts.where).map((e) => ({ config: resolveExperiment(e.spec, scale), group: e.group }));
+  return selectGrid(name, scale, opts.seeds, opts.where).map((e) => ({
+    config: resolveExperiment(e.spec, scale),
+    group: e.group,
+  }));
 }
 
 /**
@@ -286,7 +342,18 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
   if (executor.kind !== "local") {
     const runsRoot = opts.runsRoot ?? runsDir();
     const runs = gridRuns(name, opts, scale);
-    const states = await executeGrid(runs, { grid: name, scale: scale.name, runsRoot, dataRoot: opts.dataRoot, prepare: (cfg) => datasetFor(cfg, opts), onProgress: opts.onProgress }, executor);
+    const states = await executeGrid(
+      runs,
+      {
+        grid: name,
+        scale: scale.name,
+        runsRoot,
+        dataRoot: opts.dataRoot,
+        prepare: (cfg) => datasetFor(cfg, opts),
+        onProgress: opts.onProgress,
+      },
+      executor,
+    );
     const done = runs.filter((_, i) => states[i].state === "done");
     const out: StudyRun[] = [];
     for (const r of done) out.push(await runExperiment(r.config, { ...opts, scale }, r.group));
@@ -294,13 +361,21 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
   }
   const entries: GridRun[] = selectGrid(name, scale, opts.seeds, opts.where);
   const log = opts.log ?? console.log;
-  const plan = planGrid(name, scale, { seeds: opts.seeds, where: opts.where, runsRoot: opts.runsRoot, rerunStale: opts.rerunStale === true && opts.cachedOnly !== true });
+  const plan = planGrid(name, scale, {
+    seeds: opts.seeds,
+    where: opts.where,
+    runsRoot: opts.runsRoot,
+    rerunStale: opts.rerunStale === true && opts.cachedOnly !== true,
+  });
   if (opts.cachedOnly) {
-    log(`${formatPlan(plan)}\n(cachedOnly: nothing trains; the ${plan.runs.filter((r) => r.state !== "new" && r.state !== "partial").length} finished runs come back)`);
+    log(
+      `${formatPlan(plan)}\n(cachedOnly: nothing trains; the ${plan.runs.filter((r) => r.state !== "new" && r.state !== "partial").length} finished runs come back)`,
+    );
     const out: StudyRun[] = [];
     for (let i = 0; i < entries.length; i++) {
       const s = plan.runs[i].state;
-      if (s !== "new" && s !== "partial") out.push(await runExperiment(entries[i].spec, { ...opts, scale, rerunStale: false }, entries[i].group));
+      if (s !== "new" && s !== "partial")
+        out.push(await runExperiment(entries[i].spec, { ...opts, scale, rerunStale: false }, entries[i].group));
     }
     return out;
   }
@@ -308,7 +383,9 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
   if (longer === Infinity) {
     // the caller announced the plan itself
   } else if (plan.trainMs === null ? plan.runs.some((r) => r.train) : plan.trainMs > longer) {
-    log(`${planSummary(plan)}. Starting now (runGrid(name, { cachedOnly: true }) shows what is there without training).`);
+    log(
+      `${planSummary(plan)}. Starting now (runGrid(name, { cachedOnly: true }) shows what is there without training).`,
+    );
   } else if (plan.runs.some((r) => !r.train && (r.state === "stale" || r.state === "unknown"))) log(planSummary(plan));
   const out: StudyRun[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -323,7 +400,11 @@ export async function runGrid(name: string, opts: GridOptions = {}): Promise<Stu
 /** The state of each run of a grid under an executor's submissions (for `--status`); nothing is started. */
 export function gridStatus(name: string, opts: GridOptions = {}): RunStatus[] {
   const scale = opts.scale ?? labScale();
-  return gridState(gridRuns(name, opts, scale), { runsRoot: opts.runsRoot ?? runsDir() }, resolveExecutor(opts.executor ?? "slurm"));
+  return gridState(
+    gridRuns(name, opts, scale),
+    { runsRoot: opts.runsRoot ?? runsDir() },
+    resolveExecutor(opts.executor ?? "slurm"),
+  );
 }
 
 /**
@@ -331,7 +412,11 @@ export function gridStatus(name: string, opts: GridOptions = {}): RunStatus[] {
  * their grid groups, read from the store without training. Runs of other scales, and stale runs of an older
  * definition of the same name (another config, so another directory), are left out, so a table never mixes them.
  */
-export function scaleRuns(scale: LabScale = labScale(), runsRoot = runsDir(), grids: string[] = Object.keys(GRIDS)): StudyRun[] {
+export function scaleRuns(
+  scale: LabScale = labScale(),
+  runsRoot = runsDir(),
+  grids: string[] = Object.keys(GRIDS),
+): StudyRun[] {
   const store = new RunStore(runsRoot);
   const seen = new Set<string>();
   const out: StudyRun[] = [];
@@ -346,13 +431,23 @@ export function scaleRuns(scale: LabScale = labScale(), runsRoot = runsDir(), gr
       const record = store.load(dir, config.name);
       const params = (record.result as { params?: { total?: number } } | null)?.params?.total;
       const group = e.group.size !== undefined && params !== undefined ? { ...e.group, params } : e.group;
-      out.push({ config, record, group, rows: record.rows.map((r) => ({ ...r, group })), metrics: record.metrics as unknown as StepMetrics[] });
+      out.push({
+        config,
+        record,
+        group,
+        rows: record.rows.map((r) => ({ ...r, group })),
+        metrics: record.metrics as unknown as StepMetrics[],
+      });
     }
   }
   return out;
 }
 
 /** The result rows of `scaleRuns` (one per run, benchmark and direction). */
-export function scaleRows(scale: LabScale = labScale(), runsRoot = runsDir(), grids: string[] = Object.keys(GRIDS)): ResultRow[] {
+export function scaleRows(
+  scale: LabScale = labScale(),
+  runsRoot = runsDir(),
+  grids: string[] = Object.keys(GRIDS),
+): ResultRow[] {
   return scaleRuns(scale, runsRoot, grids).flatMap((r) => r.rows);
 }

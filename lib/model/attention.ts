@@ -82,9 +82,26 @@ function attendBlocked(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.
   const [B, H, n, dh] = q.shape;
   const nb = Math.ceil(n / W);
   const pad = nb * W - n;
-  const blocks = (t: tf.Tensor4D): tf.Tensor5D => tf.reshape(pad > 0 ? tf.pad(t, [[0, 0], [0, 0], [0, pad], [0, 0]]) : t, [B, H, nb, W, dh]); // [B,H,n,dh] -> [B,H,nb,W,dh]
+  const blocks = (t: tf.Tensor4D): tf.Tensor5D =>
+    tf.reshape(
+      pad > 0
+        ? tf.pad(t, [
+            [0, 0],
+            [0, 0],
+            [0, pad],
+            [0, 0],
+          ])
+        : t,
+      [B, H, nb, W, dh],
+    ); // [B,H,n,dh] -> [B,H,nb,W,dh]
   const withPrevious = (t: tf.Tensor5D) => {
-    const prev = tf.pad(tf.slice(t, [0, 0, 0, 0, 0], [B, H, nb - 1, W, dh]), [[0, 0], [0, 0], [1, 0], [0, 0], [0, 0]]); // block b-1 at index b, zeros at 0
+    const prev = tf.pad(tf.slice(t, [0, 0, 0, 0, 0], [B, H, nb - 1, W, dh]), [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+      [0, 0],
+      [0, 0],
+    ]); // block b-1 at index b, zeros at 0
     return tf.concat([prev, t], 3); // [B,H,nb,2W,dh]
   };
   const qk = tf.matMul(blocks(q), withPrevious(blocks(k)), false, true); // [B,H,nb,W,2W]
@@ -98,7 +115,12 @@ function attendBlocked(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.
 export class SelfAttention {
   readonly wqkv: tf.Variable;
   readonly wo: tf.Variable;
-  constructor(params: ParamFactory, name: string, readonly d: number, readonly nHeads: number) {
+  constructor(
+    params: ParamFactory,
+    name: string,
+    readonly d: number,
+    readonly nHeads: number,
+  ) {
     this.wqkv = params.matrix(`${name}.wqkv`, d, 3 * d);
     this.wo = params.matrix(`${name}.wo`, d, d);
   }
@@ -134,7 +156,12 @@ export class CrossAttention {
   readonly wq: tf.Variable;
   readonly wkv: tf.Variable;
   readonly wo: tf.Variable;
-  constructor(params: ParamFactory, name: string, readonly d: number, readonly nHeads: number) {
+  constructor(
+    params: ParamFactory,
+    name: string,
+    readonly d: number,
+    readonly nHeads: number,
+  ) {
     this.qNorm = new RMSNorm(params, `${name}.qNorm`, d);
     this.kvNorm = new RMSNorm(params, `${name}.kvNorm`, d);
     this.wq = params.matrix(`${name}.wq`, d, d);
@@ -145,7 +172,8 @@ export class CrossAttention {
   /** xq [N,nq,C], source [M,C], idx [N*nk] rows of source -> the update [N,nq,C]. */
   apply(xq: tf.Tensor3D, source: tf.Tensor2D, idx: Int32Array, nk: number, keyMask: tf.Tensor4D | null): tf.Tensor3D {
     const [N, nq, C] = xq.shape;
-    if (idx.length !== N * nk) throw new Error(`CrossAttention: ${idx.length} key indices for ${N} groups of ${nk} keys`);
+    if (idx.length !== N * nk)
+      throw new Error(`CrossAttention: ${idx.length} key indices for ${N} groups of ${nk} keys`);
     const H = this.nHeads;
     const dh = C / H;
     const q0 = tf.reshape(linear(this.qNorm.normalize(xq), this.wq as tf.Tensor2D, this.qNorm.gain), [N, nq, H, dh]); // [N,nq,C] -> [N,nq,H,dh]

@@ -18,10 +18,14 @@ import type { Batch, LanguageModel } from "./types";
 /** Check the parts of a batch every model reads; throws naming the bad field and the fix. */
 export function checkBatchShape(batch: Batch, maxSeqLen: number): void {
   const { B, T } = batch;
-  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`batch B=${B}, T=${T}: both must be positive integers`);
-  if (batch.inputs.length !== B * T) throw new Error(`batch.inputs has ${batch.inputs.length} ids, expected B*T = ${B}*${T} = ${B * T}`);
-  if (batch.targets.length !== B * T) throw new Error(`batch.targets has ${batch.targets.length} ids, expected B*T = ${B * T}`);
-  if (T > maxSeqLen) throw new Error(`batch T=${T} exceeds the model's maxSeqLen ${maxSeqLen}: raise maxSeqLen or shorten the batch`);
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1)
+    throw new Error(`batch B=${B}, T=${T}: both must be positive integers`);
+  if (batch.inputs.length !== B * T)
+    throw new Error(`batch.inputs has ${batch.inputs.length} ids, expected B*T = ${B}*${T} = ${B * T}`);
+  if (batch.targets.length !== B * T)
+    throw new Error(`batch.targets has ${batch.targets.length} ids, expected B*T = ${B * T}`);
+  if (T > maxSeqLen)
+    throw new Error(`batch T=${T} exceeds the model's maxSeqLen ${maxSeqLen}: raise maxSeqLen or shorten the batch`);
 }
 
 /** Flags of the positions whose token is EOS (document ends), or null when docReset is off. */
@@ -62,7 +66,8 @@ export class BaselineLM implements LanguageModel {
   private readonly cache = new TensorCache();
 
   constructor(readonly config: ModelConfig) {
-    if (config.kind !== "baseline") throw new Error(`BaselineLM needs kind 'baseline', got '${config.kind}': use createModel`);
+    if (config.kind !== "baseline")
+      throw new Error(`BaselineLM needs kind 'baseline', got '${config.kind}': use createModel`);
     const sizes = derivedSizes(config);
     const params = new ParamFactory(config.seed, config.initStd);
     const d = config.dModel;

@@ -39,7 +39,9 @@ export function toBatch(rows: readonly BatchRow[], opts: BatchOptions): Batch {
   if (!Number.isInteger(T) || T < 1) throw new Error(`toBatch: T must be a positive integer, got ${T}`);
   const withPatches = rows.filter((r) => r.patchLengths !== undefined).length;
   if (withPatches !== 0 && withPatches !== B) {
-    throw new Error(`toBatch: ${withPatches} of ${B} rows have patchLengths; give them to every row (LST) or to none (baseline)`);
+    throw new Error(
+      `toBatch: ${withPatches} of ${B} rows have patchLengths; give them to every row (LST) or to none (baseline)`,
+    );
   }
   const inputs = new Int32Array(B * T).fill(PAD);
   const targets = new Int32Array(B * T).fill(-1);
@@ -47,7 +49,10 @@ export function toBatch(rows: readonly BatchRow[], opts: BatchOptions): Batch {
     const ids = rows[b].ids;
     const n = ids.length;
     if (n < 2) throw new Error(`toBatch: row ${b} has ${n} ids; a row needs at least 2 (one input and its target)`);
-    if (n - 1 > T) throw new Error(`toBatch: row ${b} has ${n} ids = ${n - 1} input positions, more than T=${T}: cut rows to at most T+1 ids`);
+    if (n - 1 > T)
+      throw new Error(
+        `toBatch: row ${b} has ${n} ids = ${n - 1} input positions, more than T=${T}: cut rows to at most T+1 ids`,
+      );
     inputs.set(ids.subarray(0, n - 1), b * T);
     targets.set(ids.subarray(1), b * T);
   }
@@ -61,8 +66,12 @@ export function toBatch(rows: readonly BatchRow[], opts: BatchOptions): Batch {
     const { ids, patchLengths } = rows[b];
     const lengths = patchLengths as Int32Array;
     const full = patchIdsFromLengths(lengths); // patch id of all n ids
-    if (full.length !== ids.length) throw new Error(`toBatch: row ${b} patch lengths sum to ${full.length} but the row has ${ids.length} ids`);
-    if (lengths[0] !== 1) throw new Error(`toBatch: row ${b} starts with a patch of length ${lengths[0]}; the first patch (BOS) must have length 1`);
+    if (full.length !== ids.length)
+      throw new Error(`toBatch: row ${b} patch lengths sum to ${full.length} but the row has ${ids.length} ids`);
+    if (lengths[0] !== 1)
+      throw new Error(
+        `toBatch: row ${b} starts with a patch of length ${lengths[0]}; the first patch (BOS) must have length 1`,
+      );
     const n = ids.length;
     patchIds.set(full.subarray(0, n - 1), b * T);
     targetPatchIds.set(full.subarray(1), b * T);
@@ -73,6 +82,7 @@ export function toBatch(rows: readonly BatchRow[], opts: BatchOptions): Batch {
   const P = opts.P ?? maxP;
   if (!Number.isInteger(P) || P < 1) throw new Error(`toBatch: P must be a positive integer, got ${P}`);
   const over = rowP.findIndex((p) => p > P);
-  if (over >= 0) throw new Error(`toBatch: row ${over} needs ${rowP[over]} patches, more than P=${P}: raise P or shorten the row`);
+  if (over >= 0)
+    throw new Error(`toBatch: row ${over} needs ${rowP[over]} patches, more than P=${P}: raise P or shorten the row`);
   return { B, T, inputs, targets, patchIds, targetPatchIds, P };
 }

@@ -125,11 +125,13 @@ export function derivedSizes(cfg: ModelConfig): DerivedSizes {
 }
 
 function positiveInt(path: string, v: number, fix: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`model config '${path}' must be a positive integer, got ${v}: ${fix}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`model config '${path}' must be a positive integer, got ${v}: ${fix}`);
 }
 
 function nonNegativeInt(path: string, v: number, fix: string): void {
-  if (!Number.isInteger(v) || v < 0) throw new Error(`model config '${path}' must be an integer >= 0, got ${v}: ${fix}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new Error(`model config '${path}' must be an integer >= 0, got ${v}: ${fix}`);
 }
 
 /** Throw on impossible combinations, naming the value and the fix. */
@@ -142,13 +144,18 @@ export function validateModelConfig(cfg: ModelConfig): void {
   positiveInt("nLayers", cfg.nLayers, "use at least one layer");
   positiveInt("nHeads", cfg.nHeads, "use at least one head");
   if (cfg.dModel % cfg.nHeads !== 0) {
-    throw new Error(`dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}: choose nHeads dividing dModel (e.g. ${cfg.dModel / 64 >= 1 ? Math.max(1, Math.floor(cfg.dModel / 64)) : 1})`);
+    throw new Error(
+      `dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}: choose nHeads dividing dModel (e.g. ${cfg.dModel / 64 >= 1 ? Math.max(1, Math.floor(cfg.dModel / 64)) : 1})`,
+    );
   }
   if ((cfg.dModel / cfg.nHeads) % 2 !== 0) {
-    throw new Error(`head dim dModel/nHeads = ${cfg.dModel / cfg.nHeads} must be even for rotary embeddings: change dModel or nHeads`);
+    throw new Error(
+      `head dim dModel/nHeads = ${cfg.dModel / cfg.nHeads} must be even for rotary embeddings: change dModel or nHeads`,
+    );
   }
   nonNegativeInt("ffnDim", cfg.ffnDim, "0 picks roundUp(8 dModel/3, 32)");
-  if (!(cfg.ropeTheta > 1)) throw new Error(`model config 'ropeTheta' must be > 1, got ${cfg.ropeTheta} (the paper uses 5e5)`);
+  if (!(cfg.ropeTheta > 1))
+    throw new Error(`model config 'ropeTheta' must be > 1, got ${cfg.ropeTheta} (the paper uses 5e5)`);
   positiveInt("maxSeqLen", cfg.maxSeqLen, "set it to at least the batch length T");
   nonNegativeInt("slidingWindow", cfg.slidingWindow, "0 means full causal attention");
   if (!(cfg.initStd > 0)) throw new Error(`model config 'initStd' must be > 0, got ${cfg.initStd}`);
@@ -157,21 +164,33 @@ export function validateModelConfig(cfg: ModelConfig): void {
   positiveInt("lst.dLocal", l.dLocal, "pick a local width such as 128");
   positiveInt("lst.nHeadsLocal", l.nHeadsLocal, "use at least one local head");
   if (l.dLocal % l.nHeadsLocal !== 0) {
-    throw new Error(`lst.dLocal ${l.dLocal} is not divisible by lst.nHeadsLocal ${l.nHeadsLocal}: choose nHeadsLocal dividing dLocal`);
+    throw new Error(
+      `lst.dLocal ${l.dLocal} is not divisible by lst.nHeadsLocal ${l.nHeadsLocal}: choose nHeadsLocal dividing dLocal`,
+    );
   }
   if ((l.dLocal / l.nHeadsLocal) % 2 !== 0) {
-    throw new Error(`local head dim dLocal/nHeadsLocal = ${l.dLocal / l.nHeadsLocal} must be even for rotary embeddings`);
+    throw new Error(
+      `local head dim dLocal/nHeadsLocal = ${l.dLocal / l.nHeadsLocal} must be even for rotary embeddings`,
+    );
   }
   nonNegativeInt("lst.ffnDimLocal", l.ffnDimLocal, "0 picks roundUp(8 dLocal/3, 32)");
   nonNegativeInt("lst.encoderLayers", l.encoderLayers, "0 pools the raw embeddings");
-  positiveInt("lst.decoderLayers", l.decoderLayers, "the patch decoder needs at least one layer (it holds the cross-attention to the global model)");
+  positiveInt(
+    "lst.decoderLayers",
+    l.decoderLayers,
+    "the patch decoder needs at least one layer (it holds the cross-attention to the global model)",
+  );
   positiveInt("lst.crossAttnK", l.crossAttnK, "crossAttnK >= 1 query vectors per patch (BLT cross_attn_k)");
-  if (l.pooling !== "avg" && l.pooling !== "max") throw new Error(`lst.pooling must be 'avg' or 'max', got '${l.pooling}'`);
+  if (l.pooling !== "avg" && l.pooling !== "max")
+    throw new Error(`lst.pooling must be 'avg' or 'max', got '${l.pooling}'`);
   nonNegativeInt("lst.localWindow", l.localWindow, "0 means full causal local attention");
-  if (l.textPath !== "local" && l.textPath !== "global") throw new Error(`lst.textPath must be 'local' or 'global', got '${l.textPath}'`);
+  if (l.textPath !== "local" && l.textPath !== "global")
+    throw new Error(`lst.textPath must be 'local' or 'global', got '${l.textPath}'`);
   nonNegativeInt("lst.unitOffset", l.unitOffset, "set it to the vocabulary's unitOffset");
   if (l.textPath === "global" && (l.unitOffset < 1 || l.unitOffset >= cfg.vocabSize)) {
-    throw new Error(`lst.textPath 'global' needs lst.unitOffset in 1..vocabSize-1 (the LM id of speech unit 0), got ${l.unitOffset}: set it from SequenceSource.unitOffset`);
+    throw new Error(
+      `lst.textPath 'global' needs lst.unitOffset in 1..vocabSize-1 (the LM id of speech unit 0), got ${l.unitOffset}: set it from SequenceSource.unitOffset`,
+    );
   }
 }
 

@@ -52,7 +52,8 @@ export class UnitEntropyModel {
     /** the sequences the model was fitted on (kept for threshold calibration; empty when loaded from JSON) */
     readonly fitSample: readonly LmSequence[] = [],
   ) {
-    if (!Number.isInteger(order) || order < 1 || order > 5) throw new Error(`entropy model order must be an integer in 1..5, got ${order}`);
+    if (!Number.isInteger(order) || order < 1 || order > 5)
+      throw new Error(`entropy model order must be an integer in 1..5, got ${order}`);
     if (!Number.isInteger(nUnits) || nUnits < 1) throw new Error(`entropy model needs nUnits >= 1, got ${nUnits}`);
   }
 
@@ -132,14 +133,20 @@ export class UnitEntropyModel {
    * threshold is the next value below them. Example: F = 12 frames in one run, meanLen 4 -> 3 boundaries,
    * 1 is the run start, so the 2 highest c(t) start patches and the threshold is the 3rd highest.
    */
-  thresholdForMeanLength(meanLen: number, mode: "global" | "monotonic", seqs: readonly LmSequence[] = this.fitSample): number {
+  thresholdForMeanLength(
+    meanLen: number,
+    mode: "global" | "monotonic",
+    seqs: readonly LmSequence[] = this.fitSample,
+  ): number {
     if (!(meanLen >= 1)) throw new Error(`mean patch length must be >= 1, got ${meanLen}`);
     const key = `${mode}:${meanLen}`;
     const useCache = seqs === this.fitSample;
     const hit = useCache ? this.thresholdCache.get(key) : undefined;
     if (hit !== undefined) return hit;
     if (seqs.length === 0) {
-      throw new Error("this entropy model has no fit data to calibrate a threshold on (loaded from JSON?): pass the sequences, or set patching.entropyMeanLen = 0 and an explicit entropyThreshold");
+      throw new Error(
+        "this entropy model has no fit data to calibrate a threshold on (loaded from JSON?): pass the sequences, or set patching.entropyMeanLen = 0 and an explicit entropyThreshold",
+      );
     }
     const values: number[] = [];
     let frames = 0;
@@ -156,7 +163,8 @@ export class UnitEntropyModel {
     const extra = Math.round(frames / meanLen) - starts;
     values.sort((a, b) => b - a);
     // no extra boundary wanted: above every value; all of them: below every value
-    const threshold = extra <= 0 ? (values[0] ?? 0) + 1 : extra >= values.length ? (values[values.length - 1] ?? 0) - 1 : values[extra];
+    const threshold =
+      extra <= 0 ? (values[0] ?? 0) + 1 : extra >= values.length ? (values[values.length - 1] ?? 0) - 1 : values[extra];
     if (useCache) this.thresholdCache.set(key, threshold);
     return threshold;
   }
@@ -168,12 +176,21 @@ export class UnitEntropyModel {
       const m = this.counts.get(k) as Map<number, number>;
       counts[k] = [...m.entries()].sort((a, b) => a[0] - b[0]);
     }
-    return { format: ENTROPY_MODEL_FORMAT, version: ENTROPY_MODEL_VERSION, order: this.order, unitOffset: this.unitOffset, nUnits: this.nUnits, counts };
+    return {
+      format: ENTROPY_MODEL_FORMAT,
+      version: ENTROPY_MODEL_VERSION,
+      order: this.order,
+      unitOffset: this.unitOffset,
+      nUnits: this.nUnits,
+      counts,
+    };
   }
 
   static fromJSON(json: UnitEntropyModelJson): UnitEntropyModel {
     if (json.format !== ENTROPY_MODEL_FORMAT || json.version !== ENTROPY_MODEL_VERSION) {
-      throw new Error(`not a unit entropy model of version ${ENTROPY_MODEL_VERSION}: got format '${json.format}' version ${json.version}; refit it with fitUnitEntropyModel`);
+      throw new Error(
+        `not a unit entropy model of version ${ENTROPY_MODEL_VERSION}: got format '${json.format}' version ${json.version}; refit it with fitUnitEntropyModel`,
+      );
     }
     const counts = new Map<string, Map<number, number>>();
     for (const [k, pairs] of Object.entries(json.counts)) counts.set(k, new Map(pairs));
@@ -183,7 +200,9 @@ export class UnitEntropyModel {
   private unitOf(id: number, t: number): number {
     const u = id - this.unitOffset;
     if (!(u >= 0 && u < this.nUnits)) {
-      throw new Error(`token ${t} (id ${id}) is marked as speech but is not a unit id ${this.unitOffset}..${this.unitOffset + this.nUnits - 1}: fit the entropy model on this vocabulary`);
+      throw new Error(
+        `token ${t} (id ${id}) is marked as speech but is not a unit id ${this.unitOffset}..${this.unitOffset + this.nUnits - 1}: fit the entropy model on this vocabulary`,
+      );
     }
     return u;
   }
@@ -193,7 +212,10 @@ export class UnitEntropyModel {
  * Count unit n-grams over the speech runs of `seqs`. `nUnits` = vocabSize - unitOffset of the source.
  * Example: order 2 over one run of units [0,1,0,1] counts "" -> {0:2, 1:2}, "0" -> {1:2}, "1" -> {0:1}.
  */
-export function fitUnitEntropyModel(seqs: Iterable<LmSequence>, opts: { unitOffset: number; nUnits: number; order?: number }): UnitEntropyModel {
+export function fitUnitEntropyModel(
+  seqs: Iterable<LmSequence>,
+  opts: { unitOffset: number; nUnits: number; order?: number },
+): UnitEntropyModel {
   const order = opts.order ?? 2;
   const counts = new Map<string, Map<number, number>>();
   const bump = (key: string, u: number) => {
@@ -209,7 +231,10 @@ export function fitUnitEntropyModel(seqs: Iterable<LmSequence>, opts: { unitOffs
     for (let t = 0; t <= seq.ids.length; t++) {
       if (t < seq.ids.length && seq.isSpeech[t]) {
         const u = seq.ids[t] - opts.unitOffset;
-        if (!(u >= 0 && u < opts.nUnits)) throw new Error(`token ${t} (id ${seq.ids[t]}) is marked as speech but is not a unit id (unitOffset ${opts.unitOffset}, nUnits ${opts.nUnits})`);
+        if (!(u >= 0 && u < opts.nUnits))
+          throw new Error(
+            `token ${t} (id ${seq.ids[t]}) is marked as speech but is not a unit id (unitOffset ${opts.unitOffset}, nUnits ${opts.nUnits})`,
+          );
         // every context of length 0..order-1 that ends just before this frame, inside the run
         for (let k = 0; k <= Math.min(order - 1, run.length); k++) bump(run.slice(run.length - k).join(","), u);
         run.push(u);

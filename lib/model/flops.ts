@@ -49,11 +49,15 @@ function blockMacs(d: number, f: number): number {
 /** Training FLOPs (forward + backward) of one step, split into global and local modules. */
 export function flopsPerStep(cfg: ModelConfig, counts: FlopCounts): StepFlops {
   const { globalUnits, rawTokens } = counts;
-  if (!(globalUnits > 0) || !(rawTokens > 0)) throw new Error(`flopsPerStep: globalUnits ${globalUnits} and rawTokens ${rawTokens} must be > 0`);
+  if (!(globalUnits > 0) || !(rawTokens > 0))
+    throw new Error(`flopsPerStep: globalUnits ${globalUnits} and rawTokens ${rawTokens} must be > 0`);
   const s = derivedSizes(cfg);
   const d = cfg.dModel;
   const ratio = rawTokens / globalUnits; // raw tokens per global unit (1 for the baseline)
-  if (cfg.kind === "baseline" && ratio !== 1) throw new Error(`flopsPerStep: the baseline has one global unit per token, got ${globalUnits} units for ${rawTokens} tokens`);
+  if (cfg.kind === "baseline" && ratio !== 1)
+    throw new Error(
+      `flopsPerStep: the baseline has one global unit per token, got ${globalUnits} units for ${rawTokens} tokens`,
+    );
   const seqLen = counts.seqLen ?? cfg.maxSeqLen / ratio;
   const span = cfg.slidingWindow > 0 ? Math.min(cfg.slidingWindow, seqLen) : seqLen;
   const globalMacs = globalUnits * cfg.nLayers * (blockMacs(d, s.ffnGlobal) + 2 * span * d);
@@ -114,12 +118,19 @@ export function computeSaving(
   avgPatchLen: number,
   mix: { speech: number; text: number } = PAPER_UNIT_MIX,
 ): ComputeSaving {
-  if (baseline.kind !== "baseline" || lst.kind !== "lst") throw new Error(`computeSaving(baseline, lst, ...): got kinds '${baseline.kind}' and '${lst.kind}'`);
-  if (!(avgPatchLen >= 1)) throw new Error(`computeSaving: avgPatchLen must be >= 1 (speech tokens per patch), got ${avgPatchLen}`);
+  if (baseline.kind !== "baseline" || lst.kind !== "lst")
+    throw new Error(`computeSaving(baseline, lst, ...): got kinds '${baseline.kind}' and '${lst.kind}'`);
+  if (!(avgPatchLen >= 1))
+    throw new Error(`computeSaving: avgPatchLen must be >= 1 (speech tokens per patch), got ${avgPatchLen}`);
   const tokens = mix.speech + mix.text; // raw tokens, both models
   const patches = mix.speech / avgPatchLen + mix.text; // LST global units
   const base = flopsPerStep(baseline, { globalUnits: tokens, rawTokens: tokens, seqLen: baseline.maxSeqLen });
-  const ours = flopsPerStep(lst, { globalUnits: patches, rawTokens: tokens, seqLen: lst.maxSeqLen, localSeqLen: lst.maxSeqLen * (tokens / patches) });
+  const ours = flopsPerStep(lst, {
+    globalUnits: patches,
+    rawTokens: tokens,
+    seqLen: lst.maxSeqLen,
+    localSeqLen: lst.maxSeqLen * (tokens / patches),
+  });
   // subtle: the baseline's head is local work in LST's terms, so `global` compares the transformers only.
   const baseGlobal = base.total - 6 * tokens * baseline.dModel * baseline.vocabSize;
   return { units: 1 - patches / tokens, global: 1 - ours.global / baseGlobal, withLocal: 1 - ours.total / base.total };
@@ -143,10 +154,18 @@ export function paramCountFromConfig(cfg: ModelConfig): { total: number; byModul
     const dl = l.dLocal;
     const k = l.crossAttnK;
     const cross = 4 * dl * dl + 2 * dl; // wq, wkv, wo + q/kv norms
-    const encoder = cfg.vocabSize * dl + l.encoderLayers * block(dl, s.ffnLocal) + dl * s.patchWidth + cross + (s.needsToGlobal ? s.patchWidth * d : 0);
+    const encoder =
+      cfg.vocabSize * dl +
+      l.encoderLayers * block(dl, s.ffnLocal) +
+      dl * s.patchWidth +
+      cross +
+      (s.needsToGlobal ? s.patchWidth * d : 0);
     const decoder = d * s.patchWidth + l.decoderLayers * (cross + block(dl, s.ffnLocal)) + dl + dl * cfg.vocabSize;
     // textPath 'global': text in through its own embedding, out through the global model's head
-    byModule = l.textPath === "global" ? { encoder, global: global + d * cfg.vocabSize, decoder, textEmbed: l.unitOffset * d } : { encoder, global, decoder };
+    byModule =
+      l.textPath === "global"
+        ? { encoder, global: global + d * cfg.vocabSize, decoder, textEmbed: l.unitOffset * d }
+        : { encoder, global, decoder };
   }
   let total = 0;
   for (const v of Object.values(byModule)) total += v;

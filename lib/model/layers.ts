@@ -73,7 +73,10 @@ export class ParamFactory {
 }
 
 /** A one-input function with a custom gradient, as `tf.customGrad` takes it. */
-type OneInputGrad = (x: tf.Tensor, save: tf.GradSaveFunc) => {
+type OneInputGrad = (
+  x: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => {
   value: tf.Tensor;
   gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor;
 };
@@ -194,7 +197,9 @@ export function gatherRows(table: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
   const [n, d] = table.shape;
   for (let i = 0; i < idx.length; i++) {
     if (idx[i] < 0 || idx[i] >= n || !Number.isInteger(idx[i])) {
-      throw new Error(`gatherRows: index ${idx[i]} at position ${i} is outside 0..${n - 1}: check token ids against vocabSize ${n}`);
+      throw new Error(
+        `gatherRows: index ${idx[i]} at position ${i} is outside 0..${n - 1}: check token ids against vocabSize ${n}`,
+      );
     }
   }
   const ind = tf.tensor1d(idx, "int32");

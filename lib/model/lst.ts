@@ -51,10 +51,14 @@ export interface LstLayout {
 export function lstBatchLayout(batch: Batch): LstLayout {
   const { B, T, patchIds, targetPatchIds, P } = batch;
   if (!patchIds || !targetPatchIds || P === undefined) {
-    throw new Error("an LST batch needs patchIds, targetPatchIds and P: build it with toBatch(rows, { T }) from rows with patchLengths (lib/model/batch.ts)");
+    throw new Error(
+      "an LST batch needs patchIds, targetPatchIds and P: build it with toBatch(rows, { T }) from rows with patchLengths (lib/model/batch.ts)",
+    );
   }
   if (patchIds.length !== B * T || targetPatchIds.length !== B * T) {
-    throw new Error(`batch.patchIds/targetPatchIds have ${patchIds.length}/${targetPatchIds.length} entries, expected B*T = ${B * T}`);
+    throw new Error(
+      `batch.patchIds/targetPatchIds have ${patchIds.length}/${targetPatchIds.length} entries, expected B*T = ${B * T}`,
+    );
   }
   if (!Number.isInteger(P) || P < 1) throw new Error(`batch.P must be a positive integer, got ${P}`);
   const start = new Int32Array(B * P).fill(-1);
@@ -71,7 +75,9 @@ export function lstBatchLayout(batch: Batch): LstLayout {
         continue;
       }
       if (!Number.isInteger(p) || p >= P || (p !== prev && p !== prev + 1)) {
-        throw new Error(`row ${b}, position ${t}: patch id ${p} after ${prev} (P=${P}); patch ids must start at 0 and grow by 0 or 1 per token, padding (-1) only at the end`);
+        throw new Error(
+          `row ${b}, position ${t}: patch id ${p} after ${prev} (P=${P}); patch ids must start at 0 and grow by 0 or 1 per token, padding (-1) only at the end`,
+        );
       }
       if (p !== prev) start[b * P + p] = t;
       length[b * P + p]++;
@@ -83,7 +89,9 @@ export function lstBatchLayout(batch: Batch): LstLayout {
       if (batch.targets[i] === -1 && tp === -1) continue;
       const lastOfPatch = t === T - 1 || patchIds[i + 1] !== p;
       if (!(tp === p || (tp === p + 1 && lastOfPatch)) || tp < 1 || tp > P) {
-        throw new Error(`row ${b}, position ${t}: targetPatchId ${tp} with patchId ${p} (P=${P}) would break causality; it must equal the patch id of the next token (p, or p+1 after a patch's last token) and be >= 1`);
+        throw new Error(
+          `row ${b}, position ${t}: targetPatchId ${tp} with patchId ${p} (P=${P}) would break causality; it must equal the patch id of the next token (p, or p+1 after a patch's last token) and be >= 1`,
+        );
       }
       readPatch[i] = tp - 1;
     }
@@ -167,7 +175,8 @@ export class LstLM implements LanguageModel {
     this.global = new BlockStack(params, "global", config.nLayers, d, config.nHeads, s.ffnGlobal);
     this.globalNorm = new RMSNorm(params, "global.norm", d);
     this.kvProj = params.matrix("decoder.kvProj", d, s.patchWidth);
-    for (let i = 0; i < l.decoderLayers; i++) this.decCross.push(new CrossAttention(params, `decoder.crossAttn.${i}`, dl, l.nHeadsLocal));
+    for (let i = 0; i < l.decoderLayers; i++)
+      this.decCross.push(new CrossAttention(params, `decoder.crossAttn.${i}`, dl, l.nHeadsLocal));
     this.decoder = new BlockStack(params, "decoder", l.decoderLayers, dl, l.nHeadsLocal, s.ffnLocal);
     this.decNorm = new RMSNorm(params, "decoder.norm", dl);
     this.head = params.matrix("decoder.head", dl, config.vocabSize);
@@ -235,8 +244,17 @@ export class LstLM implements LanguageModel {
     const h = this.encoder.apply(x, localRope, localMask);
     const hRows = tf.reshape(h, [B * T, dl]) as tf.Tensor2D; // [B,T,dl] -> [B*T,dl]
     const spans = patchSpans(lay, B, T);
-    const q0 = tf.reshape(linear(this.pool(hRows, spans, B, P), this.poolProj as tf.Tensor2D), [B * P, k, dl]) as tf.Tensor3D; // [B,P,k*dl] -> [B*P,k,dl]
-    const spanMask = spans.full ? null : tf.tensor4d(spans.valid.map((v) => (v > 0 ? 0 : NEG)), [B * P, 1, 1, spans.lmax]);
+    const q0 = tf.reshape(linear(this.pool(hRows, spans, B, P), this.poolProj as tf.Tensor2D), [
+      B * P,
+      k,
+      dl,
+    ]) as tf.Tensor3D; // [B,P,k*dl] -> [B*P,k,dl]
+    const spanMask = spans.full
+      ? null
+      : tf.tensor4d(
+          spans.valid.map((v) => (v > 0 ? 0 : NEG)),
+          [B * P, 1, 1, spans.lmax],
+        );
     const zq = tf.add(q0, this.encCross.apply(q0, hRows, spans.idx, spans.lmax, spanMask)); // [B*P,k,dl]
     let z = tf.reshape(zq, [B, P, k * dl]) as tf.Tensor3D; // [B*P,k,dl] -> [B,P,k*dl]
     if (this.toGlobal) z = linear(z, this.toGlobal as tf.Tensor2D) as tf.Tensor3D; // [B,P,k*dl] -> [B,P,d]
@@ -249,7 +267,10 @@ export class LstLM implements LanguageModel {
 
     // (c) patch decoder: token t reads the k vectors of patch readPatch[t] (patch 0 where its target is ignored)
     const gn = this.globalNorm.normalize(g); // the norm's gain is folded into kvProj (layers.ts linear)
-    const kvRows = tf.reshape(linear(gn, this.kvProj as tf.Tensor2D, this.globalNorm.gain), [B * P * k, dl]) as tf.Tensor2D; // [B,P,k*dl] -> [B*P*k,dl]
+    const kvRows = tf.reshape(linear(gn, this.kvProj as tf.Tensor2D, this.globalNorm.gain), [
+      B * P * k,
+      dl,
+    ]) as tf.Tensor2D; // [B,P,k*dl] -> [B*P*k,dl]
     const readIdx = new Int32Array(B * T * k);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
@@ -293,7 +314,10 @@ export class LstLM implements LanguageModel {
       }
     }
     // the global head runs once per patch (P rows), then each token takes its patch's row: P x d x V MACs, not T x d x V
-    const perPatch = tf.reshape(linear(gn, this.globalHead as tf.Tensor2D, this.globalNorm.gain), [B * P, V]) as tf.Tensor2D; // [B,P,V] -> [B*P,V]
+    const perPatch = tf.reshape(linear(gn, this.globalHead as tf.Tensor2D, this.globalNorm.gain), [
+      B * P,
+      V,
+    ]) as tf.Tensor2D; // [B,P,V] -> [B*P,V]
     const fromGlobal = tf.reshape(gatherRows(perPatch, rows), [B, T, V]); // [B*T,V] -> [B,T,V]
     const m = tf.tensor3d(atBoundary, [B, T, 1]);
     return tf.add(local, tf.mul(m, tf.sub(fromGlobal, local))) as tf.Tensor3D; // decoder inside patches, global head at their ends

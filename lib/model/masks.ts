@@ -125,7 +125,13 @@ export interface AttnMask {
  * last position (the common case), else built for this batch. `ends[b*n+i]` flags document ends; a window
  * W with 2W < n takes the blocked layout.
  */
-export function selfAttentionMask(cache: TensorCache, B: number, n: number, window: number, ends: Uint8Array | null): AttnMask {
+export function selfAttentionMask(
+  cache: TensorCache,
+  B: number,
+  n: number,
+  window: number,
+  ends: Uint8Array | null,
+): AttnMask {
   const w = window > 0 && window < n ? window : 0;
   const blocked = w > 0 && 2 * w < n;
   let reset = false;

@@ -20,7 +20,8 @@ export interface PatchableSequence {
 
 /** Static patching (paper §2.1): length-1 patches for non-speech tokens, runs of `p` inside speech runs. */
 export function staticPatchLengths(seq: PatchableSequence, p: number): Int32Array {
-  if (!Number.isInteger(p) || p < 1) throw new Error(`static patch size must be a positive integer, got ${p} (the paper uses 4)`);
+  if (!Number.isInteger(p) || p < 1)
+    throw new Error(`static patch size must be a positive integer, got ${p} (the paper uses 4)`);
   return lengthsFromBoundaries(seq, (t, runStart) => (t - runStart) % p === 0);
 }
 
@@ -38,7 +39,10 @@ export function splitLongPatches(lengths: Int32Array, max: number): Int32Array {
  * patching scheme is this walk with its own `starts` (static: every p-th frame of the run).
  * Example: isSpeech [0,1,1,1,0], starts at index 3 -> [1, 2, 1, 1].
  */
-export function lengthsFromBoundaries(seq: PatchableSequence, starts: (t: number, runStart: number) => boolean): Int32Array {
+export function lengthsFromBoundaries(
+  seq: PatchableSequence,
+  starts: (t: number, runStart: number) => boolean,
+): Int32Array {
   const n = seq.ids.length;
   if (seq.isSpeech.length !== n) throw new Error(`isSpeech has ${seq.isSpeech.length} entries for ${n} ids`);
   const out: number[] = [];
@@ -68,7 +72,8 @@ export function lengthsFromBoundaries(seq: PatchableSequence, starts: (t: number
 export function patchIdsFromLengths(lengths: Int32Array): Int32Array {
   let n = 0;
   for (let j = 0; j < lengths.length; j++) {
-    if (!Number.isInteger(lengths[j]) || lengths[j] < 1) throw new Error(`patch ${j} has length ${lengths[j]}: every patch needs at least one token`);
+    if (!Number.isInteger(lengths[j]) || lengths[j] < 1)
+      throw new Error(`patch ${j} has length ${lengths[j]}: every patch needs at least one token`);
     n += lengths[j];
   }
   const out = new Int32Array(n);
@@ -86,18 +91,28 @@ export function checkPatchLengths(lengths: Int32Array, seq: PatchableSequence): 
   const n = seq.ids.length;
   let total = 0;
   for (let j = 0; j < lengths.length; j++) {
-    if (!Number.isInteger(lengths[j]) || lengths[j] < 1) throw new Error(`patch ${j} has length ${lengths[j]}: every patch needs at least one token`);
+    if (!Number.isInteger(lengths[j]) || lengths[j] < 1)
+      throw new Error(`patch ${j} has length ${lengths[j]}: every patch needs at least one token`);
     total += lengths[j];
   }
-  if (total !== n) throw new Error(`patch lengths sum to ${total} but the sequence has ${n} tokens: the patches must tile it exactly`);
-  if (n > 0 && lengths[0] !== 1) throw new Error(`the first patch has length ${lengths[0]}, it must be 1 (BOS alone) for the decoder's one-patch shift`);
+  if (total !== n)
+    throw new Error(`patch lengths sum to ${total} but the sequence has ${n} tokens: the patches must tile it exactly`);
+  if (n > 0 && lengths[0] !== 1)
+    throw new Error(
+      `the first patch has length ${lengths[0]}, it must be 1 (BOS alone) for the decoder's one-patch shift`,
+    );
   let t = 0;
   for (let j = 0; j < lengths.length; j++) {
     const speech = seq.isSpeech[t];
-    if (!speech && lengths[j] !== 1) throw new Error(`patch ${j} (tokens ${t}..${t + lengths[j] - 1}) starts with a non-speech token but has length ${lengths[j]}: non-speech tokens are patches of length 1`);
+    if (!speech && lengths[j] !== 1)
+      throw new Error(
+        `patch ${j} (tokens ${t}..${t + lengths[j] - 1}) starts with a non-speech token but has length ${lengths[j]}: non-speech tokens are patches of length 1`,
+      );
     for (let c = 1; c < lengths[j]; c++) {
       if (seq.isSpeech[t + c] !== speech) {
-        throw new Error(`patch ${j} (tokens ${t}..${t + lengths[j] - 1}) mixes speech and non-speech tokens at token ${t + c}: cut it at the modality change`);
+        throw new Error(
+          `patch ${j} (tokens ${t}..${t + lengths[j] - 1}) mixes speech and non-speech tokens at token ${t + c}: cut it at the modality change`,
+        );
       }
     }
     t += lengths[j];

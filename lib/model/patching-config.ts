@@ -10,7 +10,11 @@ import type { UnitEntropyModel } from "./entropy";
 export type Patcher = (seq: LmSequence, step?: number) => Int32Array;
 
 /** A patcher built from a resolved config by `makePatcher`: it carries the config and what was fitted for it. */
-export type BuiltPatcher = Patcher & { readonly config: PatchingConfig; readonly totalSteps: number; readonly entropyModel?: UnitEntropyModel };
+export type BuiltPatcher = Patcher & {
+  readonly config: PatchingConfig;
+  readonly totalSteps: number;
+  readonly entropyModel?: UnitEntropyModel;
+};
 
 /** What a scheme may need fitted before its patcher can be built ('entropy': the unit n-gram). */
 export interface PatcherContext {

@@ -76,7 +76,11 @@ export function patchScheme(scheme: string): PatchSchemeDef {
  * the common ones and every scheme's own (one record holds every scheme's knobs). A resolved config resolves to
  * itself, so calling this on one is a check, not a second truth.
  */
-export function resolvePatchingConfig(overrides?: DeepPartial<PatchingConfig>, base: PatchingConfig = DEFAULT_PATCHING, where = "patching"): PatchingConfig {
+export function resolvePatchingConfig(
+  overrides?: DeepPartial<PatchingConfig>,
+  base: PatchingConfig = DEFAULT_PATCHING,
+  where = "patching",
+): PatchingConfig {
   const cfg = resolveConfig(base, overrides, where);
   patchScheme(cfg.scheme);
   if (!Number.isInteger(cfg.maxPatchLen) || cfg.maxPatchLen < 0) {
@@ -104,7 +108,11 @@ export function needsEntropyModel(...cfgs: PatchingConfig[]): boolean {
 export function makePatcher(cfg: PatchingConfig, ctx: PatcherContext): BuiltPatcher {
   const fn = patchScheme(cfg.scheme).build(cfg, ctx);
   const fitted = patchScheme(cfg.scheme).needs.entropyModel ? { entropyModel: ctx.entropyModel } : {};
-  return Object.assign((seq: LmSequence, step?: number) => fn(seq, step), { config: cfg, totalSteps: ctx.totalSteps, ...fitted });
+  return Object.assign((seq: LmSequence, step?: number) => fn(seq, step), {
+    config: cfg,
+    totalSteps: ctx.totalSteps,
+    ...fitted,
+  });
 }
 
 /** A patcher wrapped with `checkPatchLengths`, for tests and debugging of new schemes. */

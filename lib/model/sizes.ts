@@ -24,27 +24,45 @@ export type ModelSize = DeepPartial<Omit<ModelConfig, "kind" | "vocabSize">>;
 
 export const MODEL_SIZES = {
   smoke: {
-    dModel: 32, nLayers: 2, nHeads: 2, maxSeqLen: 256,
+    dModel: 32,
+    nLayers: 2,
+    nHeads: 2,
+    maxSeqLen: 256,
     lst: { dLocal: 16, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 1, crossAttnK: 2, localWindow: 32 },
   },
   cpuSmall: {
-    dModel: 128, nLayers: 4, nHeads: 2, maxSeqLen: 1024,
+    dModel: 128,
+    nLayers: 4,
+    nHeads: 2,
+    maxSeqLen: 1024,
     lst: { dLocal: 64, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 2, crossAttnK: 2, localWindow: 64 },
   },
   reference: {
-    dModel: 256, nLayers: 4, nHeads: 4, maxSeqLen: 1024,
+    dModel: 256,
+    nLayers: 4,
+    nHeads: 4,
+    maxSeqLen: 1024,
     lst: { dLocal: 64, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 1, crossAttnK: 4, localWindow: 64 },
   },
   gpuSmall: {
-    dModel: 512, nLayers: 8, nHeads: 8, maxSeqLen: 4096,
+    dModel: 512,
+    nLayers: 8,
+    nHeads: 8,
+    maxSeqLen: 4096,
     lst: { dLocal: 256, nHeadsLocal: 4, encoderLayers: 1, decoderLayers: 3, crossAttnK: 2, localWindow: 256 },
   },
   gpuBase: {
-    dModel: 768, nLayers: 12, nHeads: 12, maxSeqLen: 4096,
+    dModel: 768,
+    nLayers: 12,
+    nHeads: 12,
+    maxSeqLen: 4096,
     lst: { dLocal: 384, nHeadsLocal: 6, encoderLayers: 1, decoderLayers: 4, crossAttnK: 2, localWindow: 512 },
   },
   paper1B: {
-    dModel: 2048, nLayers: 25, nHeads: 16, maxSeqLen: 4096,
+    dModel: 2048,
+    nLayers: 25,
+    nHeads: 16,
+    maxSeqLen: 4096,
     lst: { dLocal: 1024, nHeadsLocal: 16, encoderLayers: 1, decoderLayers: 9, crossAttnK: 2, localWindow: 512 },
   },
 } satisfies Record<string, ModelSize>;
@@ -65,9 +83,14 @@ export function modelSizeConfig(
   overrides?: DeepPartial<ModelConfig>,
   unitOffset?: number,
 ): ModelConfig {
-  if (!(name in MODEL_SIZES)) throw new Error(`unknown model size '${name}': use one of ${MODEL_SIZE_NAMES.join(", ")}`);
+  if (!(name in MODEL_SIZES))
+    throw new Error(`unknown model size '${name}': use one of ${MODEL_SIZE_NAMES.join(", ")}`);
   const size: ModelSize = MODEL_SIZES[name as ModelSizeName];
-  const base = resolveConfig(DEFAULT_MODEL_CONFIG, { ...size, kind, vocabSize, lst: { ...size.lst, unitOffset: unitOffset ?? 0 } }, `size '${name}'`);
+  const base = resolveConfig(
+    DEFAULT_MODEL_CONFIG,
+    { ...size, kind, vocabSize, lst: { ...size.lst, unitOffset: unitOffset ?? 0 } },
+    `size '${name}'`,
+  );
   const cfg = resolveConfig(base, overrides, "model");
   validateModelConfig(cfg);
   return cfg;
@@ -94,7 +117,16 @@ export function paramTable(vocabSize: number): ParamRow[] {
       const cfg = modelSizeConfig(size, kind, vocabSize);
       const { total, byModule } = paramCountFromConfig(cfg);
       const embed = kind === "baseline" ? cfg.dModel * vocabSize : cfg.lst.dLocal * vocabSize;
-      rows.push({ size, kind, dModel: cfg.dModel, nLayers: cfg.nLayers, dLocal: kind === "lst" ? cfg.lst.dLocal : 0, byModule, total, nonEmbedding: total - embed });
+      rows.push({
+        size,
+        kind,
+        dModel: cfg.dModel,
+        nLayers: cfg.nLayers,
+        dLocal: kind === "lst" ? cfg.lst.dLocal : 0,
+        byModule,
+        total,
+        nonEmbedding: total - embed,
+      });
     }
   }
   return rows;

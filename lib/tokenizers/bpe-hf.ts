@@ -48,7 +48,9 @@ export function bpeToHuggingFace(bpe: BpeTokenizer): Record<string, unknown> {
   tokens.forEach((t, i) => {
     const id = N_SPECIAL + i;
     if (t in vocab) {
-      throw new Error(`the text BPE's ids ${vocab[t]} and ${id} are both the bytes ${JSON.stringify(t)}: a tokenizer.json vocab holds each string once, so this BPE cannot be exported; retrain it (a different vocab size or corpus)`);
+      throw new Error(
+        `the text BPE's ids ${vocab[t]} and ${id} are both the bytes ${JSON.stringify(t)}: a tokenizer.json vocab holds each string once, so this BPE cannot be exported; retrain it (a different vocab size or corpus)`,
+      );
     }
     vocab[t] = id;
   });
@@ -57,12 +59,31 @@ export function bpeToHuggingFace(bpe: BpeTokenizer): Record<string, unknown> {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: SPECIAL_NAMES.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: SPECIAL_NAMES.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: byteLevel,
     decoder: byteLevel,
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
 }
 

@@ -48,7 +48,10 @@ export function preTokenize(text: string): [string, number][] {
   let end = 0;
   for (const m of text.matchAll(PRE_TOKEN)) {
     const at = m.index ?? -1;
-    if (at !== end) throw new Error(`preTokenize: gap at char ${end} of ${JSON.stringify(text.slice(0, 40))} (internal error: the split pattern must cover every char)`);
+    if (at !== end)
+      throw new Error(
+        `preTokenize: gap at char ${end} of ${JSON.stringify(text.slice(0, 40))} (internal error: the split pattern must cover every char)`,
+      );
     out.push([m[0], at]);
     end = at + m[0].length;
   }
@@ -255,7 +258,9 @@ export class BpeTokenizer {
     merges.forEach(([a, b], i) => {
       const id = FIRST_MERGE + i;
       if (!(Number.isInteger(a) && Number.isInteger(b) && a >= BYTE0 && b >= BYTE0 && a < id && b < id)) {
-        throw new Error(`BPE merge ${i} = [${a}, ${b}] must join two earlier non-special ids in ${BYTE0}..${id - 1}: the tokenizer file is corrupt, retrain it`);
+        throw new Error(
+          `BPE merge ${i} = [${a}, ${b}] must join two earlier non-special ids in ${BYTE0}..${id - 1}: the tokenizer file is corrupt, retrain it`,
+        );
       }
       this.bytesOf.push(this.bytesOf[a - BYTE0].concat(this.bytesOf[b - BYTE0]));
       this.rank.set(pairKey(a, b), i);
@@ -265,7 +270,9 @@ export class BpeTokenizer {
   /** Train on texts up to `vocabSize` ids (specials and bytes included); fewer if no pair occurs twice. */
   static train(texts: string[], vocabSize: number): BpeTokenizer {
     if (!Number.isInteger(vocabSize) || vocabSize < FIRST_MERGE || vocabSize > MAX_VOCAB) {
-      throw new Error(`BPE vocabSize must be an integer in ${FIRST_MERGE}..${MAX_VOCAB} (${N_SPECIAL} specials + 256 bytes + merges), got ${vocabSize}`);
+      throw new Error(
+        `BPE vocabSize must be an integer in ${FIRST_MERGE}..${MAX_VOCAB} (${N_SPECIAL} specials + 256 bytes + merges), got ${vocabSize}`,
+      );
     }
     return new BpeTokenizer(learnMerges(texts, vocabSize - FIRST_MERGE));
   }
@@ -352,18 +359,30 @@ export class BpeTokenizer {
   toJSON(): { format: string; version: number; nSpecial: number; merges: [number, number][]; tokens: string[] } {
     const tokens: string[] = [];
     for (let id = 0; id < this.vocabSize; id++) tokens.push(this.tokenText(id));
-    return { format: BPE_FORMAT, version: BPE_VERSION, nSpecial: N_SPECIAL, merges: this.merges.map(([a, b]) => [a, b]), tokens };
+    return {
+      format: BPE_FORMAT,
+      version: BPE_VERSION,
+      nSpecial: N_SPECIAL,
+      merges: this.merges.map(([a, b]) => [a, b]),
+      tokens,
+    };
   }
 
   /** Rebuild from toJSON() output; `tokens` is for human eyes and ignored. */
   static fromJSON(j: unknown): BpeTokenizer {
     if (typeof j !== "object" || j === null) throw new Error(`BPE JSON must be an object, got ${JSON.stringify(j)}`);
     const o = j as Record<string, unknown>;
-    if (o.format !== BPE_FORMAT) throw new Error(`not a text BPE file: format is ${JSON.stringify(o.format)}, expected '${BPE_FORMAT}'`);
+    if (o.format !== BPE_FORMAT)
+      throw new Error(`not a text BPE file: format is ${JSON.stringify(o.format)}, expected '${BPE_FORMAT}'`);
     if (o.version !== BPE_VERSION) {
-      throw new Error(`text BPE file version ${JSON.stringify(o.version)} is not supported (this lab reads version ${BPE_VERSION}): retrain the tokenizer`);
+      throw new Error(
+        `text BPE file version ${JSON.stringify(o.version)} is not supported (this lab reads version ${BPE_VERSION}): retrain the tokenizer`,
+      );
     }
-    if (o.nSpecial !== N_SPECIAL) throw new Error(`text BPE file has ${JSON.stringify(o.nSpecial)} specials, this lab uses ${N_SPECIAL}: retrain the tokenizer`);
+    if (o.nSpecial !== N_SPECIAL)
+      throw new Error(
+        `text BPE file has ${JSON.stringify(o.nSpecial)} specials, this lab uses ${N_SPECIAL}: retrain the tokenizer`,
+      );
     const merges = o.merges;
     if (!Array.isArray(merges) || !merges.every((m) => Array.isArray(m) && m.length === 2)) {
       throw new Error("text BPE file: 'merges' must be an array of [a, b] id pairs: the file is corrupt, retrain it");
@@ -376,7 +395,8 @@ export class BpeTokenizer {
   }
 
   static load(file: string): BpeTokenizer {
-    if (!fs.existsSync(file)) throw new Error(`text BPE file ${file} does not exist: train one with BpeTokenizer.train and save it`);
+    if (!fs.existsSync(file))
+      throw new Error(`text BPE file ${file} does not exist: train one with BpeTokenizer.train and save it`);
     return BpeTokenizer.fromJSON(JSON.parse(fs.readFileSync(file, "utf8")));
   }
 }

@@ -91,7 +91,15 @@ function rowNorms(cent: Float32Array, k: number, dim: number, out: Float64Array)
  * taken four centroids at a time (each x[d] is loaded once for four products: ~2x faster than one distance
  * at a time in V8). Writes [best index, best squared distance, second-best squared distance] into `out`.
  */
-function scan(data: Float32Array, i: number, dim: number, cent: Float32Array, norms: Float64Array, k: number, out: Float64Array): void {
+function scan(
+  data: Float32Array,
+  i: number,
+  dim: number,
+  cent: Float32Array,
+  norms: Float64Array,
+  k: number,
+  out: Float64Array,
+): void {
   const ai = i * dim;
   let xx = 0;
   for (let d = 0; d < dim; d++) xx += data[ai + d] * data[ai + d];
@@ -152,7 +160,13 @@ export function assignAll(centroids: Float32Array, k: number, data: Float32Array
 }
 
 /** Index of the centroid nearest to row i of `data`, and its squared distance. */
-export function nearestCentroid(centroids: Float32Array, k: number, data: Float32Array, i: number, dim: number): { index: number; dist: number } {
+export function nearestCentroid(
+  centroids: Float32Array,
+  k: number,
+  data: Float32Array,
+  i: number,
+  dim: number,
+): { index: number; dist: number } {
   let best = 0;
   let bestD = Infinity;
   for (let c = 0; c < k; c++) {
@@ -197,11 +211,17 @@ function kmeansPlusPlus(data: Float32Array, n: number, dim: number, k: number, r
 }
 
 /** Cluster `n` rows of `dim` values. Throws when there are fewer points than clusters. */
-export function kmeans(data: Float32Array, n: number, dim: number, options: Pick<KMeansOptions, "k" | "seed"> & Partial<KMeansOptions>): KMeansResult {
+export function kmeans(
+  data: Float32Array,
+  n: number,
+  dim: number,
+  options: Pick<KMeansOptions, "k" | "seed"> & Partial<KMeansOptions>,
+): KMeansResult {
   const o: KMeansOptions = { ...DEFAULT_KMEANS, ...options };
   const k = o.k;
   if (!Number.isInteger(k) || k < 1) throw new Error(`kmeans: k must be a positive integer, got ${k}`);
-  if (data.length !== n * dim) throw new Error(`kmeans: data has ${data.length} values, expected n * dim = ${n} * ${dim}`);
+  if (data.length !== n * dim)
+    throw new Error(`kmeans: data has ${data.length} values, expected n * dim = ${n} * ${dim}`);
   if (n < k) throw new Error(`kmeans: ${n} points cannot make ${k} clusters: give more audio or lower k`);
   const rng = new Rng(o.seed);
   const cent = kmeansPlusPlus(data, n, dim, k, rng);

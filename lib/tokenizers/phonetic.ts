@@ -36,11 +36,15 @@ export class PhonemeInventory {
   /** All phonemes (stress stripped) that occur in the utterances. */
   static fromUtterances(utts: Utterance[]): PhonemeInventory {
     const set = new Set<string>();
-    for (const u of utts) for (const p of u.phonemes) {
-      const s = normalizePhoneme(p.phoneme);
-      if (s !== "" && p.wordIndex >= 0) set.add(s);
-    }
-    if (set.size === 0) throw new Error("PhonemeInventory.fromUtterances: no phonemes in the utterances: were they synthesized with timings?");
+    for (const u of utts)
+      for (const p of u.phonemes) {
+        const s = normalizePhoneme(p.phoneme);
+        if (s !== "" && p.wordIndex >= 0) set.add(s);
+      }
+    if (set.size === 0)
+      throw new Error(
+        "PhonemeInventory.fromUtterances: no phonemes in the utterances: were they synthesized with timings?",
+      );
     return new PhonemeInventory(Array.from(set).sort());
   }
 
@@ -71,10 +75,15 @@ export class PhonemeInventory {
 
   static fromJSON(j: unknown): PhonemeInventory {
     const o = j as Record<string, unknown> | null;
-    if (o === null || typeof o !== "object" || o.format !== FORMAT) throw new Error(`PhonemeInventory.fromJSON: not a '${FORMAT}' object`);
-    if (o.version !== VERSION) throw new Error(`PhonemeInventory.fromJSON: version ${JSON.stringify(o.version)} is not supported (expected ${VERSION})`);
+    if (o === null || typeof o !== "object" || o.format !== FORMAT)
+      throw new Error(`PhonemeInventory.fromJSON: not a '${FORMAT}' object`);
+    if (o.version !== VERSION)
+      throw new Error(
+        `PhonemeInventory.fromJSON: version ${JSON.stringify(o.version)} is not supported (expected ${VERSION})`,
+      );
     const ps = o.phonemes;
-    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "string")) throw new Error("PhonemeInventory.fromJSON: 'phonemes' must be an array of strings");
+    if (!Array.isArray(ps) || ps.some((p) => typeof p !== "string"))
+      throw new Error("PhonemeInventory.fromJSON: 'phonemes' must be an array of strings");
     return new PhonemeInventory(ps as string[]);
   }
 }
@@ -90,7 +99,8 @@ export interface PhoneticUnitOptions {
 /** One phoneme id per frame (see the header). */
 export function phoneticUnits(utt: Utterance, opts: PhoneticUnitOptions): Int32Array {
   if (!(opts.frameRate > 0)) throw new Error(`phoneticUnits: frameRate must be positive, got ${opts.frameRate}`);
-  if (!(opts.noise >= 0 && opts.noise <= 1)) throw new Error(`phoneticUnits: noise must be in [0, 1], got ${opts.noise}`);
+  if (!(opts.noise >= 0 && opts.noise <= 1))
+    throw new Error(`phoneticUnits: noise must be in [0, 1], got ${opts.noise}`);
   const inv = opts.inventory;
   const n = unitFrameCount(utt.audio.length, utt.sampleRate, opts.frameRate);
   const phs = utt.phonemes.slice().sort((a, b) => a.start - b.start);

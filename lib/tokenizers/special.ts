@@ -30,7 +30,8 @@ export interface Vocab {
  * unit 7 is LM id 307; LM id 4 is `<s>`.
  */
 export function makeVocab(nText: number, nUnits: number): Vocab {
-  if (!Number.isInteger(nText) || nText <= N_SPECIAL) throw new Error(`nText must be an integer > ${N_SPECIAL}, got ${nText}`);
+  if (!Number.isInteger(nText) || nText <= N_SPECIAL)
+    throw new Error(`nText must be an integer > ${N_SPECIAL}, got ${nText}`);
   if (!Number.isInteger(nUnits) || nUnits < 1) throw new Error(`nUnits must be a positive integer, got ${nUnits}`);
   return { size: nText + nUnits, nText, nUnits, unitOffset: nText };
 }
@@ -42,7 +43,9 @@ export function isUnitId(v: Vocab, id: number): boolean {
 /** LM id of speech unit `u`; throws on an id outside 0..nUnits-1 (an unknown unit). */
 export function unitToId(v: Vocab, u: number): number {
   if (!Number.isInteger(u) || u < 0 || u >= v.nUnits) {
-    throw new Error(`unknown speech unit id ${u}: this vocabulary has ${v.nUnits} units (0..${v.nUnits - 1}); rebuild the data with the same quantizer`);
+    throw new Error(
+      `unknown speech unit id ${u}: this vocabulary has ${v.nUnits} units (0..${v.nUnits - 1}); rebuild the data with the same quantizer`,
+    );
   }
   return v.unitOffset + u;
 }

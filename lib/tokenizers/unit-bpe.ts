@@ -47,7 +47,8 @@ export class UnitBpe {
     const uniq = new Map<string, { s: number[]; n: number }>();
     for (const x of seqs) {
       const s = Array.from(x);
-      for (const u of s) if (!(u >= 0 && u < nUnits)) throw new Error(`unit BPE: unit id ${u} outside 0..${nUnits - 1}`);
+      for (const u of s)
+        if (!(u >= 0 && u < nUnits)) throw new Error(`unit BPE: unit id ${u} outside 0..${nUnits - 1}`);
       const k = s.join(",");
       const e = uniq.get(k);
       if (e) e.n++;
@@ -59,7 +60,8 @@ export class UnitBpe {
     while (nUnits + merges.length < vocabSize) {
       const stats = getStats(work, counts);
       let best: { a: number; b: number; n: number } | null = null;
-      for (const e of stats.values()) if (!best || e.n > best.n || (e.n === best.n && (e.a < best.a || (e.a === best.a && e.b < best.b)))) best = e;
+      for (const e of stats.values())
+        if (!best || e.n > best.n || (e.n === best.n && (e.a < best.a || (e.a === best.a && e.b < best.b)))) best = e;
       if (!best || best.n < 2) break;
       const id = nUnits + merges.length;
       merges.push([best.a, best.b]);
@@ -70,7 +72,9 @@ export class UnitBpe {
 
   encode(units: ArrayLike<number>): number[] {
     let s = Array.from(units);
-    for (const u of s) if (!(u >= 0 && u < this.nUnits)) throw new Error(`unknown speech unit id ${u}: this unit BPE has ${this.nUnits} units`);
+    for (const u of s)
+      if (!(u >= 0 && u < this.nUnits))
+        throw new Error(`unknown speech unit id ${u}: this unit BPE has ${this.nUnits} units`);
     this.merges.forEach(([a, b], i) => {
       if (s.length > 1) s = mergePair(s, a, b, this.nUnits + i);
     });
@@ -98,7 +102,8 @@ export class UnitBpe {
 
   static fromJSON(j: unknown): UnitBpe {
     const o = j as { version?: string; nUnits?: number; merges?: [number, number][] };
-    if (o?.version !== UNIT_BPE_VERSION) throw new Error(`unit BPE file has version '${o?.version}', expected '${UNIT_BPE_VERSION}': retrain it`);
+    if (o?.version !== UNIT_BPE_VERSION)
+      throw new Error(`unit BPE file has version '${o?.version}', expected '${UNIT_BPE_VERSION}': retrain it`);
     return new UnitBpe(o.nUnits!, o.merges!);
   }
 }

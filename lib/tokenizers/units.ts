@@ -75,15 +75,26 @@ export class SpeechUnitizer {
   /** Fit the unit model on a set of utterances (see the header). */
   static train(audios: { samples: Float32Array; sampleRate: number }[], opts: UnitizerTrainOptions): SpeechUnitizer {
     if (audios.length === 0) throw new Error("SpeechUnitizer.train: no audio given: pass at least one utterance");
-    if (!(opts.frameRate > 0)) throw new Error(`SpeechUnitizer.train: frameRate must be positive, got ${opts.frameRate}`);
-    if (!(opts.maxFrames >= opts.k)) throw new Error(`SpeechUnitizer.train: maxFrames (${opts.maxFrames}) must be at least k (${opts.k})`);
+    if (!(opts.frameRate > 0))
+      throw new Error(`SpeechUnitizer.train: frameRate must be positive, got ${opts.frameRate}`);
+    if (!(opts.maxFrames >= opts.k))
+      throw new Error(`SpeechUnitizer.train: maxFrames (${opts.maxFrames}) must be at least k (${opts.k})`);
     const features: LogMelOptions = { ...DEFAULT_LOGMEL, ...(opts.features ?? {}), frameRate: opts.frameRate };
     // Choose which frames to keep before computing any feature: frame g of the concatenated utterances is kept
     // when picked by a partial Fisher-Yates draw of maxFrames indices out of the total.
-    const counts = audios.map((a) => unitFrameCount(Math.round((a.samples.length * UNIT_SAMPLE_RATE) / a.sampleRate), UNIT_SAMPLE_RATE, opts.frameRate));
+    const counts = audios.map((a) =>
+      unitFrameCount(
+        Math.round((a.samples.length * UNIT_SAMPLE_RATE) / a.sampleRate),
+        UNIT_SAMPLE_RATE,
+        opts.frameRate,
+      ),
+    );
     const total = counts.reduce((x, y) => x + y, 0);
     const used = Math.min(total, opts.maxFrames);
-    if (used < opts.k) throw new Error(`SpeechUnitizer.train: only ${total} frames of audio for k = ${opts.k} units: give more audio or lower k`);
+    if (used < opts.k)
+      throw new Error(
+        `SpeechUnitizer.train: only ${total} frames of audio for k = ${opts.k} units: give more audio or lower k`,
+      );
     const keep = new Uint8Array(total);
     if (used === total) keep.fill(1);
     else {
@@ -109,7 +120,10 @@ export class SpeechUnitizer {
       for (let i = first; i < g && !any; i++) any = keep[i] === 1;
       if (!any) return;
       const f = logMel(to16k(a.samples, a.sampleRate), UNIT_SAMPLE_RATE, features);
-      if (f.nFrames !== counts[u]) throw new Error(`SpeechUnitizer.train: utterance ${u} gave ${f.nFrames} frames, expected ${counts[u]} (internal error)`);
+      if (f.nFrames !== counts[u])
+        throw new Error(
+          `SpeechUnitizer.train: utterance ${u} gave ${f.nFrames} frames, expected ${counts[u]} (internal error)`,
+        );
       if (dim === 0) {
         dim = f.dim;
         data = new Float32Array(used * dim);
@@ -136,7 +150,12 @@ export class SpeechUnitizer {
     }
     for (let i = 0; i < used; i++) for (let d = 0; d < dim; d++) data[i * dim + d] *= invStd[d];
     const km = kmeans(data, used, dim, { k: opts.k, seed: opts.seed, maxIter: opts.maxIter ?? 50 });
-    const stats: UnitizerTrainStats = { framesTotal: total, framesUsed: used, iterations: km.iterations, inertiaPerFrame: km.inertia / used };
+    const stats: UnitizerTrainStats = {
+      framesTotal: total,
+      framesUsed: used,
+      iterations: km.iterations,
+      inertiaPerFrame: km.inertia / used,
+    };
     return new SpeechUnitizer(km.centroids, opts.k, features, invStd, stats);
   }
 
@@ -149,10 +168,17 @@ export class SpeechUnitizer {
   }
 
   /** One unit per frame (round(duration * frameRate) of them), or run-length deduplicated with `dedup`. */
-  encode(samples: Float32Array, sampleRate: number, opts: { dedup?: boolean } = {}): { units: Int32Array; frameRate: number } {
+  encode(
+    samples: Float32Array,
+    sampleRate: number,
+    opts: { dedup?: boolean } = {},
+  ): { units: Int32Array; frameRate: number } {
     if (samples.length === 0) throw new Error("SpeechUnitizer.encode: no samples: the audio is empty");
     const bad = firstNonFinite(samples);
-    if (bad >= 0) throw new Error(`SpeechUnitizer.encode: sample ${bad} is ${samples[bad]}: the audio holds non-finite values; clean it (or check the file it was read from)`);
+    if (bad >= 0)
+      throw new Error(
+        `SpeechUnitizer.encode: sample ${bad} is ${samples[bad]}: the audio holds non-finite values; clean it (or check the file it was read from)`,
+      );
     const { frames, nFrames, dim } = this.featuresOf(samples, sampleRate);
     const units = assignAll(this.centroids, this.k, frames, nFrames, dim);
     return { units: opts.dedup ? dedupUnits(units) : units, frameRate: this.features.frameRate };
@@ -174,15 +200,22 @@ export class SpeechUnitizer {
   static fromJSON(j: unknown): SpeechUnitizer {
     const o = j as Record<string, unknown> | null;
     if (o === null || typeof o !== "object" || o.format !== FORMAT) {
-      throw new Error(`SpeechUnitizer.fromJSON: not a '${FORMAT}' object (format ${o && typeof o === "object" ? JSON.stringify(o.format) : typeof o})`);
+      throw new Error(
+        `SpeechUnitizer.fromJSON: not a '${FORMAT}' object (format ${o && typeof o === "object" ? JSON.stringify(o.format) : typeof o})`,
+      );
     }
-    if (o.version !== VERSION) throw new Error(`SpeechUnitizer.fromJSON: version ${JSON.stringify(o.version)} is not supported (expected ${VERSION}): retrain the units`);
+    if (o.version !== VERSION)
+      throw new Error(
+        `SpeechUnitizer.fromJSON: version ${JSON.stringify(o.version)} is not supported (expected ${VERSION}): retrain the units`,
+      );
     const k = o.k as number;
     const features = { ...DEFAULT_LOGMEL, ...(o.features as Partial<LogMelOptions>) };
     const invStd = Float32Array.from(o.invStd as number[]);
     const centroids = Float32Array.from(o.centroids as number[]);
     if (!Number.isInteger(k) || k < 1 || centroids.length !== k * invStd.length || invStd.length === 0) {
-      throw new Error(`SpeechUnitizer.fromJSON: inconsistent model (k ${k}, ${invStd.length} dims, ${centroids.length} centroid values): the file is corrupt`);
+      throw new Error(
+        `SpeechUnitizer.fromJSON: inconsistent model (k ${k}, ${invStd.length} dims, ${centroids.length} centroid values): the file is corrupt`,
+      );
     }
     return new SpeechUnitizer(centroids, k, features, invStd, (o.stats as UnitizerTrainStats | null) ?? null);
   }

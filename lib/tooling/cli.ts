@@ -96,12 +96,16 @@ function toBoolean(name: string, raw: string): boolean {
 
 /** Parse argv against a spec (no printing, no exit: `cli` does those). */
 export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): CliResult<S> {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
-  for (const [name, f] of Object.entries(spec.flags)) options[name] = { type: f.type === "boolean" ? "boolean" : "string", ...(f.short ? { short: f.short } : {}) };
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const [name, f] of Object.entries(spec.flags))
+    options[name] = { type: f.type === "boolean" ? "boolean" : "string", ...(f.short ? { short: f.short } : {}) };
   // strict: false, so that unknown flags and dotted overrides come back as tokens we judge ourselves
   const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, string | number | boolean> = {};
-  for (const [name, f] of Object.entries(spec.flags)) values[name] = f.default ?? (f.type === "boolean" ? false : f.type === "number" ? NaN : "");
+  for (const [name, f] of Object.entries(spec.flags))
+    values[name] = f.default ?? (f.type === "boolean" ? false : f.type === "number" ? NaN : "");
   const positionals: string[] = [];
   const overrides: Record<string, unknown> = {};
   const given = new Set<string>();
@@ -112,7 +116,10 @@ export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): C
     if (t.kind === "option-terminator") continue;
     if (t.kind === "positional") {
       if (used.has(t.index)) continue;
-      if (!spec.positionals) throw new CliError(`unexpected argument '${t.value}': ${spec.command} takes no positional arguments; flags are ${flagList(spec)} (see --help)`);
+      if (!spec.positionals)
+        throw new CliError(
+          `unexpected argument '${t.value}': ${spec.command} takes no positional arguments; flags are ${flagList(spec)} (see --help)`,
+        );
       positionals.push(t.value);
       continue;
     }
@@ -141,7 +148,10 @@ export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): C
         node[keys[keys.length - 1]] = raw === undefined ? true : coerceValue(raw);
         continue;
       }
-      const hint = spec.overrides && !name.includes(".") && spec.overrides.prefixes.includes(name) ? ` (config overrides take a key: --${name}.<key>=value)` : "";
+      const hint =
+        spec.overrides && !name.includes(".") && spec.overrides.prefixes.includes(name)
+          ? ` (config overrides take a key: --${name}.<key>=value)`
+          : "";
       throw new CliError(`unknown flag '${t.rawName}'${hint}. Valid flags: ${flagList(spec)}`);
     }
     given.add(name);
@@ -149,12 +159,18 @@ export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): C
       values[name] = t.value === undefined ? true : toBoolean(name, t.value);
       continue;
     }
-    if (t.value === undefined || (!t.inlineValue && t.value.startsWith("-") && !(f.type === "number" && /^-\d/.test(t.value)))) {
-      throw new CliError(`--${name} needs a value${f.value ? ` (${f.value})` : ""}: --${name}=VALUE or --${name} VALUE`);
+    if (
+      t.value === undefined ||
+      (!t.inlineValue && t.value.startsWith("-") && !(f.type === "number" && /^-\d/.test(t.value)))
+    ) {
+      throw new CliError(
+        `--${name} needs a value${f.value ? ` (${f.value})` : ""}: --${name}=VALUE or --${name} VALUE`,
+      );
     }
     if (f.type === "number") {
       const x = Number(t.value);
-      if (t.value.trim() === "" || !Number.isFinite(x)) throw new CliError(`--${name} must be a number, got '${t.value}'`);
+      if (t.value.trim() === "" || !Number.isFinite(x))
+        throw new CliError(`--${name} must be a number, got '${t.value}'`);
       values[name] = x;
     } else values[name] = t.value;
   }
@@ -168,7 +184,8 @@ export function helpText(spec: CliSpec): string {
   const rows: [string, string][] = [["-h, --help", "print this help and exit"]];
   for (const [name, f] of Object.entries(spec.flags)) {
     const val = f.type === "boolean" ? "" : `=${f.value ?? (f.type === "number" ? "N" : "VALUE")}`;
-    const shown = f.default === undefined || f.default === "" || f.default === false ? "" : ` (default: ${String(f.default)})`;
+    const shown =
+      f.default === undefined || f.default === "" || f.default === false ? "" : ` (default: ${String(f.default)})`;
     rows.push([`${f.short ? `-${f.short}, ` : ""}--${name}${val}`, `${f.help}${shown}`]);
   }
   if (spec.overrides) for (const p of spec.overrides.prefixes) rows.push([`--${p}.<key>=VALUE`, spec.overrides.help]);
@@ -203,7 +220,8 @@ export function cli<S extends CliSpec>(spec: S, argv: readonly string[] = proces
 export function intList(flag: string, text: string): number[] | undefined {
   if (text === "") return undefined;
   const xs = text.split(",").map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x))) throw new CliError(`--${flag} must be integers separated by commas, e.g. 1,2,3; got '${text}'`);
+  if (xs.some((x) => !Number.isInteger(x)))
+    throw new CliError(`--${flag} must be integers separated by commas, e.g. 1,2,3; got '${text}'`);
   return xs;
 }
 
@@ -212,7 +230,10 @@ export function keyValues(flag: string, text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of text ? text.split(",") : []) {
     const i = kv.indexOf(":");
-    if (i <= 0) throw new CliError(`--${flag} takes key:value pairs separated by commas (e.g. units:phonetic,budget:1x), got '${text}'`);
+    if (i <= 0)
+      throw new CliError(
+        `--${flag} takes key:value pairs separated by commas (e.g. units:phonetic,budget:1x), got '${text}'`,
+      );
     out[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return out;

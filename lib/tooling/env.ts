@@ -30,8 +30,21 @@ export function versions(): VersionRow[] {
     { component: "backend", version: `${r.backend} (${r.provider}, ${r.threads} threads)` },
     ...(r.adapter ? [{ component: "webgpu adapter", version: describeAdapterLine(r.adapter) }] : []),
     { component: "native library", version: r.version },
-    ...["@tensorflow/tfjs-core", "@tensorflow/tfjs-node", "@tensorflow/tfjs-backend-wasm", "tslab", "plotly.js-dist", "danfojs-node", "playwright-core", "wavefile", "@echogarden/espeak-ng-emscripten"].map((p) => ({ component: p, version: pkgVersion(p) })),
-    { component: "machine", version: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB` },
+    ...[
+      "@tensorflow/tfjs-core",
+      "@tensorflow/tfjs-node",
+      "@tensorflow/tfjs-backend-wasm",
+      "tslab",
+      "plotly.js-dist",
+      "danfojs-node",
+      "playwright-core",
+      "wavefile",
+      "@echogarden/espeak-ng-emscripten",
+    ].map((p) => ({ component: p, version: pkgVersion(p) })),
+    {
+      component: "machine",
+      version: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    },
   ];
 }
 
@@ -65,6 +78,21 @@ export async function matmulBenchmark(n = 1024, reps = 5): Promise<MatmulTiming>
 
 /** Matmul timings as a figure: GFLOP/s against the matrix size. */
 export function matmulFigure(timings: readonly MatmulTiming[]): Figure {
-  const layout = paperLayout({ title: `matmul on ${timings[0]?.backend ?? "?"}`, xTitle: "n (n x n x n)", yTitle: "GFLOP/s" });
-  return { data: [{ type: "scatter", mode: "lines+markers", name: "GFLOP/s", x: timings.map((t) => t.n), y: timings.map((t) => t.gflops) }], layout };
+  const layout = paperLayout({
+    title: `matmul on ${timings[0]?.backend ?? "?"}`,
+    xTitle: "n (n x n x n)",
+    yTitle: "GFLOP/s",
+  });
+  return {
+    data: [
+      {
+        type: "scatter",
+        mode: "lines+markers",
+        name: "GFLOP/s",
+        x: timings.map((t) => t.n),
+        y: timings.map((t) => t.gflops),
+      },
+    ],
+    layout,
+  };
 }

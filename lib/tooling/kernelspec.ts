@@ -26,9 +26,15 @@ export interface KernelSpec {
 const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function kernelSpec(root: string, tslabBin: string, nodeBin = "node"): KernelSpec {
-  if (!path.isAbsolute(root) || !path.isAbsolute(tslabBin)) throw new Error(`kernelSpec needs absolute paths, got root '${root}' and tslab '${tslabBin}'`);
+  if (!path.isAbsolute(root) || !path.isAbsolute(tslabBin))
+    throw new Error(`kernelSpec needs absolute paths, got root '${root}' and tslab '${tslabBin}'`);
   return {
-    argv: ["/bin/sh", "-c", `cd ${shQuote(root)} && exec ${shQuote(nodeBin)} --import tsx ${shQuote(tslabBin)} kernel --config-path "$0"`, "{connection_file}"],
+    argv: [
+      "/bin/sh",
+      "-c",
+      `cd ${shQuote(root)} && exec ${shQuote(nodeBin)} --import tsx ${shQuote(tslabBin)} kernel --config-path "$0"`,
+      "{connection_file}",
+    ],
     display_name: "LST Lab (TypeScript)",
     language: "typescript",
     env: {},

@@ -66,7 +66,8 @@ export function readNotebook(file: string): Notebook {
   } catch (e) {
     throw new Error(`notebook ${file} cannot be read as JSON (${(e as Error).message}): is it an .ipynb file?`);
   }
-  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) throw new Error(`notebook ${file} is not nbformat 4 (nbformat ${nb.nbformat}): re-save it with Jupyter`);
+  if (nb.nbformat !== 4 || !Array.isArray(nb.cells))
+    throw new Error(`notebook ${file} is not nbformat 4 (nbformat ${nb.nbformat}): re-save it with Jupyter`);
   return nb;
 }
 
@@ -83,16 +84,25 @@ function pushStream(outputs: NotebookOutput[], name: "stdout" | "stderr", text: 
  * Execute a notebook top to bottom in this process. `cwd` becomes the working directory and tslab's rootDir.
  * Stops at the first failing cell; the returned notebook holds the outputs of every cell run so far.
  */
-export async function runNotebook(nb: Notebook, opts: { cwd: string; onCell?: (n: number, total: number) => void }): Promise<NotebookRun> {
+export async function runNotebook(
+  nb: Notebook,
+  opts: { cwd: string; onCell?: (n: number, total: number) => void },
+): Promise<NotebookRun> {
   const t0 = Date.now();
   const prevCwd = process.cwd();
   process.chdir(opts.cwd);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { createConverter } = require("tslab/dist/converter") as { createConverter: (o: { isJS: boolean; isBrowser: boolean }) => { close(): void } };
+  const { createConverter } = require("tslab/dist/converter") as {
+    createConverter: (o: { isJS: boolean; isBrowser: boolean }) => { close(): void };
+  };
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { createExecutor } = require("tslab/dist/executor") as { createExecutor: (root: string, convs: unknown, console: unknown) => TslabExecutor };
+  const { createExecutor } = require("tslab/dist/executor") as {
+    createExecutor: (root: string, convs: unknown, console: unknown) => TslabExecutor;
+  };
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: ((d: DisplayData, update: boolean) => void) | null };
+  const jupyter = require("tslab/dist/jupyter") as {
+    lastWriteDisplayData: ((d: DisplayData, update: boolean) => void) | null;
+  };
   // A headless run compiles each cell once against files that do not change under it: tslab's watch host
   // would otherwise see an unrelated file write (an editor, a build) as a pending rebuild and fail the
   // next cell with "Unexpected pending rebuildTimer".
@@ -137,9 +147,16 @@ export async function runNotebook(nb: Notebook, opts: { cwd: string; onCell?: (n
       opts.onCell?.(i + 1, cells.length);
       outputs = [];
       errorText = "";
-      jupyter.lastWriteDisplayData = (d) => outputs.push({ output_type: "display_data", data: d.data, metadata: d.metadata ?? {} });
-      process.stdout.write = ((chunk: string | Uint8Array) => (pushStream(outputs, "stdout", chunk.toString()), true)) as typeof process.stdout.write;
-      process.stderr.write = ((chunk: string | Uint8Array) => (pushStream(outputs, "stderr", chunk.toString()), true)) as typeof process.stderr.write;
+      jupyter.lastWriteDisplayData = (d) =>
+        outputs.push({ output_type: "display_data", data: d.data, metadata: d.metadata ?? {} });
+      process.stdout.write = ((chunk: string | Uint8Array) => (
+        pushStream(outputs, "stdout", chunk.toString()),
+        true
+      )) as typeof process.stdout.write;
+      process.stderr.write = ((chunk: string | Uint8Array) => (
+        pushStream(outputs, "stderr", chunk.toString()),
+        true
+      )) as typeof process.stderr.write;
       let ok: boolean;
       try {
         ok = await executor.execute(sourceOf(cell));
@@ -155,7 +172,11 @@ export async function runNotebook(nb: Notebook, opts: { cwd: string; onCell?: (n
       if (!ok) {
         const text = errorText.trim() || "the cell failed without an error message";
         // drop the stack frames of the machinery under the cell (vm, tslab, this runner): they are the same for every error
-        const lines = text.split("\n").filter((l) => !/^\s+at .*(node:vm|node:internal|tslab\/dist\/|notebook-runner\.ts|scripts\/notebooks\.ts)/.test(l));
+        const lines = text
+          .split("\n")
+          .filter(
+            (l) => !/^\s+at .*(node:vm|node:internal|tslab\/dist\/|notebook-runner\.ts|scripts\/notebooks\.ts)/.test(l),
+          );
         // the most telling line: "Error: ..." of a throw, or the first compiler diagnostic
         const headline = lines.find((l) => /^\w*(Error|Exception)\b/.test(l)) ?? lines[0];
         outputs.push({ output_type: "error", ename: "CellError", evalue: headline, traceback: lines });

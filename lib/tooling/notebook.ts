@@ -43,7 +43,10 @@ export interface NotebookSetup {
 const NOTEBOOK_NAME = /^\d\d-[a-z0-9]+(-[a-z0-9]+)*$/;
 /** A figure's name as a file-name part: lower case, every run of other characters one '-' ("static p=4" -> "static-p-4"). */
 function slug(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   if (!s) throw new Error(`figure name '${name}' has no letters or digits: name it in words, e.g. 'loss curves'`);
   return s;
 }
@@ -51,7 +54,9 @@ function slug(name: string): string {
 /** Select the backend, resolve the scale and print one line; the first code cell of every notebook calls it. */
 export async function notebookSetup(notebook: string, opts: NotebookSetupOptions = {}): Promise<NotebookSetup> {
   if (!NOTEBOOK_NAME.test(notebook)) {
-    throw new Error(`notebookSetup: '${notebook}' is not a notebook name: pass the file name without .ipynb, e.g. '04-baseline-vs-lst'`);
+    throw new Error(
+      `notebookSetup: '${notebook}' is not a notebook name: pass the file name without .ipynb, e.g. '04-baseline-vs-lst'`,
+    );
   }
   const scale = labScale(opts.scale);
   const backend = await initBackend(opts.backend ? { backend: opts.backend } : {});

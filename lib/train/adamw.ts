@@ -72,8 +72,12 @@ export class AdamW {
   /** the last gradients `gradNorm` flattened, kept for `apply` with the same map */
   private pending: { grads: tf.NamedTensorMap; flat: Flat } | null = null;
 
-  constructor(params: readonly tf.Variable[], readonly cfg: AdamWConfig = DEFAULT_ADAMW) {
-    if (!(cfg.beta1 >= 0 && cfg.beta1 < 1 && cfg.beta2 >= 0 && cfg.beta2 < 1)) throw new Error(`AdamW betas must be in [0, 1), got ${cfg.beta1}, ${cfg.beta2}`);
+  constructor(
+    params: readonly tf.Variable[],
+    readonly cfg: AdamWConfig = DEFAULT_ADAMW,
+  ) {
+    if (!(cfg.beta1 >= 0 && cfg.beta1 < 1 && cfg.beta2 >= 0 && cfg.beta2 < 1))
+      throw new Error(`AdamW betas must be in [0, 1), got ${cfg.beta1}, ${cfg.beta2}`);
     if (!(cfg.eps > 0)) throw new Error(`AdamW eps must be > 0, got ${cfg.eps}`);
     if (!(cfg.weightDecay >= 0)) throw new Error(`AdamW weightDecay must be >= 0, got ${cfg.weightDecay}`);
     if (!(cfg.clip >= 0)) throw new Error(`gradient clip must be >= 0 (0 = off), got ${cfg.clip}`);
@@ -82,7 +86,8 @@ export class AdamW {
     let offset = 0;
     this.slots = params.map((p) => {
       const name = stableName(p.name);
-      if (seen.has(name)) throw new Error(`two parameters share the stable name '${name}': AdamW state is keyed by name`);
+      if (seen.has(name))
+        throw new Error(`two parameters share the stable name '${name}': AdamW state is keyed by name`);
       seen.add(name);
       const slot = { param: p, name, decay: p.rank >= 2, offset };
       offset += p.size;
@@ -135,7 +140,8 @@ export class AdamW {
    * before any weight changes. Does not dispose `grads`.
    */
   apply(grads: tf.NamedTensorMap, lr: number, norm: number): void {
-    if (!Number.isFinite(norm)) throw new Error(`AdamW.apply got a non-finite gradient norm ${norm}: refuse the step before calling apply`);
+    if (!Number.isFinite(norm))
+      throw new Error(`AdamW.apply got a non-finite gradient norm ${norm}: refuse the step before calling apply`);
     const { beta1: b1, beta2: b2, clip } = this.cfg;
     const scale = clip > 0 && norm > clip ? clip / norm : 1;
     // the clip scale folds into the moments' coefficients: (1-b1) s g and (1-b2) s^2 g^2
@@ -176,7 +182,13 @@ export class AdamW {
       // lr (m / bc1) / (sqrt(v / bc2) + eps) = m / (sqrt(v) + eps sqrt(bc2)) * (lr sqrt(bc2) / bc1), as torch writes it
       const step = tf.mul(tf.div(m, tf.add(tf.sqrt(v), eps * Math.sqrt(bc2))), (lr * Math.sqrt(bc2)) / bc1);
       // [total] -> one [size_i] piece per parameter, each reshaped to the parameter's shape
-      const pieces = this.slots.length === 1 ? [step] : tf.split(step, this.slots.map((s) => s.param.size));
+      const pieces =
+        this.slots.length === 1
+          ? [step]
+          : tf.split(
+              step,
+              this.slots.map((s) => s.param.size),
+            );
       this.slots.forEach((s, i) => {
         const decayed = s.decay && wd > 0 ? tf.mul(s.param, 1 - lr * wd) : s.param;
         s.param.assign(tf.sub(decayed, tf.reshape(pieces[i], s.param.shape)));
@@ -191,21 +203,29 @@ export class AdamW {
     const v = (await this.v.data()) as Float32Array;
     return {
       t: this.t,
-      slots: this.slots.map((s) => ({ name: s.name, m: m.slice(s.offset, s.offset + s.param.size), v: v.slice(s.offset, s.offset + s.param.size) })),
+      slots: this.slots.map((s) => ({
+        name: s.name,
+        m: m.slice(s.offset, s.offset + s.param.size),
+        v: v.slice(s.offset, s.offset + s.param.size),
+      })),
     };
   }
 
   /** Restore a state from `getState` (names and sizes must match the parameters). */
   setState(state: AdamWState): void {
     if (state.slots.length !== this.slots.length) {
-      throw new Error(`optimiser state has ${state.slots.length} slots but the model has ${this.slots.length} parameters: the checkpoint is from another model`);
+      throw new Error(
+        `optimiser state has ${state.slots.length} slots but the model has ${this.slots.length} parameters: the checkpoint is from another model`,
+      );
     }
     const m = new Float32Array(this.total);
     const v = new Float32Array(this.total);
     state.slots.forEach((saved, i) => {
       const s = this.slots[i];
       if (saved.name !== s.name || saved.m.length !== s.param.size || saved.v.length !== s.param.size) {
-        throw new Error(`optimiser slot ${i} is '${saved.name}' (${saved.m.length} values) but the parameter is '${s.name}' (${s.param.size}): the checkpoint is from another model`);
+        throw new Error(
+          `optimiser slot ${i} is '${saved.name}' (${saved.m.length} values) but the parameter is '${s.name}' (${s.param.size}): the checkpoint is from another model`,
+        );
       }
       m.set(saved.m, s.offset);
       v.set(saved.v, s.offset);
@@ -240,7 +260,8 @@ export class AdamW {
 
   private gradOf(grads: tf.NamedTensorMap, s: Slot): tf.Tensor {
     const g = grads[s.param.name];
-    if (!g) throw new Error(`no gradient for parameter '${s.param.name}': pass every model variable to tf.variableGrads`);
+    if (!g)
+      throw new Error(`no gradient for parameter '${s.param.name}': pass every model variable to tf.variableGrads`);
     return g;
   }
 }

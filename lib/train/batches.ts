@@ -61,12 +61,16 @@ export function makeBatchStream(source: SequenceSource, opts: BatchStreamOptions
   const { kind, batchSize: B } = opts;
   if (!Number.isInteger(B) || B < 1) throw new Error(`batchSize must be a positive integer, got ${B}`);
   if (kind === "lst") {
-    if (!opts.patcher) throw new Error("an LST batch stream needs a patcher: makePatcher(resolvePatchingConfig(...), { totalSteps })");
-    if (!Number.isInteger(opts.globalLen) || opts.globalLen < 1) throw new Error(`globalLen (patches per row) must be a positive integer, got ${opts.globalLen}`);
-    if (!Number.isInteger(opts.maxRawLen) || opts.maxRawLen < 1) throw new Error(`maxRawLen (raw tokens per row) must be a positive integer, got ${opts.maxRawLen}`);
+    if (!opts.patcher)
+      throw new Error("an LST batch stream needs a patcher: makePatcher(resolvePatchingConfig(...), { totalSteps })");
+    if (!Number.isInteger(opts.globalLen) || opts.globalLen < 1)
+      throw new Error(`globalLen (patches per row) must be a positive integer, got ${opts.globalLen}`);
+    if (!Number.isInteger(opts.maxRawLen) || opts.maxRawLen < 1)
+      throw new Error(`maxRawLen (raw tokens per row) must be a positive integer, got ${opts.maxRawLen}`);
   } else if (kind === "baseline") {
     if (opts.patcher) throw new Error("a baseline batch stream takes no patcher: drop it, or use kind 'lst'");
-    if (!Number.isInteger(opts.seqLen) || opts.seqLen < 1) throw new Error(`seqLen (tokens per row) must be a positive integer, got ${opts.seqLen}`);
+    if (!Number.isInteger(opts.seqLen) || opts.seqLen < 1)
+      throw new Error(`seqLen (tokens per row) must be a positive integer, got ${opts.seqLen}`);
   } else {
     throw new Error(`batch stream kind must be 'baseline' or 'lst', got '${kind as string}'`);
   }
@@ -77,7 +81,8 @@ export function makeBatchStream(source: SequenceSource, opts: BatchStreamOptions
 
   const docAt = (i: number): LmSequence => {
     const seq = source.sequenceAt(i);
-    if (seq.ids.length === 0) throw new Error(`sequenceAt(${i}) returned an empty document: every document needs at least BOS`);
+    if (seq.ids.length === 0)
+      throw new Error(`sequenceAt(${i}) returned an empty document: every document needs at least BOS`);
     return seq;
   };
 
@@ -116,7 +121,8 @@ export function makeBatchStream(source: SequenceSource, opts: BatchStreamOptions
     kind,
     T,
     batchAt(step: number): StreamBatch {
-      if (!Number.isInteger(step) || step < 0) throw new Error(`batchAt needs a non-negative integer step, got ${step}`);
+      if (!Number.isInteger(step) || step < 0)
+        throw new Error(`batchAt needs a non-negative integer step, got ${step}`);
       const rows: BatchRow[] = [];
       const raw = { speech: 0, text: 0 };
       let globalUnits = 0;
@@ -184,7 +190,10 @@ export function cutLengths(lengths: readonly number[], n: number): Int32Array {
 }
 
 /** Mean raw tokens per global unit, and per step, over the first `steps` batches of a stream. */
-export function measureStream(stream: BatchStream, steps: number): { tokensPerGlobalUnit: number; globalUnitsPerStep: number; rawTokensPerStep: number; speechFraction: number } {
+export function measureStream(
+  stream: BatchStream,
+  steps: number,
+): { tokensPerGlobalUnit: number; globalUnitsPerStep: number; rawTokensPerStep: number; speechFraction: number } {
   let raw = 0;
   let speech = 0;
   let units = 0;
@@ -194,5 +203,10 @@ export function measureStream(stream: BatchStream, steps: number): { tokensPerGl
     speech += b.rawTokens.speech;
     units += b.globalUnits;
   }
-  return { tokensPerGlobalUnit: raw / units, globalUnitsPerStep: units / steps, rawTokensPerStep: raw / steps, speechFraction: speech / raw };
+  return {
+    tokensPerGlobalUnit: raw / units,
+    globalUnitsPerStep: units / steps,
+    rawTokensPerStep: raw / steps,
+    speechFraction: speech / raw,
+  };
 }

@@ -78,11 +78,16 @@ export async function captureVariables(vars: readonly tf.Variable[]): Promise<Na
 
 /** Assign saved values to model variables; names, order and shapes must match. */
 export function restoreVariables(vars: readonly tf.Variable[], saved: readonly NamedArray[]): void {
-  if (saved.length !== vars.length) throw new Error(`checkpoint has ${saved.length} variables but the model has ${vars.length}: it is from another model config`);
+  if (saved.length !== vars.length)
+    throw new Error(
+      `checkpoint has ${saved.length} variables but the model has ${vars.length}: it is from another model config`,
+    );
   vars.forEach((v, i) => {
     const s = saved[i];
     if (s.name !== stableName(v.name) || s.shape.join(",") !== v.shape.join(",")) {
-      throw new Error(`checkpoint variable ${i} is '${s.name}' [${s.shape}] but the model has '${stableName(v.name)}' [${v.shape}]: it is from another model config`);
+      throw new Error(
+        `checkpoint variable ${i} is '${s.name}' [${s.shape}] but the model has '${stableName(v.name)}' [${v.shape}]: it is from another model config`,
+      );
     }
     tf.tidy(() => v.assign(tf.tensor(s.data, v.shape)));
   });
@@ -129,7 +134,8 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): string {
   if (prev) writeFileDurable(prevFile, prev);
   writeFileDurable(file, JSON.stringify(manifest, null, 1));
   const keep = new Set([bin, prev ? binNamedBy(prev.toString("utf8")) : null]);
-  for (const f of fs.readdirSync(dir)) if (/^checkpoint-\d+\.bin$/.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
+  for (const f of fs.readdirSync(dir))
+    if (/^checkpoint-\d+\.bin$/.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
   return file;
 }
 
@@ -175,23 +181,33 @@ export function loadCheckpoint(dir: string, expect: { configHash?: string } = {}
   const file = path.join(dir, MANIFEST);
   if (!fs.existsSync(file)) return null;
   const m = readJsonFile(file, "checkpoint manifest", () => recoveryFix(dir)) as Manifest;
-  if (typeof m !== "object" || m === null) throw new Error(`checkpoint manifest ${file} is corrupt (not a JSON object): ${recoveryFix(dir)}`);
+  if (typeof m !== "object" || m === null)
+    throw new Error(`checkpoint manifest ${file} is corrupt (not a JSON object): ${recoveryFix(dir)}`);
   if (m.format !== CHECKPOINT_FORMAT || m.version !== CHECKPOINT_VERSION) {
-    throw new Error(`checkpoint ${file} has format '${m.format}' version ${m.version}, this code reads '${CHECKPOINT_FORMAT}' version ${CHECKPOINT_VERSION}: train into a new directory or delete it`);
+    throw new Error(
+      `checkpoint ${file} has format '${m.format}' version ${m.version}, this code reads '${CHECKPOINT_FORMAT}' version ${CHECKPOINT_VERSION}: train into a new directory or delete it`,
+    );
   }
   if (expect.configHash !== undefined && m.configHash !== expect.configHash) {
-    throw new Error(`checkpoint ${file} was written under config hash ${m.configHash}, but this run's config hashes to ${expect.configHash}: resume with the same config, or train into a new directory`);
+    throw new Error(
+      `checkpoint ${file} was written under config hash ${m.configHash}, but this run's config hashes to ${expect.configHash}: resume with the same config, or train into a new directory`,
+    );
   }
   if (typeof m.bin !== "string" || typeof m.step !== "number" || !Array.isArray(m.entries)) {
     throw new Error(`checkpoint manifest ${file} is corrupt (lacks bin, step or entries): ${recoveryFix(dir)}`);
   }
   const binFile = path.join(dir, m.bin);
-  if (!fs.existsSync(binFile)) throw new Error(`checkpoint ${file} names ${m.bin}, which is missing: the run directory is incomplete; ${recoveryFix(dir)}`);
+  if (!fs.existsSync(binFile))
+    throw new Error(
+      `checkpoint ${file} names ${m.bin}, which is missing: the run directory is incomplete; ${recoveryFix(dir)}`,
+    );
   const buf = fs.readFileSync(binFile);
   const sha = createHash("sha256").update(buf).digest("hex");
   if (buf.byteLength !== m.bytes || sha !== m.sha256) {
     const what = buf.byteLength < m.bytes ? "truncated" : "corrupt";
-    throw new Error(`checkpoint data ${binFile} is ${what} (${buf.byteLength} bytes, sha256 ${sha.slice(0, 12)}; manifest says ${m.bytes} bytes, ${m.sha256.slice(0, 12)}): ${recoveryFix(dir)}`);
+    throw new Error(
+      `checkpoint data ${binFile} is ${what} (${buf.byteLength} bytes, sha256 ${sha.slice(0, 12)}; manifest says ${m.bytes} bytes, ${m.sha256.slice(0, 12)}): ${recoveryFix(dir)}`,
+    );
   }
   // copy into an aligned buffer (a Buffer's byteOffset need not be a multiple of 4)
   const all = new Float32Array(buf.byteLength / 4);

@@ -75,8 +75,18 @@ export function resolveTrainConfig(overrides?: DeepPartial<TrainConfig>): TrainC
     const v = cfg[k];
     if (!Number.isFinite(v) || !ok) throw new Error(`train config '${k}' must be ${want}, got ${v}: ${fix}`);
   };
-  finite("lr", cfg.lr > 0, "a finite number > 0", "use a peak rate such as 1e-3 (small models) or 4e-4 (the paper's 1B)");
-  finite("minLrRatio", cfg.minLrRatio >= 0 && cfg.minLrRatio <= 1, "in [0, 1]", "the final rate as a fraction of the peak (paper 0.01)");
+  finite(
+    "lr",
+    cfg.lr > 0,
+    "a finite number > 0",
+    "use a peak rate such as 1e-3 (small models) or 4e-4 (the paper's 1B)",
+  );
+  finite(
+    "minLrRatio",
+    cfg.minLrRatio >= 0 && cfg.minLrRatio <= 1,
+    "in [0, 1]",
+    "the final rate as a fraction of the peak (paper 0.01)",
+  );
   finite("weightDecay", cfg.weightDecay >= 0, "a finite number >= 0", "paper 0.1; 0 turns decay off");
   finite("beta1", cfg.beta1 >= 0 && cfg.beta1 < 1, "in [0, 1)", "paper 0.9");
   finite("beta2", cfg.beta2 >= 0 && cfg.beta2 < 1, "in [0, 1)", "paper 0.95");

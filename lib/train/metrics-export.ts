@@ -18,7 +18,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { writeScalarEvents } from "./tfevents";
 
 /** One flat row per metrics line: dotted keys -> number (NaN for null and non-numbers). */
-export function flattenMetrics(lines: readonly Record<string, unknown>[]): { columns: string[]; rows: Record<string, number>[] } {
+export function flattenMetrics(lines: readonly Record<string, unknown>[]): {
+  columns: string[];
+  rows: Record<string, number>[];
+} {
   const columns: string[] = [];
   const seen = new Set<string>();
   const rows = lines.map((line) => {
@@ -46,7 +49,8 @@ export function flattenMetrics(lines: readonly Record<string, unknown>[]): { col
 /** Read a run dir's metrics.jsonl (throws naming the file when it is missing or a line is not JSON). */
 export function readMetricsLines(runDir: string): Record<string, unknown>[] {
   const file = path.join(runDir, "metrics.jsonl");
-  if (!fs.existsSync(file)) throw new Error(`${file} does not exist: pass a run dir that train() wrote (it holds metrics.jsonl)`);
+  if (!fs.existsSync(file))
+    throw new Error(`${file} does not exist: pass a run dir that train() wrote (it holds metrics.jsonl)`);
   return fs
     .readFileSync(file, "utf8")
     .split("\n")
@@ -87,7 +91,8 @@ function nodeSummaryWriter(logDir: string): NodeSummaryWriter | null {
   if (tf.getBackend() !== "tensorflow") return null;
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const node = (require("@tensorflow/tfjs-node") as { node: { summaryFileWriter(dir: string): NodeSummaryWriter } }).node;
+    const node = (require("@tensorflow/tfjs-node") as { node: { summaryFileWriter(dir: string): NodeSummaryWriter } })
+      .node;
     return node.summaryFileWriter(logDir);
   } catch {
     return null;
@@ -99,28 +104,36 @@ function nodeSummaryWriter(logDir: string): NodeSummaryWriter | null {
  * earlier event files there. `writer` picks the implementation: 'auto' = tfjs-node's on the `tensorflow`
  * backend, the lab's own elsewhere. Returns the log dir and which writer wrote it.
  */
-export function writeTensorboard(runDir: string, opts: { logDir?: string; writer?: "auto" | "tfjs-node" | "lab" } = {}): { logDir: string; writer: "tfjs-node" | "lab" } {
+export function writeTensorboard(
+  runDir: string,
+  opts: { logDir?: string; writer?: "auto" | "tfjs-node" | "lab" } = {},
+): { logDir: string; writer: "tfjs-node" | "lab" } {
   const logDir = opts.logDir ?? path.join(runDir, "tensorboard");
   const { columns, rows } = flattenMetrics(readMetricsLines(runDir));
   const tags = columns.filter((c) => c !== "step");
   const points = rows.map((r) => {
-    if (!Number.isInteger(r.step)) throw new Error(`${runDir}/metrics.jsonl has a line without an integer 'step': it was not written by train()`);
+    if (!Number.isInteger(r.step))
+      throw new Error(`${runDir}/metrics.jsonl has a line without an integer 'step': it was not written by train()`);
     const scalars: Record<string, number> = {};
     for (const c of tags) scalars[c.replace(/\./g, "/")] = r[c];
     return { step: r.step, scalars };
   });
-  if (fs.existsSync(logDir)) for (const f of fs.readdirSync(logDir)) if (f.includes("tfevents")) fs.rmSync(path.join(logDir, f));
+  if (fs.existsSync(logDir))
+    for (const f of fs.readdirSync(logDir)) if (f.includes("tfevents")) fs.rmSync(path.join(logDir, f));
   fs.mkdirSync(logDir, { recursive: true });
   const want = opts.writer ?? "auto";
   const nodeWriter = want === "lab" ? null : nodeSummaryWriter(logDir);
   if (want === "tfjs-node" && !nodeWriter) {
-    throw new Error(`tf.node.summaryFileWriter needs the native 'tensorflow' backend, but this process runs '${tf.getBackend()}': use writer 'auto' or 'lab'`);
+    throw new Error(
+      `tf.node.summaryFileWriter needs the native 'tensorflow' backend, but this process runs '${tf.getBackend()}': use writer 'auto' or 'lab'`,
+    );
   }
   if (!nodeWriter) {
     writeScalarEvents(logDir, points);
     return { logDir, writer: "lab" };
   }
-  for (const p of points) for (const [tag, v] of Object.entries(p.scalars)) if (Number.isFinite(v)) nodeWriter.scalar(tag, v, p.step);
+  for (const p of points)
+    for (const [tag, v] of Object.entries(p.scalars)) if (Number.isFinite(v)) nodeWriter.scalar(tag, v, p.step);
   nodeWriter.flush();
   return { logDir, writer: "tfjs-node" };
 }

@@ -26,22 +26,36 @@ export const MODEL_FORMAT = "lst-lab";
 export const MODEL_LAYOUT = "matrices [in, out] (y = x @ W); embeddings [vocab, d]; norm gains [d]";
 
 /** Write `params` (stable names, model order) to `file` as F32 safetensors with the config in the metadata. */
-export function writeModelSafetensors(file: string, params: readonly NamedArray[], info: { model: ModelConfig; step: number }): void {
+export function writeModelSafetensors(
+  file: string,
+  params: readonly NamedArray[],
+  info: { model: ModelConfig; step: number },
+): void {
   const tensors = new Map<string, SafeTensor>();
   for (const p of params) tensors.set(p.name, { dtype: "F32", shape: p.shape, data: p.data });
-  writeSafetensors(file, tensors, { format: MODEL_FORMAT, layout: MODEL_LAYOUT, step: String(info.step), model_config: JSON.stringify(info.model) });
+  writeSafetensors(file, tensors, {
+    format: MODEL_FORMAT,
+    layout: MODEL_LAYOUT,
+    step: String(info.step),
+    model_config: JSON.stringify(info.model),
+  });
 }
 
 /**
  * Export a live model into `dir`: model.safetensors, and config.json unless the dir already has one (a run
  * dir's config.json, written by train, holds the same `model` config). Returns the two paths.
  */
-export async function exportModel(dir: string, model: LanguageModel & { config: ModelConfig }, step = 0): Promise<{ weights: string; config: string }> {
+export async function exportModel(
+  dir: string,
+  model: LanguageModel & { config: ModelConfig },
+  step = 0,
+): Promise<{ weights: string; config: string }> {
   fs.mkdirSync(dir, { recursive: true });
   const weights = path.join(dir, MODEL_FILE);
   writeModelSafetensors(weights, await captureVariables(model.variables), { model: model.config, step });
   const config = path.join(dir, "config.json");
-  if (!fs.existsSync(config)) fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step, model: model.config }, null, 1));
+  if (!fs.existsSync(config))
+    fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step, model: model.config }, null, 1));
   return { weights, config };
 }
 
@@ -51,14 +65,21 @@ export async function exportModel(dir: string, model: LanguageModel & { config: 
  */
 export function exportRunCheckpoint(runDir: string, outDir = runDir): { weights: string; step: number } {
   const ckpt = loadCheckpoint(runDir);
-  if (!ckpt) throw new Error(`${runDir} holds no checkpoint (checkpoint.json): pass a run dir that trained at least one checkpoint`);
+  if (!ckpt)
+    throw new Error(
+      `${runDir} holds no checkpoint (checkpoint.json): pass a run dir that trained at least one checkpoint`,
+    );
   const model = (ckpt.meta as { model?: ModelConfig }).model;
-  if (!model) throw new Error(`the checkpoint of ${runDir} has no model config in its meta: it was not written by lib/train/train.ts`);
+  if (!model)
+    throw new Error(
+      `the checkpoint of ${runDir} has no model config in its meta: it was not written by lib/train/train.ts`,
+    );
   fs.mkdirSync(outDir, { recursive: true });
   const weights = path.join(outDir, MODEL_FILE);
   writeModelSafetensors(weights, ckpt.params, { model, step: ckpt.step });
   const config = path.join(outDir, "config.json");
-  if (!fs.existsSync(config)) fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step: ckpt.step, model }, null, 1));
+  if (!fs.existsSync(config))
+    fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step: ckpt.step, model }, null, 1));
   return { weights, step: ckpt.step };
 }
 
@@ -66,7 +87,9 @@ export function exportRunCheckpoint(runDir: string, outDir = runDir): { weights:
 export function loadModelSafetensors(file: string): { model: LanguageModel & { config: ModelConfig }; step: number } {
   const { tensors, metadata } = readSafetensors(file);
   if (metadata.format !== MODEL_FORMAT || !metadata.model_config) {
-    throw new Error(`${file} is not a lab model export (metadata format ${JSON.stringify(metadata.format)}, expected '${MODEL_FORMAT}' with a model_config)`);
+    throw new Error(
+      `${file} is not a lab model export (metadata format ${JSON.stringify(metadata.format)}, expected '${MODEL_FORMAT}' with a model_config)`,
+    );
   }
   const model = createModel(resolveModelConfig(JSON.parse(metadata.model_config) as ModelConfig));
   const saved: NamedArray[] = [];

@@ -18,7 +18,16 @@ import type { TrainConfig } from "./config";
 import { readJsonLines } from "../files";
 
 /** Train keys that change only the optimiser's schedule, not what is trained on or the model's shape. */
-export const SCHEDULE_KEYS = ["lr", "warmupSteps", "minLrRatio", "weightDecay", "beta1", "beta2", "eps", "clip"] as const;
+export const SCHEDULE_KEYS = [
+  "lr",
+  "warmupSteps",
+  "minLrRatio",
+  "weightDecay",
+  "beta1",
+  "beta2",
+  "eps",
+  "clip",
+] as const;
 
 /** The train config without the schedule keys (for the schedule-free identity of a run). */
 export function withoutSchedule(train: Partial<TrainConfig>): Partial<TrainConfig> {
@@ -36,7 +45,8 @@ export function keptMetricLines(file: string, step: number): string[] {
   const { rows, lines } = readJsonLines(file, "metrics file", fix);
   return lines.filter((_, i) => {
     const r = rows[i] as { step?: unknown } | null;
-    if (typeof r !== "object" || r === null || typeof r.step !== "number") throw new Error(`metrics file ${file} line ${i + 1} has no numeric 'step': ${fix}`);
+    if (typeof r !== "object" || r === null || typeof r.step !== "number")
+      throw new Error(`metrics file ${file} line ${i + 1} has no numeric 'step': ${fix}`);
     return r.step < step;
   });
 }
@@ -63,7 +73,9 @@ export function checkResumable(ckpt: Checkpoint, run: RunIdentity, allow: Resume
       const hint = sameSchedFree
         ? `only the optimiser schedule (${SCHEDULE_KEYS.join(", ")}) differs: to continue from it with the new values, pass allowScheduleChange (scripts/train.ts: --allowScheduleChange), or train into a new directory`
         : "resume with the same config, or train into a new directory";
-      throw new Error(`checkpoint in ${dir} (step ${ckpt.step}) was written under config hash ${ckpt.configHash}, but this run's config hashes to ${run.configHash}: ${hint}`);
+      throw new Error(
+        `checkpoint in ${dir} (step ${ckpt.step}) was written under config hash ${ckpt.configHash}, but this run's config hashes to ${run.configHash}: ${hint}`,
+      );
     }
   }
   if (typeof meta.backend === "string" && meta.backend !== run.backend && !allow.allowBackendChange) {
@@ -85,7 +97,13 @@ function countNonFinite(a: Float32Array): number {
  * Throw if any weight or AdamW moment is NaN or infinite: such a state must never be written as a checkpoint
  * (it would become the "last good" one). `lastSaved` is the step of the checkpoint on disk (-1: none).
  */
-export function checkFiniteState(params: readonly NamedArray[], optimizer: AdamWState, step: number, lr: number, where: { dir: string; lastSaved: number }): void {
+export function checkFiniteState(
+  params: readonly NamedArray[],
+  optimizer: AdamWState,
+  step: number,
+  lr: number,
+  where: { dir: string; lastSaved: number },
+): void {
   let bad = 0;
   let total = 0;
   let first = "";
@@ -101,7 +119,10 @@ export function checkFiniteState(params: readonly NamedArray[], optimizer: AdamW
     bad += n;
   }
   if (bad === 0) return;
-  const kept = where.lastSaved >= 0 ? `the last good checkpoint (step ${where.lastSaved}) in ${where.dir} is kept` : `no checkpoint was written to ${where.dir}`;
+  const kept =
+    where.lastSaved >= 0
+      ? `the last good checkpoint (step ${where.lastSaved}) in ${where.dir} is kept`
+      : `no checkpoint was written to ${where.dir}`;
   throw new Error(
     `training diverged before step ${step}: ${bad} weights or optimizer values are NaN or infinite (of ${total} weights; first in '${first}'). ` +
       `They were not written as a checkpoint; ${kept}. Lower train.lr (now ${lr}) or raise train.warmupSteps, then train into a new directory, ` +

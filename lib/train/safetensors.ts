@@ -28,20 +28,37 @@ export interface SafeTensor {
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I32: 4, U8: 1 };
 
 function checkTensor(name: string, t: SafeTensor): void {
-  if (!(t.dtype in BYTES)) throw new Error(`safetensors: tensor '${name}' has dtype '${t.dtype}'; this writer supports ${Object.keys(BYTES).join(", ")}`);
+  if (!(t.dtype in BYTES))
+    throw new Error(
+      `safetensors: tensor '${name}' has dtype '${t.dtype}'; this writer supports ${Object.keys(BYTES).join(", ")}`,
+    );
   const n = t.shape.reduce((a, b) => a * b, 1);
   if (!t.shape.every((d) => Number.isInteger(d) && d >= 0) || n !== t.data.length) {
-    throw new Error(`safetensors: tensor '${name}' has shape [${t.shape}] (${n} values) but ${t.data.length} values: pass the shape of the data`);
+    throw new Error(
+      `safetensors: tensor '${name}' has shape [${t.shape}] (${n} values) but ${t.data.length} values: pass the shape of the data`,
+    );
   }
-  const ok = (t.dtype === "F32" && t.data instanceof Float32Array) || (t.dtype === "F64" && t.data instanceof Float64Array) || (t.dtype === "I32" && t.data instanceof Int32Array) || (t.dtype === "U8" && t.data instanceof Uint8Array);
-  if (!ok) throw new Error(`safetensors: tensor '${name}' is declared ${t.dtype} but holds a ${t.data.constructor.name}`);
+  const ok =
+    (t.dtype === "F32" && t.data instanceof Float32Array) ||
+    (t.dtype === "F64" && t.data instanceof Float64Array) ||
+    (t.dtype === "I32" && t.data instanceof Int32Array) ||
+    (t.dtype === "U8" && t.data instanceof Uint8Array);
+  if (!ok)
+    throw new Error(`safetensors: tensor '${name}' is declared ${t.dtype} but holds a ${t.data.constructor.name}`);
 }
 
 /** Encode tensors (in the given order) and string metadata into one safetensors buffer. */
-export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, SafeTensor>,
+  metadata: Record<string, string> = {},
+): Buffer {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new Error(`safetensors: metadata '${k}' must be a string (the format allows only strings), got ${typeof v}: JSON.stringify it`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== "string")
+        throw new Error(
+          `safetensors: metadata '${k}' must be a string (the format allows only strings), got ${typeof v}: JSON.stringify it`,
+        );
     header.__metadata__ = metadata;
   }
   let offset = 0;
@@ -70,10 +87,17 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor>, meta
 }
 
 /** Decode a safetensors buffer; tensors come back in data order, with their own (aligned) copies of the values. */
-export function decodeSafetensors(buf: Buffer, what = "safetensors data"): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
-  if (buf.length < 8) throw new Error(`${what} is ${buf.length} bytes, shorter than the 8-byte header length: not a safetensors file`);
+export function decodeSafetensors(
+  buf: Buffer,
+  what = "safetensors data",
+): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+  if (buf.length < 8)
+    throw new Error(`${what} is ${buf.length} bytes, shorter than the 8-byte header length: not a safetensors file`);
   const n = Number(buf.readBigUInt64LE(0));
-  if (8 + n > buf.length) throw new Error(`${what}: header length ${n} runs past the end of the ${buf.length}-byte file: truncated or not safetensors`);
+  if (8 + n > buf.length)
+    throw new Error(
+      `${what}: header length ${n} runs past the end of the ${buf.length}-byte file: truncated or not safetensors`,
+    );
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, unknown>;
@@ -85,38 +109,61 @@ export function decodeSafetensors(buf: Buffer, what = "safetensors data"): { ten
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   const entries = Object.entries(header)
     .filter(([k]) => k !== "__metadata__")
-    .map(([name, v]) => ({ name, ...(v as { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] }) }))
+    .map(([name, v]) => ({
+      name,
+      ...(v as { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] }),
+    }))
     .sort((a, b) => a.data_offsets[0] - b.data_offsets[0]);
   const tensors = new Map<string, SafeTensor>();
   let expect = 0;
   for (const e of entries) {
     const size = BYTES[e.dtype];
-    if (size === undefined) throw new Error(`${what}: tensor '${e.name}' has dtype '${e.dtype}', which this reader does not support (${Object.keys(BYTES).join(", ")})`);
+    if (size === undefined)
+      throw new Error(
+        `${what}: tensor '${e.name}' has dtype '${e.dtype}', which this reader does not support (${Object.keys(BYTES).join(", ")})`,
+      );
     const [b, end] = e.data_offsets;
     const count = e.shape.reduce((x, y) => x * y, 1);
     if (b !== expect || end - b !== count * size || end > dataLen) {
-      throw new Error(`${what}: tensor '${e.name}' has data_offsets [${b}, ${end}] for ${e.dtype} [${e.shape}]; expected [${expect}, ${expect + count * size}] within ${dataLen} data bytes: the file is corrupt`);
+      throw new Error(
+        `${what}: tensor '${e.name}' has data_offsets [${b}, ${end}] for ${e.dtype} [${e.shape}]; expected [${expect}, ${expect + count * size}] within ${dataLen} data bytes: the file is corrupt`,
+      );
     }
     expect = end;
     const bytes = Buffer.from(buf.subarray(dataStart + b, dataStart + end)); // a copy: aligned, and owned
     if (!isLittleEndian()) swapInPlace(bytes, size);
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const data = e.dtype === "F32" ? new Float32Array(ab) : e.dtype === "F64" ? new Float64Array(ab) : e.dtype === "I32" ? new Int32Array(ab) : new Uint8Array(ab);
+    const data =
+      e.dtype === "F32"
+        ? new Float32Array(ab)
+        : e.dtype === "F64"
+          ? new Float64Array(ab)
+          : e.dtype === "I32"
+            ? new Int32Array(ab)
+            : new Uint8Array(ab);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape.slice(), data });
   }
-  if (expect !== dataLen) throw new Error(`${what}: the tensors cover ${expect} of ${dataLen} data bytes: the file is corrupt`);
+  if (expect !== dataLen)
+    throw new Error(`${what}: the tensors cover ${expect} of ${dataLen} data bytes: the file is corrupt`);
   return { tensors, metadata };
 }
 
 /** Write a safetensors file atomically (a temporary name, then a rename: a crash never leaves half a file). */
-export function writeSafetensors(file: string, tensors: ReadonlyMap<string, SafeTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  file: string,
+  tensors: ReadonlyMap<string, SafeTensor>,
+  metadata: Record<string, string> = {},
+): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, encodeSafetensors(tensors, metadata));
   fs.renameSync(tmp, file);
 }
 
 export function readSafetensors(file: string): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
-  if (!fs.existsSync(file)) throw new Error(`safetensors file ${file} does not exist: export the model first (lab exportModel, or scripts/export.ts <run dir>)`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `safetensors file ${file} does not exist: export the model first (lab exportModel, or scripts/export.ts <run dir>)`,
+    );
   return decodeSafetensors(fs.readFileSync(file), file);
 }
 

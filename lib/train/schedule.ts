@@ -20,9 +20,12 @@ export interface LrSchedule {
 
 export function lrAt(step: number, s: LrSchedule): number {
   if (!(s.lr >= 0)) throw new Error(`learning rate must be >= 0, got ${s.lr}`);
-  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0) throw new Error(`warmupSteps must be an integer >= 0, got ${s.warmupSteps}`);
-  if (!Number.isInteger(s.totalSteps) || s.totalSteps < 1) throw new Error(`totalSteps must be a positive integer, got ${s.totalSteps}`);
-  if (!(s.minLrRatio >= 0 && s.minLrRatio <= 1)) throw new Error(`minLrRatio must be in [0, 1], got ${s.minLrRatio} (the paper uses 0.01)`);
+  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0)
+    throw new Error(`warmupSteps must be an integer >= 0, got ${s.warmupSteps}`);
+  if (!Number.isInteger(s.totalSteps) || s.totalSteps < 1)
+    throw new Error(`totalSteps must be a positive integer, got ${s.totalSteps}`);
+  if (!(s.minLrRatio >= 0 && s.minLrRatio <= 1))
+    throw new Error(`minLrRatio must be in [0, 1], got ${s.minLrRatio} (the paper uses 0.01)`);
   if (step < s.warmupSteps) return (s.lr * (step + 1)) / s.warmupSteps;
   const min = s.lr * s.minLrRatio;
   const span = s.totalSteps - 1 - s.warmupSteps;

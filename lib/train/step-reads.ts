@@ -49,7 +49,9 @@ export class StepReads<T> {
     this.pending = [];
     if (steps.length === 0) return [];
     // [sum over steps of (B*T + 2)]
-    const flat = tf.tidy(() => tf.concat(steps.flatMap((p) => [tf.reshape(p.nll, [-1]), tf.reshape(p.value, [1]), tf.reshape(p.normSq, [1])])));
+    const flat = tf.tidy(() =>
+      tf.concat(steps.flatMap((p) => [tf.reshape(p.nll, [-1]), tf.reshape(p.value, [1]), tf.reshape(p.normSq, [1])])),
+    );
     let values: Float32Array;
     try {
       values = (await flat.data()) as Float32Array;
@@ -61,7 +63,12 @@ export class StepReads<T> {
     let at = 0;
     for (const p of steps) {
       const n = p.nll.size;
-      out.push({ info: p.info, nll: values.slice(at, at + n), loss: values[at + n], gradNorm: Math.sqrt(values[at + n + 1]) });
+      out.push({
+        info: p.info,
+        nll: values.slice(at, at + n),
+        loss: values[at + n],
+        gradNorm: Math.sqrt(values[at + n + 1]),
+      });
       at += n + 2;
     }
     return out;

@@ -29,7 +29,9 @@ export class SeqBuilder extends SequenceBuilder {
 
   /** a word segment: units, with BPE pieces starting at the given frame offsets (0 always starts one) */
   word(units: readonly number[], bpeAt: readonly number[] = [0]): this {
-    units.forEach((u, f) => this.frame(SYNTHETIC_VOCAB.unitOffset + u, 1, f === 0 ? 1 : 0, 0, f === 0 || bpeAt.includes(f) ? 1 : 0));
+    units.forEach((u, f) =>
+      this.frame(SYNTHETIC_VOCAB.unitOffset + u, 1, f === 0 ? 1 : 0, 0, f === 0 || bpeAt.includes(f) ? 1 : 0),
+    );
     return this;
   }
 }
@@ -73,5 +75,9 @@ export function syntheticSequence(seed: number, i: number): LmSequence {
 }
 
 export function syntheticSource(seed = 0): SequenceSource {
-  return { vocabSize: SYNTHETIC_VOCAB.size, unitOffset: SYNTHETIC_VOCAB.unitOffset, sequenceAt: (i) => syntheticSequence(seed, i) };
+  return {
+    vocabSize: SYNTHETIC_VOCAB.size,
+    unitOffset: SYNTHETIC_VOCAB.unitOffset,
+    sequenceAt: (i) => syntheticSequence(seed, i),
+  };
 }

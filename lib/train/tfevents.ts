@@ -70,10 +70,16 @@ function double(field: number, v: number): number[] {
 }
 
 /** A serialized Event: wall time, step, and either a file version or scalar values. */
-export function eventProto(e: { wallTime: number; step?: number; fileVersion?: string; scalars?: Record<string, number> }): Uint8Array {
+export function eventProto(e: {
+  wallTime: number;
+  step?: number;
+  fileVersion?: string;
+  scalars?: Record<string, number>;
+}): Uint8Array {
   const out: number[] = double(1, e.wallTime);
   if (e.step !== undefined) {
-    if (!Number.isInteger(e.step) || e.step < 0) throw new Error(`tfevents: step must be an integer >= 0, got ${e.step}`);
+    if (!Number.isInteger(e.step) || e.step < 0)
+      throw new Error(`tfevents: step must be an integer >= 0, got ${e.step}`);
     out.push((2 << 3) | 0, ...varint(e.step));
   }
   if (e.fileVersion !== undefined) out.push(...lengthDelimited(3, Buffer.from(e.fileVersion, "utf8")));
@@ -93,7 +99,11 @@ export function eventProto(e: { wallTime: number; step?: number; fileVersion?: s
  * Write one event file into `logDir` with a scalar series per tag: `points` are (step, { tag: value }); NaN and
  * infinite values are left out. Returns the file's path (events.out.tfevents.<seconds>.<host>).
  */
-export function writeScalarEvents(logDir: string, points: readonly { step: number; scalars: Record<string, number> }[], wallTime = Date.now() / 1000): string {
+export function writeScalarEvents(
+  logDir: string,
+  points: readonly { step: number; scalars: Record<string, number> }[],
+  wallTime = Date.now() / 1000,
+): string {
   fs.mkdirSync(logDir, { recursive: true });
   const file = path.join(logDir, `events.out.tfevents.${Math.floor(wallTime)}.${os.hostname()}.lst-lab`);
   const records: Buffer[] = [tfRecord(eventProto({ wallTime, fileVersion: "brain.Event:2" }))];

@@ -103,7 +103,11 @@ export interface TrainResult {
 }
 
 /** Per-modality mean NLL from the [B*T] NLL values and targets. */
-export function modalityLosses(nll: Float32Array, targets: Int32Array, unitOffset: number): { loss: number; lossSpeech: number; lossText: number } {
+export function modalityLosses(
+  nll: Float32Array,
+  targets: Int32Array,
+  unitOffset: number,
+): { loss: number; lossSpeech: number; lossText: number } {
   let s = 0;
   let ns = 0;
   let x = 0;
@@ -122,7 +126,9 @@ export function modalityLosses(nll: Float32Array, targets: Int32Array, unitOffse
 }
 
 /** The resolved configs of a run, completed from the source (vocabulary size, unit offset). */
-export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patching" | "patcher" | "source" | "entropyModel">): {
+export function resolveRun(
+  opts: Pick<TrainOptions, "model" | "train" | "patching" | "patcher" | "source" | "entropyModel">,
+): {
   model: ModelConfig;
   train: TrainConfig;
   patching: PatchingConfig | null;
@@ -133,7 +139,9 @@ export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patchin
   const { source } = opts;
   const m = opts.model;
   if (m.vocabSize !== undefined && m.vocabSize !== 0 && m.vocabSize < source.vocabSize) {
-    throw new Error(`model.vocabSize ${m.vocabSize} is smaller than the data's vocabulary ${source.vocabSize}: leave it unset (0) to take the source's`);
+    throw new Error(
+      `model.vocabSize ${m.vocabSize} is smaller than the data's vocabulary ${source.vocabSize}: leave it unset (0) to take the source's`,
+    );
   }
   const lstOver = m.lst ?? {};
   const model = resolveModelConfig({
@@ -146,16 +154,33 @@ export function resolveRun(opts: Pick<TrainOptions, "model" | "train" | "patchin
     throw new Error("patching applies to LST models only: drop the patching config (or patcher) for a baseline run");
   }
   if (opts.patching !== undefined && opts.patcher !== undefined) {
-    throw new Error("give train() either `patching` (a config it builds the patcher from) or `patcher` (one built by makePatcher), not both");
+    throw new Error(
+      "give train() either `patching` (a config it builds the patcher from) or `patcher` (one built by makePatcher), not both",
+    );
   }
   // a given patcher carries the run's resolved config; else the config is resolved here, once
-  const patching = model.kind !== "lst" ? null : opts.patcher ? opts.patcher.config : resolvePatchingConfig(opts.patching);
+  const patching =
+    model.kind !== "lst" ? null : opts.patcher ? opts.patcher.config : resolvePatchingConfig(opts.patching);
   const entropyModel = opts.patcher ? opts.patcher.entropyModel : opts.entropyModel;
   const entropy = patching?.scheme === "entropy" && entropyModel ? configHash(entropyModel.toJSON()) : null;
   // logging, checkpoint and eval cadence do not change the weights: a run may resume with other values
   const { logEvery: _log, ckptEvery: _ckpt, evalEvery: _eval, ...trainForHash } = train;
-  const hash = configHash({ model, train: trainForHash, patching, entropy, vocabSize: source.vocabSize, unitOffset: source.unitOffset });
-  const scheduleHash = configHash({ model, train: withoutSchedule(trainForHash), patching, entropy, vocabSize: source.vocabSize, unitOffset: source.unitOffset });
+  const hash = configHash({
+    model,
+    train: trainForHash,
+    patching,
+    entropy,
+    vocabSize: source.vocabSize,
+    unitOffset: source.unitOffset,
+  });
+  const scheduleHash = configHash({
+    model,
+    train: withoutSchedule(trainForHash),
+    patching,
+    entropy,
+    vocabSize: source.vocabSize,
+    unitOffset: source.unitOffset,
+  });
   return { model, train, patching, hash, scheduleHash };
 }
 
@@ -168,8 +193,14 @@ function countTargets(batch: Batch): number {
 /** Training FLOPs of a step (model/flops.ts): global units at the row's global length, raw tokens through the local modules. */
 function stepFlops(modelCfg: ModelConfig, cfg: TrainConfig, sb: StreamBatch): number {
   const raw = sb.rawTokens.speech + sb.rawTokens.text;
-  if (modelCfg.kind === "baseline") return flopsPerStep(modelCfg, { globalUnits: sb.globalUnits, rawTokens: sb.globalUnits, seqLen: cfg.seqLen }).total;
-  return flopsPerStep(modelCfg, { globalUnits: sb.globalUnits, rawTokens: raw, seqLen: cfg.globalLen, localSeqLen: cfg.maxRawLen }).total;
+  if (modelCfg.kind === "baseline")
+    return flopsPerStep(modelCfg, { globalUnits: sb.globalUnits, rawTokens: sb.globalUnits, seqLen: cfg.seqLen }).total;
+  return flopsPerStep(modelCfg, {
+    globalUnits: sb.globalUnits,
+    rawTokens: raw,
+    seqLen: cfg.globalLen,
+    localSeqLen: cfg.maxRawLen,
+  }).total;
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -178,13 +209,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const backend = tf.getBackend();
   const { source, dir } = opts;
   const model = createModel(modelCfg);
-  const opt = new AdamW(model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, clip: cfg.clip });
+  const opt = new AdamW(model.variables, {
+    beta1: cfg.beta1,
+    beta2: cfg.beta2,
+    eps: cfg.eps,
+    weightDecay: cfg.weightDecay,
+    clip: cfg.clip,
+  });
   if (opts.patcher && opts.patcher.totalSteps !== cfg.steps) {
     throw new Error(
       `train(): the patcher was built for ${opts.patcher.totalSteps} steps but the run trains ${cfg.steps}: build it with makePatcher(cfg, { totalSteps: ${cfg.steps} })`,
     );
   }
-  const patcher = !patching ? undefined : opts.patcher ?? makePatcher(patching, { totalSteps: cfg.steps, entropyModel: opts.entropyModel });
+  const patcher = !patching
+    ? undefined
+    : (opts.patcher ?? makePatcher(patching, { totalSteps: cfg.steps, entropyModel: opts.entropyModel }));
   const stream = makeBatchStream(source, {
     kind: modelCfg.kind,
     batchSize: cfg.batchSize,
@@ -229,14 +268,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const kept = keptMetricLines(metricsFile, start);
       writeFileDurable(metricsFile, kept.map((l) => `${l}\n`).join(""));
-      writeFileDurable(path.join(dir, "config.json"), JSON.stringify({ configHash: hash, backend, model: modelCfg, train: cfg, patching }, null, 1));
+      writeFileDurable(
+        path.join(dir, "config.json"),
+        JSON.stringify({ configHash: hash, backend, model: modelCfg, train: cfg, patching }, null, 1),
+      );
     }
     for (let step = start; step < cfg.steps; step++) {
       if (opts.signal?.aborted) break;
       const t0 = performance.now();
       const sb = stream.batchAt(step);
       const { batch } = sb;
-      const lr = lrAt(step, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.minLrRatio });
+      const lr = lrAt(step, {
+        lr: cfg.lr,
+        warmupSteps: cfg.warmupSteps,
+        totalSteps: cfg.steps,
+        minLrRatio: cfg.minLrRatio,
+      });
       const nTargets = countTargets(batch);
       if (nTargets === 0) throw new Error(`step ${step}: the batch has no targets; check the data source`);
       const kept: { nll?: tf.Tensor2D } = {};
@@ -261,8 +308,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       for (const { info, nll, loss, gradNorm } of done) {
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           if (!deferred) tf.dispose(grads);
-          const where = dir ? (lastSaved >= 0 ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept` : `no checkpoint was written to ${dir} yet`) : "no run dir was given";
-          const stopped = deferred ? "Stopped; the weights, read late on this backend, are discarded" : "Stopped before updating the weights";
+          const where = dir
+            ? lastSaved >= 0
+              ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept`
+              : `no checkpoint was written to ${dir} yet`
+            : "no run dir was given";
+          const stopped = deferred
+            ? "Stopped; the weights, read late on this backend, are discarded"
+            : "Stopped before updating the weights";
           throw new Error(
             `training diverged at step ${info.step}: loss ${loss}, gradient norm ${gradNorm}. ${stopped}; ${where}. ` +
               `Lower train.lr (now ${cfg.lr}) or raise train.warmupSteps, then train into a new directory, or continue this one from its checkpoint ` +
@@ -274,13 +327,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           tf.dispose(grads);
         }
         const losses = modalityLosses(nll, info.sb.batch.targets, source.unitOffset);
-        const m: StepMetrics = { step: info.step, ...losses, lr: info.lr, gradNorm, globalUnits: info.sb.globalUnits, rawTokens: info.sb.rawTokens, flops: stepFlops(modelCfg, cfg, info.sb), ms: 0 };
+        const m: StepMetrics = {
+          step: info.step,
+          ...losses,
+          lr: info.lr,
+          gradNorm,
+          globalUnits: info.sb.globalUnits,
+          rawTokens: info.sb.rawTokens,
+          flops: stepFlops(modelCfg, cfg, info.sb),
+          ms: 0,
+        };
         if (atEval && info.step === step) m.eval = await opts.onEval!(model, step + 1);
         m.ms = deferred ? msEach : performance.now() - info.t0;
         metrics.push(m);
         if (dir) appendLine(metricsFile, JSON.stringify(m));
         if (cfg.logEvery > 0 && (info.step % cfg.logEvery === 0 || info.step === cfg.steps - 1)) {
-          console.log(`step ${info.step}/${cfg.steps} loss ${m.loss.toFixed(4)} (speech ${m.lossSpeech.toFixed(3)}, text ${m.lossText.toFixed(3)}) lr ${info.lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${m.ms.toFixed(0)} ms`);
+          console.log(
+            `step ${info.step}/${cfg.steps} loss ${m.loss.toFixed(4)} (speech ${m.lossSpeech.toFixed(3)}, text ${m.lossText.toFixed(3)}) lr ${info.lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${m.ms.toFixed(0)} ms`,
+          );
         }
         opts.onStep?.(m);
       }

@@ -17,7 +17,7 @@ import { speechDocument } from "../data/interleave";
 import { logMel } from "../audio/logmel";
 import type { DeepPartial } from "../config";
 import { makePatcher, needsEntropyModel, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
-import { patchFigure, spansFromAligned, speechPatchLengths } from "./figures";
+import { patchFigure, spansFromAligned, speechPatchLengths } from "./patch-figure";
 import { paperLayout, type Figure } from "./paper-style";
 import type { UnitStats } from "./inspect";
 import type { ReportRow, Verdict } from "../experiment/report";
@@ -66,7 +66,10 @@ export function utteranceFigure(ds: Dataset, i: number, opts: UtteranceFigureOpt
  * the id written in it when at most `labelFrames` frames are shown (default 120). Both share the x axis:
  * frame f covers [f, f + 1).
  */
-export function recordingFigure(rec: RecordingUnits, opts: { title?: string; maxFrames?: number; labelFrames?: number } = {}): Figure {
+export function recordingFigure(
+  rec: RecordingUnits,
+  opts: { title?: string; maxFrames?: number; labelFrames?: number } = {},
+): Figure {
   const n = Math.min(rec.units.length, rec.logMel.nFrames, opts.maxFrames ?? 250);
   const nMels = rec.logMel.nMels;
   const dim = rec.logMel.dim;
@@ -74,7 +77,9 @@ export function recordingFigure(rec: RecordingUnits, opts: { title?: string; max
   const frames = new Float32Array(n * nMels);
   for (let f = 0; f < n; f++) frames.set(rec.logMel.frames.subarray(f * dim, f * dim + nMels), f * nMels);
   const name = rec.file === null ? "recording" : path.basename(rec.file);
-  const title = opts.title ?? `${name}: ${rec.seconds.toFixed(2)} s at ${rec.fileSampleRate} Hz -> ${rec.units.length} units (K = ${rec.nUnits})${n < rec.units.length ? `, first ${n} shown` : ""}`;
+  const title =
+    opts.title ??
+    `${name}: ${rec.seconds.toFixed(2)} s at ${rec.fileSampleRate} Hz -> ${rec.units.length} units (K = ${rec.nUnits})${n < rec.units.length ? `, first ${n} shown` : ""}`;
   const fig = patchFigure({ spectrogram: { frames, nFrames: n, nMels }, title });
   const units = Array.from(rec.units.subarray(0, n));
   const labelled = n <= (opts.labelFrames ?? 120);
@@ -96,34 +101,75 @@ export function recordingFigure(rec: RecordingUnits, opts: { title?: string; max
   });
   fig.layout.xaxis = { ...fig.layout.xaxis, anchor: "y2" };
   fig.layout.yaxis = { ...fig.layout.yaxis, domain: [0.28, 1] };
-  fig.layout.yaxis2 = { domain: [0, 0.16], anchor: "x", range: [-0.5, 0.5], showticklabels: false, ticks: "", showline: true, linecolor: "#444", mirror: true, title: { text: "unit" } };
+  fig.layout.yaxis2 = {
+    domain: [0, 0.16],
+    anchor: "x",
+    range: [-0.5, 0.5],
+    showticklabels: false,
+    ticks: "",
+    showline: true,
+    linecolor: "#444",
+    mirror: true,
+    title: { text: "unit" },
+  };
   fig.layout.height = fig.layout.height + 60;
   return fig;
 }
 
 export function unitHistogram(stats: UnitStats): Figure {
-  const layout = paperLayout({ title: `unit occurrences (K = ${stats.nUnits}, ${stats.unitsUsed} used)`, xTitle: "unit id", yTitle: "frames" });
-  return { data: [{ type: "bar", name: "frames", x: stats.counts.map((_, i) => i), y: stats.counts, marker: { color: "#4c72b0" } }], layout };
+  const layout = paperLayout({
+    title: `unit occurrences (K = ${stats.nUnits}, ${stats.unitsUsed} used)`,
+    xTitle: "unit id",
+    yTitle: "frames",
+  });
+  return {
+    data: [
+      { type: "bar", name: "frames", x: stats.counts.map((_, i) => i), y: stats.counts, marker: { color: "#4c72b0" } },
+    ],
+    layout,
+  };
 }
 
-export function mixSharesFigure(rows: readonly { mixRatio: string | number; target: string | number; interleavedShare: string | number }[]): Figure {
+export function mixSharesFigure(
+  rows: readonly { mixRatio: string | number; target: string | number; interleavedShare: string | number }[],
+): Figure {
   const x = rows.map((r) => String(r.mixRatio));
-  const layout = paperLayout({ title: "interleaved token share: knob vs realised", xTitle: "interleaved : text-only", yTitle: "share of tokens" });
+  const layout = paperLayout({
+    title: "interleaved token share: knob vs realised",
+    xTitle: "interleaved : text-only",
+    yTitle: "share of tokens",
+  });
   return {
     data: [
       { type: "bar", name: "target", x, y: rows.map((r) => Number(r.target)), marker: { color: "#bbbbbb" } },
-      { type: "bar", name: "realised", x, y: rows.map((r) => Number(r.interleavedShare)), marker: { color: "#dd8452" } },
+      {
+        type: "bar",
+        name: "realised",
+        x,
+        y: rows.map((r) => Number(r.interleavedShare)),
+        marker: { color: "#dd8452" },
+      },
     ],
     layout: { ...layout, barmode: "group" },
   };
 }
 
-const VERDICT_COLOURS: Record<Verdict, string> = { reproduces: "#2ca02c", contradicts: "#d62728", inconclusive: "#999999", "not run": "#eeeeee" };
+const VERDICT_COLOURS: Record<Verdict, string> = {
+  reproduces: "#2ca02c",
+  contradicts: "#d62728",
+  inconclusive: "#999999",
+  "not run": "#eeeeee",
+};
 
 export function reportFigure(report: readonly ReportRow[]): Figure {
   const run = report.filter((r) => r.verdict !== "not run");
   const y = run.map((r) => `${r.higher} > ${r.lower} (${r.cell})`);
-  const layout = paperLayout({ title: "paper findings: paired Δ accuracy, 95% bootstrap interval", xTitle: "Δ accuracy, expected higher - lower (points)", yTitle: "", size: "wide" });
+  const layout = paperLayout({
+    title: "paper findings: paired Δ accuracy, 95% bootstrap interval",
+    xTitle: "Δ accuracy, expected higher - lower (points)",
+    yTitle: "",
+    size: "wide",
+  });
   const marginL = Math.max(200, Math.ceil(6.4 * Math.max(0, ...y.map((l) => l.length))));
   return {
     data: [
@@ -134,7 +180,13 @@ export function reportFigure(report: readonly ReportRow[]): Figure {
         y,
         x: run.map((r) => 100 * r.delta),
         // the interval is not symmetric about Δ: plus and minus arms apart
-        error_x: { type: "data", symmetric: false, array: run.map((r) => 100 * (r.hi - r.delta)), arrayminus: run.map((r) => 100 * (r.delta - r.lo)), visible: true },
+        error_x: {
+          type: "data",
+          symmetric: false,
+          array: run.map((r) => 100 * (r.hi - r.delta)),
+          arrayminus: run.map((r) => 100 * (r.delta - r.lo)),
+          visible: true,
+        },
         marker: { color: run.map((r) => VERDICT_COLOURS[r.verdict]) },
       },
     ],
@@ -145,7 +197,18 @@ export function reportFigure(report: readonly ReportRow[]): Figure {
       width: layout.width - 330 + marginL,
       height: 120 + 28 * run.length,
       // no difference: the line a verdict's interval must clear
-      shapes: [{ type: "line", xref: "x", yref: "paper", x0: 0, x1: 0, y0: 0, y1: 1, line: { color: "#444", width: 1, dash: "dot" } }],
+      shapes: [
+        {
+          type: "line",
+          xref: "x",
+          yref: "paper",
+          x0: 0,
+          x1: 0,
+          y0: 0,
+          y1: 1,
+          line: { color: "#444", width: 1, dash: "dot" },
+        },
+      ],
     },
   };
 }

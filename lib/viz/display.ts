@@ -16,7 +16,10 @@
 import { writeWav } from "../audio/wav";
 import { ChromiumUnavailableError, renderPng, type Figure } from "./export";
 
-type WriteDisplay = (d: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+type WriteDisplay = (
+  d: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+  update: boolean,
+) => void;
 
 function kernelHook(): WriteDisplay | null {
   try {
@@ -42,7 +45,10 @@ async function pngFallback(fig: Figure): Promise<string | null> {
     return Buffer.from(await renderPng(fig, { scale: 1 })).toString("base64");
   } catch (e) {
     if (!(e instanceof ChromiumUnavailableError)) throw e;
-    if (!warnedNoPng) console.warn(`warning: inline figures are shown without their PNG fallback (JupyterLab still draws them; nbconvert and GitHub will not): ${e.message}`);
+    if (!warnedNoPng)
+      console.warn(
+        `warning: inline figures are shown without their PNG fallback (JupyterLab still draws them; nbconvert and GitHub will not): ${e.message}`,
+      );
     warnedNoPng = true;
     return null;
   }
@@ -50,7 +56,7 @@ async function pngFallback(fig: Figure): Promise<string | null> {
 
 export async function showFigure(fig: Figure, opts: { png?: boolean } = {}): Promise<void> {
   const layout = (fig.layout ?? {}) as { title?: { text?: string } | string };
-  const title = typeof layout.title === "string" ? layout.title : layout.title?.text ?? "figure";
+  const title = typeof layout.title === "string" ? layout.title : (layout.title?.text ?? "figure");
   const data: Record<string, unknown> = {
     "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {} },
     "text/plain": `<Plotly figure: ${title}, ${fig.data.length} trace(s)>`,
@@ -68,7 +74,12 @@ interface FrameLike {
 }
 
 function isFrame(x: unknown): x is FrameLike {
-  return typeof x === "object" && x !== null && Array.isArray((x as FrameLike).columns) && Array.isArray((x as FrameLike).values);
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    Array.isArray((x as FrameLike).columns) &&
+    Array.isArray((x as FrameLike).values)
+  );
 }
 
 function cellText(v: unknown): string {
@@ -79,14 +90,25 @@ function cellText(v: unknown): string {
 }
 
 /** Row objects (or a danfo DataFrame) as column names + rows of cell strings. */
-export function tableCells(table: readonly object[] | FrameLike, maxRows = 200): { columns: string[]; rows: string[][]; more: number } {
+export function tableCells(
+  table: readonly object[] | FrameLike,
+  maxRows = 200,
+): { columns: string[]; rows: string[][]; more: number } {
   if (isFrame(table)) {
-    return { columns: table.columns, rows: table.values.slice(0, maxRows).map((r) => r.map(cellText)), more: Math.max(0, table.values.length - maxRows) };
+    return {
+      columns: table.columns,
+      rows: table.values.slice(0, maxRows).map((r) => r.map(cellText)),
+      more: Math.max(0, table.values.length - maxRows),
+    };
   }
   const rows = table as readonly Record<string, unknown>[];
   const columns: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
-  return { columns, rows: rows.slice(0, maxRows).map((r) => columns.map((c) => cellText(r[c]))), more: Math.max(0, rows.length - maxRows) };
+  return {
+    columns,
+    rows: rows.slice(0, maxRows).map((r) => columns.map((c) => cellText(r[c]))),
+    more: Math.max(0, rows.length - maxRows),
+  };
 }
 
 /** The table as HTML and as aligned text. */
@@ -112,9 +134,19 @@ export function showAudio(audio: Float32Array | Uint8Array, sampleRate = 16000):
   const wav = audio instanceof Float32Array ? writeWav(audio, sampleRate) : audio;
   const seconds = audio instanceof Float32Array ? (audio.length / sampleRate).toFixed(2) : "?";
   const src = `data:audio/wav;base64,${Buffer.from(wav).toString("base64")}`;
-  displayBundle({ "text/html": `<audio controls src="${src}"></audio>`, "text/plain": `<audio: ${seconds} s at ${sampleRate} Hz>` });
+  displayBundle({
+    "text/html": `<audio controls src="${src}"></audio>`,
+    "text/plain": `<audio: ${seconds} s at ${sampleRate} Hz>`,
+  });
 }
 
 export function showHtml(html: string): void {
-  displayBundle({ "text/html": html, "text/plain": html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 500) });
+  displayBundle({
+    "text/html": html,
+    "text/plain": html
+      .replace(/<[^>]+>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, 500),
+  });
 }

@@ -48,7 +48,8 @@ type Format = (typeof FORMATS)[number];
 let browserPromise: Promise<PwBrowser> | null = null;
 
 /** What to do when Chromium is missing: the system-packages step of `npm install`, or apt, or CHROMIUM_PATH. */
-export const CHROMIUM_FIX = "run `node scripts/system-deps.mjs` as root or with sudo (what `npm install` runs), or `sudo apt-get install chromium fonts-liberation`, or set CHROMIUM_PATH to a Chromium binary";
+export const CHROMIUM_FIX =
+  "run `node scripts/system-deps.mjs` as root or with sudo (what `npm install` runs), or `sudo apt-get install chromium fonts-liberation`, or set CHROMIUM_PATH to a Chromium binary";
 
 /** Chromium cannot be found or started: inline figures go without their PNG; export fails with this. */
 export class ChromiumUnavailableError extends Error {
@@ -63,9 +64,18 @@ export function chromiumPath(): string {
   const set = process.env.CHROMIUM_PATH;
   if (set) {
     if (fs.existsSync(set)) return set;
-    throw new ChromiumUnavailableError(`headless Chromium was not found at CHROMIUM_PATH=${set} (figure export needs it): point CHROMIUM_PATH at a Chromium binary, or unset it to use the system's (\`sudo apt-get install chromium fonts-liberation\`)`);
+    throw new ChromiumUnavailableError(
+      `headless Chromium was not found at CHROMIUM_PATH=${set} (figure export needs it): point CHROMIUM_PATH at a Chromium binary, or unset it to use the system's (\`sudo apt-get install chromium fonts-liberation\`)`,
+    );
   }
-  const candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", ...(process.env.PATH ?? "").split(":").filter(Boolean).map((d) => path.join(d, "chromium"))];
+  const candidates = [
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    ...(process.env.PATH ?? "")
+      .split(":")
+      .filter(Boolean)
+      .map((d) => path.join(d, "chromium")),
+  ];
   for (const c of candidates) if (fs.existsSync(c)) return c;
   throw new ChromiumUnavailableError(`headless Chromium was not found (figure export needs it): ${CHROMIUM_FIX}`);
 }
@@ -73,7 +83,9 @@ export function chromiumPath(): string {
 function browser(): Promise<PwBrowser> {
   if (!browserPromise) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { chromium } = require("playwright-core") as { chromium: { launch(o: { executablePath: string; args: string[] }): Promise<PwBrowser> } };
+    const { chromium } = require("playwright-core") as {
+      chromium: { launch(o: { executablePath: string; args: string[] }): Promise<PwBrowser> };
+    };
     let executablePath: string;
     try {
       executablePath = chromiumPath();
@@ -83,10 +95,20 @@ function browser(): Promise<PwBrowser> {
     browserPromise = chromium
       .launch({
         executablePath,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
       })
       .catch((e: unknown) => {
-        throw new ChromiumUnavailableError(`headless Chromium at ${executablePath} did not start (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): ${CHROMIUM_FIX}`);
+        throw new ChromiumUnavailableError(
+          `headless Chromium at ${executablePath} did not start (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): ${CHROMIUM_FIX}`,
+        );
       });
     browserPromise.catch(() => {
       browserPromise = null;
@@ -122,11 +144,20 @@ export type { Figure };
 export function paperStyle(layout: object = {}): Record<string, unknown> {
   const l = layout as Record<string, unknown>;
   const font = { ...FONT, ...((l.font as object | undefined) ?? {}) };
-  return { paper_bgcolor: "white", plot_bgcolor: "white", width: SIZES.column.width, height: SIZES.column.height, ...l, font };
+  return {
+    paper_bgcolor: "white",
+    plot_bgcolor: "white",
+    width: SIZES.column.width,
+    height: SIZES.column.height,
+    ...l,
+    font,
+  };
 }
 
 interface PlotlyWindow {
-  Plotly: { toImage(el: unknown, o: { format: string; width: number; height: number; scale?: number }): Promise<string> };
+  Plotly: {
+    toImage(el: unknown, o: { format: string; width: number; height: number; scale?: number }): Promise<string>;
+  };
 }
 
 let plotlyPage: Promise<PwPage> | null = null;
@@ -161,7 +192,10 @@ function render(fig: Figure, format: "png" | "svg", opts: ExportOptions): Promis
     const { width, height } = sizeOf(fig, opts);
     return page.evaluate(
       (a: { fig: Figure; format: string; width: number; height: number; scale: number }) =>
-        (globalThis as unknown as PlotlyWindow).Plotly.toImage({ data: a.fig.data, layout: { ...a.fig.layout, width: a.width, height: a.height } }, { format: a.format, width: a.width, height: a.height, scale: a.scale }),
+        (globalThis as unknown as PlotlyWindow).Plotly.toImage(
+          { data: a.fig.data, layout: { ...a.fig.layout, width: a.width, height: a.height } },
+          { format: a.format, width: a.width, height: a.height, scale: a.scale },
+        ),
       { fig, format, width, height, scale: opts.scale ?? 2 },
     );
   });
@@ -186,7 +220,9 @@ export async function renderPdf(fig: Figure, opts: ExportOptions = {}): Promise<
   const { width, height } = sizeOf(fig, opts);
   const page = await (await browser()).newPage();
   try {
-    await page.setContent(`<!doctype html><html><head><style>@page{size:${width}px ${height}px;margin:0}html,body{margin:0;padding:0}svg{display:block;width:${width}px;height:${height}px}</style></head><body>${svg}</body></html>`);
+    await page.setContent(
+      `<!doctype html><html><head><style>@page{size:${width}px ${height}px;margin:0}html,body{margin:0;padding:0}svg{display:block;width:${width}px;height:${height}px}</style></head><body>${svg}</body></html>`,
+    );
     return await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: "1" });
   } finally {
     await page.close();
@@ -196,14 +232,22 @@ export async function renderPdf(fig: Figure, opts: ExportOptions = {}): Promise<
 /** Write `fig` to `file` as PNG, SVG or PDF by its extension (atomically; folders are created). */
 export async function exportFigure(fig: Figure, file: string, opts: ExportOptions = {}): Promise<string> {
   const ext = path.extname(file).slice(1).toLowerCase() as Format;
-  if (!FORMATS.includes(ext)) throw new Error(`exportFigure: cannot write '${file}': the extension must be one of .${FORMATS.join(", .")}`);
-  if (!fig || !Array.isArray(fig.data)) throw new Error(`exportFigure: '${file}': the figure must be a Plotly figure object { data: [...], layout }`);
+  if (!FORMATS.includes(ext))
+    throw new Error(`exportFigure: cannot write '${file}': the extension must be one of .${FORMATS.join(", .")}`);
+  if (!fig || !Array.isArray(fig.data))
+    throw new Error(`exportFigure: '${file}': the figure must be a Plotly figure object { data: [...], layout }`);
   const styled = { data: fig.data, layout: paperStyle(fig.layout) };
   let bytes: Uint8Array | string;
   try {
-    bytes = ext === "png" ? await renderPng(styled, opts) : ext === "svg" ? await renderSvg(styled, opts) : await renderPdf(styled, opts);
+    bytes =
+      ext === "png"
+        ? await renderPng(styled, opts)
+        : ext === "svg"
+          ? await renderSvg(styled, opts)
+          : await renderPdf(styled, opts);
   } catch (e) {
-    if (e instanceof ChromiumUnavailableError) throw new ChromiumUnavailableError(`exportFigure: cannot write '${file}': ${e.message}`);
+    if (e instanceof ChromiumUnavailableError)
+      throw new ChromiumUnavailableError(`exportFigure: cannot write '${file}': ${e.message}`);
     throw e;
   }
   writeFileAtomic(file, bytes);

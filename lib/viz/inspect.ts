@@ -36,7 +36,10 @@ export function wordPieceStats(paired: readonly AlignedUtterance[]): WordPieceSt
       if (k > 1) split++;
     }
   }
-  if (words === 0) throw new Error("wordPieceStats: the utterances have no word spans; pass a built dataset's paired utterances (ds.paired)");
+  if (words === 0)
+    throw new Error(
+      "wordPieceStats: the utterances have no word spans; pass a built dataset's paired utterances (ds.paired)",
+    );
   return { words, splitShare: split / words, piecesPerWord: pieces / words };
 }
 
@@ -69,7 +72,10 @@ export function unitStats(paired: readonly AlignedUtterance[], nUnits: number): 
   for (const u of paired) {
     for (let i = 0; i < u.units.length; i++) {
       const x = u.units[i];
-      if (x < 0 || x >= nUnits) throw new Error(`utterance ${u.id}: unit id ${x} at frame ${i} is outside 0..${nUnits - 1}: the unit model and the corpus disagree; rebuild the dataset`);
+      if (x < 0 || x >= nUnits)
+        throw new Error(
+          `utterance ${u.id}: unit id ${x} at frame ${i} is outside 0..${nUnits - 1}: the unit model and the corpus disagree; rebuild the dataset`,
+        );
       counts[x]++;
       if (i === 0 || u.units[i - 1] !== x) kept++;
     }
@@ -120,7 +126,10 @@ export interface Consistency {
  * Unit consistency: do two voices saying the same word give the same units? 0 = identical strings,
  * ~differentWords = no better than two unrelated words. Normalised by the longer string.
  */
-export function unitConsistency(paired: readonly AlignedUtterance[], opts: { pairs?: number; seed?: number } = {}): Consistency {
+export function unitConsistency(
+  paired: readonly AlignedUtterance[],
+  opts: { pairs?: number; seed?: number } = {},
+): Consistency {
   const byWord = new Map<string, { voice: string; units: Int32Array }[]>();
   for (const u of paired) {
     for (const s of u.spans) {
@@ -159,7 +168,10 @@ export function unitConsistency(paired: readonly AlignedUtterance[], opts: { pai
 }
 
 /** The realised interleaved : text-only token shares of a training stream over its first n documents. */
-export function mixShares(source: SequenceSource & { kindAt?: (i: number) => string }, n = 400): { interleaved: number; text: number; speech: number } {
+export function mixShares(
+  source: SequenceSource & { kindAt?: (i: number) => string },
+  n = 400,
+): { interleaved: number; text: number; speech: number } {
   const tok: Record<string, number> = { interleaved: 0, text: 0, speech: 0 };
   for (let i = 0; i < n; i++) {
     const kind = source.kindAt ? source.kindAt(i) : "interleaved";
@@ -175,7 +187,12 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
  * An LM sequence as HTML: text tokens blue (one box per BPE piece), speech units orange (`u17`), markers
  * grey; a bar marks every aligned segment start. `decode` maps a text id to its string.
  */
-export function sequenceHtml(seq: LmSequence, vocab: Vocab, decode: (ids: number[]) => string, maxTokens = 400): string {
+export function sequenceHtml(
+  seq: LmSequence,
+  vocab: Vocab,
+  decode: (ids: number[]) => string,
+  maxTokens = 400,
+): string {
   const parts: string[] = [];
   const n = Math.min(seq.ids.length, maxTokens);
   for (let i = 0; i < n; i++) {
@@ -193,7 +210,9 @@ export function sequenceHtml(seq: LmSequence, vocab: Vocab, decode: (ids: number
       colour = "#a9cdf5";
     }
     const bar = seq.isSpeech[i] && seq.wordStart[i] ? "border-left:2px solid #333;" : "";
-    parts.push(`<span style="background:${colour};${bar}padding:1px 2px;margin:1px;border-radius:3px;font-family:monospace;font-size:11px">${esc(label)}</span>`);
+    parts.push(
+      `<span style="background:${colour};${bar}padding:1px 2px;margin:1px;border-radius:3px;font-family:monospace;font-size:11px">${esc(label)}</span>`,
+    );
   }
   const more = seq.ids.length > n ? ` <i>… ${seq.ids.length - n} more</i>` : "";
   return `<div style="line-height:1.9">${parts.join("")}${more}</div>`;

@@ -12,7 +12,15 @@ export interface Trace {
   y?: (number | string | null)[];
   z?: number[][];
   /** `arrayminus` with `symmetric: false` draws an interval that is not symmetric about the bar */
-  error_y?: { type: "data"; array: number[]; arrayminus?: number[]; symmetric?: boolean; visible: boolean; thickness?: number; width?: number };
+  error_y?: {
+    type: "data";
+    array: number[];
+    arrayminus?: number[];
+    symmetric?: boolean;
+    visible: boolean;
+    thickness?: number;
+    width?: number;
+  };
   mode?: "lines" | "markers" | "lines+markers";
   [field: string]: unknown;
 }
@@ -83,7 +91,18 @@ export const MODEL_COLORS: Record<string, string> = {
 };
 
 /** Colours for series that are not a known model kind, used in order. */
-export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+export const PALETTE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
 
 /**
  * The colour of a series: its model kind's colour if the name is a kind or starts with one followed by '-'
@@ -97,12 +116,31 @@ export function modelColor(name: string, index: number): string {
   return best !== "" ? MODEL_COLORS[best] : PALETTE[index % PALETTE.length];
 }
 
-export const DIRECTION_LABELS: Record<string, string> = { S2S: "S→S", T2T: "T→T", S2T: "S→T", T2S: "T→S", macro: "macro" };
+export const DIRECTION_LABELS: Record<string, string> = {
+  S2S: "S→S",
+  T2T: "T→T",
+  S2T: "S→T",
+  T2S: "T→S",
+  macro: "macro",
+};
 /** Line dash per direction, so speech and text curves of one model share a colour and differ by dash. */
-export const DIRECTION_DASH: Record<string, string> = { S2S: "solid", T2T: "dash", S2T: "dot", T2S: "dashdot", macro: "longdash" };
+export const DIRECTION_DASH: Record<string, string> = {
+  S2S: "solid",
+  T2T: "dash",
+  S2T: "dot",
+  T2S: "dashdot",
+  macro: "longdash",
+};
 export const BENCHMARK_LABELS: Record<string, string> = { hs: "HS", sc: "SC", tsc: "TSC" };
 /** What a guess scores, in %, per benchmark (1 over the endings: 1-in-2 for the StoryClozes, 1-in-4 for HellaSwag). */
-export const CHANCE_PCT: Record<string, number> = { sc: 50, tsc: 50, hs: 25, storycloze: 50, "topic-storycloze": 50, hellaswag: 25 };
+export const CHANCE_PCT: Record<string, number> = {
+  sc: 50,
+  tsc: 50,
+  hs: 25,
+  storycloze: 50,
+  "topic-storycloze": 50,
+  hellaswag: 25,
+};
 
 export function directionLabel(d: string): string {
   return DIRECTION_LABELS[d] ?? d;
@@ -123,7 +161,14 @@ export interface LayoutOptions {
 /** The shared layout: white background, light grid, legend on top, fonts and size from above. */
 export function paperLayout(opts: LayoutOptions): Layout {
   const size = SIZES[opts.size ?? "column"];
-  const axis = { showline: true, linecolor: "#444", mirror: true, ticks: "outside", gridcolor: "#e5e5e5", zeroline: false };
+  const axis = {
+    showline: true,
+    linecolor: "#444",
+    mirror: true,
+    ticks: "outside",
+    gridcolor: "#e5e5e5",
+    zeroline: false,
+  };
   const layout: Layout = {
     width: size.width,
     height: size.height,

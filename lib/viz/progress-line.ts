@@ -47,10 +47,11 @@ export function progressText(label: string, done: number, total: number, elapsed
 }
 
 export function progress(label: string, total: number, opts: ProgressOptions = {}): Progress {
-  if (!Number.isFinite(total) || total < 0) throw new Error(`progress('${label}'): total must be a count >= 0, got ${total}`);
+  if (!Number.isFinite(total) || total < 0)
+    throw new Error(`progress('${label}'): total must be a count >= 0, got ${total}`);
   const write = opts.write ?? ((text: string) => void process.stdout.write(text));
   const inPlace = opts.inPlace ?? (Boolean(process.stdout.isTTY) || inKernel());
-  const interval = inPlace ? opts.minIntervalMs ?? 200 : opts.logIntervalMs ?? 2000;
+  const interval = inPlace ? (opts.minIntervalMs ?? 200) : (opts.logIntervalMs ?? 2000);
   const now = opts.now ?? Date.now;
   const t0 = now();
   let count = 0;

@@ -14,7 +14,8 @@ export function stageProgress(opts: { log?: (line: string) => void; steps?: numb
   return (stage, done, total) => {
     const every = Math.max(1, Math.floor(total / steps));
     const prev = lastShown.get(stage);
-    const show = done === total || done === 0 || prev === undefined || Math.floor(done / every) > Math.floor(prev / every);
+    const show =
+      done === total || done === 0 || prev === undefined || Math.floor(done / every) > Math.floor(prev / every);
     if (!show || prev === done) return;
     lastShown.set(stage, done);
     log(`${stage} ${done}/${total} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

@@ -16,12 +16,25 @@
 import type { Dataset } from "../data/build";
 import { speechDocument } from "../data/interleave";
 import { meanStd, summarize, type ResultRow, type RowDirection } from "../eval/metrics";
-import { cellAccuracy, cellScores, comparePaired, formatPaired, type PairedOptions, type RunItems } from "../eval/paired";
+import {
+  cellAccuracy,
+  cellScores,
+  comparePaired,
+  formatPaired,
+  type PairedOptions,
+  type RunItems,
+} from "../eval/paired";
 import { accuracyBy } from "../eval/evaluate";
 import type { ItemScore } from "../eval/score";
 import type { BpeTokenizer } from "../tokenizers/bpe";
 import type { DeepPartial } from "../config";
-import { makePatcher, meanSpeechPatchLen, needsEntropyModel, resolvePatchingConfig, type PatchingConfig } from "../model/patching";
+import {
+  makePatcher,
+  meanSpeechPatchLen,
+  needsEntropyModel,
+  resolvePatchingConfig,
+  type PatchingConfig,
+} from "../model/patching";
 import type { UnitEntropyModel } from "../model/entropy";
 import { mixShares } from "./inspect";
 import { LAB_MIX } from "../experiment/experiment";
@@ -42,7 +55,14 @@ export interface SummaryTableRow {
 /** Mean ± std (in %) over seeds, one row per model x benchmark x direction (group columns kept). */
 export function summaryTable(rows: readonly ResultRow[]): SummaryTableRow[] {
   warnIfMixedCode(rows);
-  return summarize(rows).map((s) => ({ model: s.model, ...(s.group ?? {}), benchmark: s.benchmark, direction: s.direction, "accuracy %": `${pct(s.mean)} ± ${pct(s.std)}`, seeds: s.n }));
+  return summarize(rows).map((s) => ({
+    model: s.model,
+    ...(s.group ?? {}),
+    benchmark: s.benchmark,
+    direction: s.direction,
+    "accuracy %": `${pct(s.mean)} ± ${pct(s.std)}`,
+    seeds: s.n,
+  }));
 }
 
 export interface PairedTableOptions extends PairedOptions {
@@ -65,7 +85,10 @@ export type PairedSide = "ahead" | "behind" | "within noise";
 export function pairedTable(runs: readonly RunItems[], opts: PairedTableOptions): Record<string, string | number>[] {
   const directions = opts.directions ?? ["S2S", "T2T", "macro"];
   const ref = runs.filter((r) => r.model === opts.reference);
-  if (ref.length === 0) throw new Error(`pairedTable: no runs of the reference model '${opts.reference}'; pick one of ${[...new Set(runs.map((r) => r.model))].join(", ")}`);
+  if (ref.length === 0)
+    throw new Error(
+      `pairedTable: no runs of the reference model '${opts.reference}'; pick one of ${[...new Set(runs.map((r) => r.model))].join(", ")}`,
+    );
   const benchmarks = opts.benchmarks ?? [...new Set(runs.flatMap((r) => r.items.map((i) => i.benchmark)))];
   const models = [...new Set(runs.map((r) => r.model))];
   const out: Record<string, string | number>[] = [];
@@ -73,15 +96,31 @@ export function pairedTable(runs: readonly RunItems[], opts: PairedTableOptions)
     const mine = runs.filter((r) => r.model === model);
     for (const benchmark of benchmarks) {
       for (const direction of directions) {
-        const acc = mine.map((r) => cellScores(r.items, benchmark, direction)).filter((m) => m.size > 0).map(cellAccuracy);
+        const acc = mine
+          .map((r) => cellScores(r.items, benchmark, direction))
+          .filter((m) => m.size > 0)
+          .map(cellAccuracy);
         if (acc.length === 0) continue;
         const { mean, std } = meanStd(acc);
-        const row: Record<string, string | number> = { model, ...(mine[0].group ?? {}), benchmark, direction, "accuracy %": `${pct(mean)} ± ${pct(std)}`, seeds: acc.length };
+        const row: Record<string, string | number> = {
+          model,
+          ...(mine[0].group ?? {}),
+          benchmark,
+          direction,
+          "accuracy %": `${pct(mean)} ± ${pct(std)}`,
+          seeds: acc.length,
+        };
         const key = `Δ vs ${opts.reference} [95% CI]`;
         const c = model === opts.reference ? null : comparePaired(mine, ref, benchmark, direction, opts);
         row[key] = c ? formatPaired(c) : "–";
         row.p = c ? (c.p < 0.001 ? "<0.001" : c.p.toFixed(3)) : "–";
-        row.verdict = c ? (c.verdict === "reproduces" ? "ahead" : c.verdict === "contradicts" ? "behind" : "within noise") satisfies PairedSide : "–";
+        row.verdict = c
+          ? ((c.verdict === "reproduces"
+              ? "ahead"
+              : c.verdict === "contradicts"
+                ? "behind"
+                : "within noise") satisfies PairedSide)
+          : "–";
         out.push(row);
       }
     }
@@ -127,25 +166,52 @@ export function budgetTable(runs: readonly StudyRun[]): Record<string, string | 
 }
 
 /** Accuracy per difficulty tier or item type, mean ± std over the seeds of each model. */
-export function tierTable(runs: readonly StudyRun[], field: "tier" | "type" = "tier"): Record<string, string | number>[] {
+export function tierTable(
+  runs: readonly StudyRun[],
+  field: "tier" | "type" = "tier",
+): Record<string, string | number>[] {
   warnIfMixedCode(runs.flatMap((r) => r.rows));
-  return tierTableOfItems(runs.map((r) => ({ model: r.config.name, items: (r.record.result as RunResult).eval?.items ?? [] })), field);
+  return tierTableOfItems(
+    runs.map((r) => ({ model: r.config.name, items: (r.record.result as RunResult).eval?.items ?? [] })),
+    field,
+  );
 }
 
 /** The same from per-item scores, one entry per run (e.g. lab.extraBenchmarkItems for the chain tier). */
-export function tierTableOfItems(runs: readonly { model: string; items: readonly ItemScore[] }[], field: "tier" | "type" = "tier"): Record<string, string | number>[] {
-  const acc = new Map<string, { model: string; benchmark: string; direction: string; value: string | number; xs: number[]; n: number }>();
+export function tierTableOfItems(
+  runs: readonly { model: string; items: readonly ItemScore[] }[],
+  field: "tier" | "type" = "tier",
+): Record<string, string | number>[] {
+  const acc = new Map<
+    string,
+    { model: string; benchmark: string; direction: string; value: string | number; xs: number[]; n: number }
+  >();
   for (const r of runs) {
     for (const c of accuracyBy(r.items, field)) {
       const key = [r.model, c.benchmark, c.direction, c.value].join("\u0000");
-      const e = acc.get(key) ?? { model: r.model, benchmark: c.benchmark, direction: c.direction, value: c.value, xs: [], n: c.n };
+      const e = acc.get(key) ?? {
+        model: r.model,
+        benchmark: c.benchmark,
+        direction: c.direction,
+        value: c.value,
+        xs: [],
+        n: c.n,
+      };
       e.xs.push(c.accuracy);
       acc.set(key, e);
     }
   }
   return [...acc.values()].map((e) => {
     const { mean, std } = meanStd(e.xs);
-    return { model: e.model, benchmark: e.benchmark, direction: e.direction, [field]: e.value, items: e.n, "accuracy %": `${pct(mean)} ± ${pct(std)}`, seeds: e.xs.length };
+    return {
+      model: e.model,
+      benchmark: e.benchmark,
+      direction: e.direction,
+      [field]: e.value,
+      items: e.n,
+      "accuracy %": `${pct(mean)} ± ${pct(std)}`,
+      seeds: e.xs.length,
+    };
   });
 }
 
@@ -163,7 +229,12 @@ export interface MixRow {
  * fraction the lab trains with (LAB_MIX's unless given). `interleavedShare` and `textShare` are shares of the
  * interleaved + text-only tokens (what the ratio's `target` controls); `speechOnlyShare` is of all tokens.
  */
-export function mixRatioTable(ds: Dataset, ratios: [number, number][], n = 300, speechOnlyFrac = LAB_MIX.speechOnlyFrac): MixRow[] {
+export function mixRatioTable(
+  ds: Dataset,
+  ratios: [number, number][],
+  n = 300,
+  speechOnlyFrac = LAB_MIX.speechOnlyFrac,
+): MixRow[] {
   return ratios.map(([i, t]) => {
     const s = mixShares(datasetSource(ds, { mixRatio: [i, t], speechOnlyFrac }), n);
     return {
@@ -186,7 +257,10 @@ export const PATCHING_GALLERY: Record<string, DeepPartial<PatchingConfig>> = {
 };
 
 /** Mean speech-patch length of each scheme over (up to) the first 200 paired utterances. */
-export function patchLengthTable(ds: Dataset, schemes: Record<string, DeepPartial<PatchingConfig>> = PATCHING_GALLERY): Record<string, string | number>[] {
+export function patchLengthTable(
+  ds: Dataset,
+  schemes: Record<string, DeepPartial<PatchingConfig>> = PATCHING_GALLERY,
+): Record<string, string | number>[] {
   const utts = ds.paired.slice(0, 200);
   let entropyModel: UnitEntropyModel | undefined;
   return Object.entries(schemes).map(([name, p]) => {
@@ -203,7 +277,15 @@ export function patchLengthTable(ds: Dataset, schemes: Record<string, DeepPartia
 }
 
 /** The BPE pieces of a text, with ids and character offsets. */
-export function bpePieces(bpe: BpeTokenizer, text: string): { id: number; piece: string; start: number; end: number }[] {
+export function bpePieces(
+  bpe: BpeTokenizer,
+  text: string,
+): { id: number; piece: string; start: number; end: number }[] {
   const { ids, offsets } = bpe.encodeWithOffsets(text);
-  return ids.map((id, k) => ({ id, piece: JSON.stringify(text.slice(offsets[k][0], offsets[k][1])), start: offsets[k][0], end: offsets[k][1] }));
+  return ids.map((id, k) => ({
+    id,
+    piece: JSON.stringify(text.slice(offsets[k][0], offsets[k][1])),
+    start: offsets[k][0],
+    end: offsets[k][1],
+  }));
 }

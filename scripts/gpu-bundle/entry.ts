@@ -9,16 +9,28 @@
  */
 import fs from "fs";
 
-const USAGE = "usage: run.sh bench|train|info [options]   (bench: bench/train-bench.ts options; train: scripts/train.ts options)";
+const USAGE =
+  "usage: run.sh bench|train|info [options]   (bench: bench/train-bench.ts options; train: scripts/train.ts options)";
 
 /** The WebGPU adapter that Dawn (npm `webgpu`, dawn.node beside this file) finds, described for a log. */
 async function info(): Promise<number> {
   console.log(`node ${process.version} (${process.execPath}); LST_BACKEND=${process.env.LST_BACKEND ?? "(unset)"}`);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { create, globals } = require("webgpu") as { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
+  const { create, globals } = require("webgpu") as {
+    create: (flags: string[]) => GpuLike;
+    globals: Record<string, unknown>;
+  };
   Object.assign(globalThis, globals);
   const adapter = await create([]).requestAdapter({ powerPreference: "high-performance" });
-  const vulkan = [...new Set(fs.readFileSync("/proc/self/maps", "utf8").split("\n").map((l) => l.split(/\s+/).pop() ?? "").filter((p) => /libvulkan\.so/.test(p)))];
+  const vulkan = [
+    ...new Set(
+      fs
+        .readFileSync("/proc/self/maps", "utf8")
+        .split("\n")
+        .map((l) => l.split(/\s+/).pop() ?? "")
+        .filter((p) => /libvulkan\.so/.test(p)),
+    ),
+  ];
   console.log(`vulkan loader: ${vulkan.join(", ") || "not loaded"}`);
   if (!adapter) {
     console.log(
@@ -29,9 +41,13 @@ async function info(): Promise<number> {
     return 2;
   }
   const a = adapter.info;
-  console.log(`webgpu adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}', ${a.isFallbackAdapter ? "software (fallback)" : "hardware"}`);
+  console.log(
+    `webgpu adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}', ${a.isFallbackAdapter ? "software (fallback)" : "hardware"}`,
+  );
   const l = adapter.limits;
-  console.log(`limits: maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`);
+  console.log(
+    `limits: maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`,
+  );
   return 0;
 }
 
@@ -51,7 +67,11 @@ async function main(): Promise<void> {
   // exit explicitly: a live Dawn instance can keep Node from exiting
   else if (command === "info") process.exit(await info());
   else {
-    console.error(command === undefined || command === "help" || command === "--help" ? USAGE : `unknown command '${command}'. ${USAGE}`);
+    console.error(
+      command === undefined || command === "help" || command === "--help"
+        ? USAGE
+        : `unknown command '${command}'. ${USAGE}`,
+    );
     process.exitCode = command === undefined || command === "help" || command === "--help" ? 0 : 1;
   }
 }

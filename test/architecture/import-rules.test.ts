@@ -13,7 +13,8 @@ function readLib(): Map<string, string> {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts")) out.set(path.relative(LIB, p).split(path.sep).join("/"), fs.readFileSync(p, "utf8"));
+      else if (e.name.endsWith(".ts"))
+        out.set(path.relative(LIB, p).split(path.sep).join("/"), fs.readFileSync(p, "utf8"));
     }
   };
   walk(LIB);
@@ -22,24 +23,37 @@ function readLib(): Map<string, string> {
 
 test("lib/: every import points down a layer or stays in its folder, and there is no circle", () => {
   const v = checkImports(readLib());
-  assert.deepEqual(v.map((x) => `${x.file} -> ${x.imports}: ${x.why}`), []);
+  assert.deepEqual(
+    v.map((x) => `${x.file} -> ${x.imports}: ${x.why}`),
+    [],
+  );
 });
 
 test("scripts/ and bench/ import lib/ only through lib/index.ts or lib/internal.ts", () => {
   const sources = new Map<string, string>();
   for (const dir of ["scripts", "bench"]) {
-    for (const f of fs.readdirSync(path.join(ROOT, dir))) if (f.endsWith(".ts")) sources.set(`${dir}/${f}`, fs.readFileSync(path.join(ROOT, dir, f), "utf8"));
+    for (const f of fs.readdirSync(path.join(ROOT, dir)))
+      if (f.endsWith(".ts")) sources.set(`${dir}/${f}`, fs.readFileSync(path.join(ROOT, dir, f), "utf8"));
   }
   assert.ok(sources.size > 5);
-  assert.deepEqual(checkEntryImports(sources).map((x) => `${x.file} -> ${x.imports}`), []);
+  assert.deepEqual(
+    checkEntryImports(sources).map((x) => `${x.file} -> ${x.imports}`),
+    [],
+  );
 });
 
 test("the entry rule fails on a planted import of a lib/ internal", () => {
   const files = new Map([
-    ["scripts/a.ts", 'import { train } from "../lib";\nimport { cli } from "../lib/internal";\nimport { x } from "../lib/index";'],
+    [
+      "scripts/a.ts",
+      'import { train } from "../lib";\nimport { cli } from "../lib/internal";\nimport { x } from "../lib/index";',
+    ],
     ["bench/b.ts", 'import { train } from "../lib/train/train";\nimport { y } from "./helper";'],
   ]);
-  assert.deepEqual(checkEntryImports(files).map((x) => `${x.file}|${x.imports}`), ["bench/b.ts|../lib/train/train"]);
+  assert.deepEqual(
+    checkEntryImports(files).map((x) => `${x.file}|${x.imports}`),
+    ["bench/b.ts|../lib/train/train"],
+  );
 });
 
 test("the rule fails on a planted upward import, a sideways one, a circle and an unknown folder", () => {
@@ -53,7 +67,9 @@ test("the rule fails on a planted upward import, a sideways one, a circle and an
     ["eval/e.ts", "export const e = 1;"],
     ["widgets/f.ts", 'import { r } from "../rng";'],
   ]);
-  const why = checkImports(files).map((x) => `${x.file}|${x.imports}|${x.why.split(":")[0]}`).sort();
+  const why = checkImports(files)
+    .map((x) => `${x.file}|${x.imports}|${x.why.split(":")[0]}`)
+    .sort();
   assert.deepEqual(why, [
     "audio/w.ts|data/types.ts|upward",
     "model/a.ts|data/types.ts|sideways",

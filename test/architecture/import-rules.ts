@@ -24,11 +24,29 @@
 import path from "path";
 
 /** The top-level files of layer 0: one group, so they may import each other (no circle still). */
-export const BASE_FILES = ["types.ts", "rng.ts", "config.ts", "files.ts", "paths.ts", "backend.ts", "backend-webgpu.ts"];
+export const BASE_FILES = [
+  "types.ts",
+  "rng.ts",
+  "config.ts",
+  "files.ts",
+  "paths.ts",
+  "backend.ts",
+  "backend-webgpu.ts",
+];
 
 export const LAYERS: Record<string, number> = {
   base: 0,
-  audio: 1, tokenizers: 2, data: 3, model: 3, train: 4, eval: 4, experiment: 5, viz: 6, tooling: 7, "index.ts": 8, "internal.ts": 8,
+  audio: 1,
+  tokenizers: 2,
+  data: 3,
+  model: 3,
+  train: 4,
+  eval: 4,
+  experiment: 5,
+  viz: 6,
+  tooling: 7,
+  "index.ts": 8,
+  "internal.ts": 8,
 };
 
 /** The files of lib/ that scripts/ and bench/ may import (the public entry, and the second entry for tools). */
@@ -72,12 +90,20 @@ export function checkImports(sources: Map<string, string>): Violation[] {
   const edges = new Map<string, string[]>();
   for (const [file, src] of sources) {
     const from = layerKey(file);
-    if (!(from in LAYERS)) out.push({ file, imports: "-", why: `'${from}' has no layer: add it to LAYERS in test/architecture/import-rules.ts` });
+    if (!(from in LAYERS))
+      out.push({
+        file,
+        imports: "-",
+        why: `'${from}' has no layer: add it to LAYERS in test/architecture/import-rules.ts`,
+      });
     const targets: string[] = [];
     for (const spec of relativeImports(src)) {
       const target = resolve(file, spec, files);
       if (!target) {
-        if (!spec.startsWith("../") || path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).startsWith("..")) {
+        if (
+          !spec.startsWith("../") ||
+          path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).startsWith("..")
+        ) {
           out.push({ file, imports: spec, why: "imports from outside lib/" });
         }
         continue;
@@ -85,12 +111,19 @@ export function checkImports(sources: Map<string, string>): Violation[] {
       targets.push(target);
       const to = layerKey(target);
       if (to === from || !(from in LAYERS) || !(to in LAYERS)) continue;
-      if (LAYERS[to] > LAYERS[from]) out.push({ file, imports: target, why: `upward: ${from} (layer ${LAYERS[from]}) imports ${to} (layer ${LAYERS[to]})` });
-      else if (LAYERS[to] === LAYERS[from]) out.push({ file, imports: target, why: `sideways: ${from} and ${to} are siblings at layer ${LAYERS[from]}` });
+      if (LAYERS[to] > LAYERS[from])
+        out.push({
+          file,
+          imports: target,
+          why: `upward: ${from} (layer ${LAYERS[from]}) imports ${to} (layer ${LAYERS[to]})`,
+        });
+      else if (LAYERS[to] === LAYERS[from])
+        out.push({ file, imports: target, why: `sideways: ${from} and ${to} are siblings at layer ${LAYERS[from]}` });
     }
     edges.set(file, targets);
   }
-  for (const cycle of findCycles(edges)) out.push({ file: cycle[0], imports: cycle[1], why: `circle: ${cycle.join(" -> ")}` });
+  for (const cycle of findCycles(edges))
+    out.push({ file: cycle[0], imports: cycle[1], why: `circle: ${cycle.join(" -> ")}` });
   return out;
 }
 
@@ -125,7 +158,11 @@ export function checkEntryImports(sources: Map<string, string>): Violation[] {
       if (target !== "lib" && !target.startsWith("lib/")) continue;
       const inLib = target === "lib" ? "index.ts" : target.slice(4).replace(/(\.ts)?$/, ".ts");
       if (ENTRIES.includes(inLib)) continue;
-      out.push({ file, imports: spec, why: "reaches into lib/: import it from lib/index.ts, or add it to lib/internal.ts (the scripts' entry)" });
+      out.push({
+        file,
+        imports: spec,
+        why: "reaches into lib/: import it from lib/index.ts, or add it to lib/internal.ts (the scripts' entry)",
+      });
     }
   }
   return out;

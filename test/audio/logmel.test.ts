@@ -13,7 +13,11 @@ test("frame count: round(duration * frameRate), at least 1 (the worked example: 
   assert.equal(unitFrameCount(16000, 16000, 25), 25);
   assert.equal(unitFrameCount(19680, 16000, 25), 31); // 1.23 s -> 30.75 -> 31
   assert.equal(unitFrameCount(10, 16000, 25), 1);
-  for (const [n, sr, fr] of [[1600, 16000, 25], [22050, 22050, 50], [12345, 16000, 12.5]]) {
+  for (const [n, sr, fr] of [
+    [1600, 16000, 25],
+    [22050, 22050, 50],
+    [12345, 16000, 12.5],
+  ]) {
     const f = logMel(tone(n, sr, 440), sr, { frameRate: fr });
     assert.equal(f.nFrames, unitFrameCount(n, sr, fr));
     assert.equal(f.frames.length, f.nFrames * f.dim);

@@ -24,7 +24,12 @@ test("worked example: 2 Hz -> 4 Hz has round(4 * 4 / 2) = 8 samples and y[2] = x
 });
 
 test("a tone keeps its frequency and the length scales by to/from (22050 -> 16000, 16000 -> 8000, 8000 -> 16000)", () => {
-  for (const [from, to, hz] of [[22050, 16000, 440], [16000, 8000, 1000], [8000, 16000, 300], [44100, 16000, 2500]]) {
+  for (const [from, to, hz] of [
+    [22050, 16000, 440],
+    [16000, 8000, 1000],
+    [8000, 16000, 300],
+    [44100, 16000, 2500],
+  ]) {
     const x = tone(from, from, hz); // 1 s
     const y = resample(x, from, to);
     assert.equal(y.length, Math.round((x.length * to) / from));

@@ -66,8 +66,14 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   for (;;) {
     const v = await probe();
     if (v) return v;
-    if (server && !running(server)) throw new Error(`JupyterLab exited (code ${server.exitCode ?? server.signalCode}) while waiting for ${what}:\n${serverLog.slice(-3000)}`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; JupyterLab's log:\n${serverLog.slice(-3000)}`);
+    if (server && !running(server))
+      throw new Error(
+        `JupyterLab exited (code ${server.exitCode ?? server.signalCode}) while waiting for ${what}:\n${serverLog.slice(-3000)}`,
+      );
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}; JupyterLab's log:\n${serverLog.slice(-3000)}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -75,7 +81,8 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 before(async () => {
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(NOTEBOOKS, { recursive: true });
-  for (const f of fs.readdirSync(path.join(ROOT, "notebooks")).filter((n) => n.endsWith(".ipynb"))) fs.copyFileSync(path.join(ROOT, "notebooks", f), path.join(NOTEBOOKS, f));
+  for (const f of fs.readdirSync(path.join(ROOT, "notebooks")).filter((n) => n.endsWith(".ipynb")))
+    fs.copyFileSync(path.join(ROOT, "notebooks", f), path.join(NOTEBOOKS, f));
   fs.writeFileSync(path.join(NOTEBOOKS, "served-copies.txt"), "the browser test's copies of notebooks/\n");
   const jupyter = path.join(OUT, "jupyter");
   for (const [plugin, values] of Object.entries(SETTINGS)) {
@@ -95,7 +102,13 @@ before(async () => {
     JUPYTERLAB_WORKSPACES_DIR: path.join(jupyter, "workspaces"),
   };
   // detached: the server and its kernels are one process group, ended together
-  const args = [path.join(ROOT, "scripts", "lab.sh"), "--no-browser", `--port=${port}`, "--ServerApp.ip=127.0.0.1", `--IdentityProvider.token=${TOKEN}`];
+  const args = [
+    path.join(ROOT, "scripts", "lab.sh"),
+    "--no-browser",
+    `--port=${port}`,
+    "--ServerApp.ip=127.0.0.1",
+    `--IdentityProvider.token=${TOKEN}`,
+  ];
   server = spawn("bash", args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const keep = (b: Buffer) => void (serverLog = (serverLog + b.toString()).slice(-20_000));
   server.stdout?.on("data", keep);
@@ -103,8 +116,15 @@ before(async () => {
   // the first run installs JupyterLab into the venv from pip (about half a minute from the wheel mirror)
   await waitFor("JupyterLab to answer", 10 * MINUTE, () => api("status"));
   const marker = await api<{ path: string }>("contents/served-copies.txt?content=0");
-  assert.equal(marker?.path, "served-copies.txt", "JupyterLab serves another folder than the notebook copies (LST_LAB_NOTEBOOKS)");
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  assert.equal(
+    marker?.path,
+    "served-copies.txt",
+    "JupyterLab serves another folder than the notebook copies (LST_LAB_NOTEBOOKS)",
+  );
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
 });
 
 after(async () => {
@@ -133,8 +153,12 @@ interface CellState {
 /** The execution prompts of the code cells ("[3]:", "[*]:", "[ ]:"), and whether an output is an error. */
 function cellState(page: Page): Promise<CellState> {
   return page.evaluate((nb) => {
-    const prompts = Array.from(document.querySelectorAll(`${nb} .jp-CodeCell .jp-InputArea-prompt`)).map((e) => (e.textContent ?? "").trim());
-    const failed = document.querySelectorAll(`${nb} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]`).length > 0;
+    const prompts = Array.from(document.querySelectorAll(`${nb} .jp-CodeCell .jp-InputArea-prompt`)).map((e) =>
+      (e.textContent ?? "").trim(),
+    );
+    const failed =
+      document.querySelectorAll(`${nb} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]`).length >
+      0;
     return { prompts, busy: prompts.some((p) => p.includes("*")), failed };
   }, NB);
 }
@@ -173,7 +197,10 @@ interface PageReport {
  */
 async function drawFigures(page: Page, name: string): Promise<void> {
   const figures = await page.$$(`${NB} .jp-RenderedPlotly`);
-  assert.ok(figures.length >= 1, `${name}: no output is rendered by JupyterLab's Plotly renderer (is the plotly package in the venv?)`);
+  assert.ok(
+    figures.length >= 1,
+    `${name}: no output is rendered by JupyterLab's Plotly renderer (is the plotly package in the venv?)`,
+  );
   for (const f of figures) {
     const img = await f.$("img.plot-img");
     if (!img || (await f.$(".main-svg"))) continue;
@@ -184,7 +211,11 @@ async function drawFigures(page: Page, name: string): Promise<void> {
     if (box) await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   }
   const want = { nb: NB, n: figures.length };
-  await page.waitForFunction((w: typeof want) => document.querySelectorAll(`${w.nb} .js-plotly-plot .main-svg`).length >= w.n, want, { timeout: MINUTE });
+  await page.waitForFunction(
+    (w: typeof want) => document.querySelectorAll(`${w.nb} .js-plotly-plot .main-svg`).length >= w.n,
+    want,
+    { timeout: MINUTE },
+  );
   await page.mouse.move(0, 0);
 }
 
@@ -193,10 +224,14 @@ function outputs(page: Page): Promise<PageReport> {
   return page.evaluate((nb) => {
     const area = `${nb} .jp-OutputArea-output`;
     return {
-      errors: Array.from(document.querySelectorAll(`${area}[data-mime-type="application/vnd.jupyter.stderr"]`)).map((e) => (e.textContent ?? "").slice(0, 2000)),
+      errors: Array.from(document.querySelectorAll(`${area}[data-mime-type="application/vnd.jupyter.stderr"]`)).map(
+        (e) => (e.textContent ?? "").slice(0, 2000),
+      ),
       plots: document.querySelectorAll(`${nb} .js-plotly-plot .main-svg`).length, // the output element itself becomes the plot
       audio: document.querySelectorAll(`${area} audio[controls]`).length,
-      tables: Array.from(document.querySelectorAll(`${area} table`)).map((t) => Array.from(t.querySelectorAll("th")).map((th) => (th.textContent ?? "").trim())),
+      tables: Array.from(document.querySelectorAll(`${area} table`)).map((t) =>
+        Array.from(t.querySelectorAll("th")).map((th) => (th.textContent ?? "").trim()),
+      ),
     };
   }, NB);
 }
@@ -223,14 +258,25 @@ async function checkNotebook(name: string, timeoutMs: number): Promise<PageRepor
   }
 }
 
-test("00-environment runs in JupyterLab: a drawn figure, the audio player, the DataFrame table, no errors", { timeout: 10 * MINUTE }, async () => {
-  const seen = await checkNotebook("00-environment", 5 * MINUTE);
-  assert.ok(seen.audio >= 1, "no audio player");
-  // the danfo DataFrame of the matmul timings
-  assert.ok(seen.tables.some((h) => h.join(",") === "n,ms,gflops"), `no DataFrame table among ${JSON.stringify(seen.tables)}`);
-});
+test(
+  "00-environment runs in JupyterLab: a drawn figure, the audio player, the DataFrame table, no errors",
+  { timeout: 10 * MINUTE },
+  async () => {
+    const seen = await checkNotebook("00-environment", 5 * MINUTE);
+    assert.ok(seen.audio >= 1, "no audio player");
+    // the danfo DataFrame of the matmul timings
+    assert.ok(
+      seen.tables.some((h) => h.join(",") === "n,ms,gflops"),
+      `no DataFrame table among ${JSON.stringify(seen.tables)}`,
+    );
+  },
+);
 
-test("04-baseline-vs-lst trains its smoke runs and shows its tables and figure in JupyterLab, no errors", { timeout: 15 * MINUTE }, async () => {
-  const seen = await checkNotebook("04-baseline-vs-lst", 12 * MINUTE);
-  assert.ok(seen.tables.length >= 2, `expected the summary and budget tables, saw ${JSON.stringify(seen.tables)}`);
-});
+test(
+  "04-baseline-vs-lst trains its smoke runs and shows its tables and figure in JupyterLab, no errors",
+  { timeout: 15 * MINUTE },
+  async () => {
+    const seen = await checkNotebook("04-baseline-vs-lst", 12 * MINUTE);
+    assert.ok(seen.tables.length >= 2, `expected the summary and budget tables, saw ${JSON.stringify(seen.tables)}`);
+  },
+);

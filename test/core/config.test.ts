@@ -13,7 +13,10 @@ test("overrides merge recursively and leave defaults untouched", () => {
 });
 
 test("an unknown key is rejected with its path and the known keys", () => {
-  assert.throws(() => resolveConfig(DEFAULTS, { model: { dModle: 3 } } as never), /unknown config key 'config\.model\.dModle'.*dModel, kind/);
+  assert.throws(
+    () => resolveConfig(DEFAULTS, { model: { dModle: 3 } } as never),
+    /unknown config key 'config\.model\.dModle'.*dModel, kind/,
+  );
 });
 
 test("a value of the wrong type is rejected", () => {

@@ -37,7 +37,12 @@ interface ChildOut {
   runs: Record<string, Run>;
 }
 
-function runChild(backend: string): { out: ChildOut | null; status: number | null; signal: string | null; err: string } {
+function runChild(backend: string): {
+  out: ChildOut | null;
+  status: number | null;
+  signal: string | null;
+  err: string;
+} {
   const r = spawnSync(process.execPath, ["--import", "tsx", CHILD], {
     cwd: ROOT,
     env: { ...process.env, LST_BACKEND: backend },
@@ -46,7 +51,12 @@ function runChild(backend: string): { out: ChildOut | null; status: number | nul
     maxBuffer: 1 << 24,
   });
   const line = r.stdout.trim().split("\n").pop() ?? "";
-  return { out: r.status === 0 && line.startsWith("{") ? (JSON.parse(line) as ChildOut) : null, status: r.status, signal: r.signal, err: r.stderr };
+  return {
+    out: r.status === 0 && line.startsWith("{") ? (JSON.parse(line) as ChildOut) : null,
+    status: r.status,
+    signal: r.signal,
+    err: r.stderr,
+  };
 }
 
 const maxAbs = (a: readonly number[], b: readonly number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
@@ -62,7 +72,10 @@ test("webgpu trains the baseline and LST (every patching scheme), checkpoints an
     assert.fail(`${why}\n(set LST_SKIP_WEBGPU=1 to skip this test on a machine that has no Vulkan driver on purpose)`);
   }
   // a child that printed its result but did not exit by itself (Dawn kept Node alive) ends with a signal
-  assert.ok(wg.out !== null && wg.status === 0, `webgpu child failed (status ${wg.status}, signal ${wg.signal}):\n${wg.err.slice(-3000)}`);
+  assert.ok(
+    wg.out !== null && wg.status === 0,
+    `webgpu child failed (status ${wg.status}, signal ${wg.signal}):\n${wg.err.slice(-3000)}`,
+  );
   assert.equal(wg.out.backend, "webgpu");
   assert.ok(wg.out.adapter !== null, "the webgpu report names no adapter");
   const tf: ReturnType<typeof runChild> = runChild("tensorflow");
@@ -77,7 +90,10 @@ test("webgpu trains the baseline and LST (every patching scheme), checkpoints an
     const b: Run = wg.out.runs[name];
     assert.deepEqual(b.steps, a.steps, `${name}: onStep saw steps ${b.steps} on webgpu`);
     assert.deepEqual([b.checkpointStep, b.checkpointAdamT], [4, 4], `${name}: final checkpoint`);
-    assert.ok(maxAbs(a.checkpointFirst ?? [], b.checkpointFirst ?? [NaN]) <= TOL.param, `${name}: checkpointed parameters differ`);
+    assert.ok(
+      maxAbs(a.checkpointFirst ?? [], b.checkpointFirst ?? [NaN]) <= TOL.param,
+      `${name}: checkpointed parameters differ`,
+    );
     const dl = maxAbs(a.loss, b.loss);
     assert.ok(dl <= TOL.loss, `${name}: losses ${a.loss} (tensorflow) vs ${b.loss} (webgpu), max diff ${dl}`);
     const dg = Math.max(...a.gradNorm.map((x, i) => Math.abs(x - b.gradNorm[i]) / x));
@@ -88,6 +104,8 @@ test("webgpu trains the baseline and LST (every patching scheme), checkpoints an
     }
     const dn = maxAbs(a.endingNll, b.endingNll);
     assert.ok(dn <= TOL.nll, `${name}: ending NLL ${a.endingNll} vs ${b.endingNll}`);
-    t.diagnostic(`${name}: max |loss diff| ${dl.toExponential(1)}, max rel gradient norm diff ${dg.toExponential(1)}, max ending NLL diff ${dn.toExponential(1)}`);
+    t.diagnostic(
+      `${name}: max |loss diff| ${dl.toExponential(1)}, max rel gradient norm diff ${dg.toExponential(1)}, max ending NLL diff ${dn.toExponential(1)}`,
+    );
   }
 });

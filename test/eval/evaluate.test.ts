@@ -14,7 +14,14 @@ before(async () => {
 
 const vocab = makeVocab(100, 10); // units are LM ids 100..109
 /** word-level test encoder: "good" -> 60, "bad" -> 61, anything else -> 50 */
-const enc = { encode: (t: string) => t.trim().split(/\s+/).filter(Boolean).map((w) => (w === "good" ? 60 : w === "bad" ? 61 : 50)) };
+const enc = {
+  encode: (t: string) =>
+    t
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => (w === "good" ? 60 : w === "bad" ? 61 : 50)),
+};
 
 /** One-word utterance whose frames all carry `unit`. */
 function utt(text: string, unit: number, frames = 3): AlignedUtterance {
@@ -45,7 +52,11 @@ function spoken(id: string, label: number): SpokenItem {
 const model = (): FakeLM => new FakeLM("baseline", vocab.size, { "60": 0.5, "61": 3, "101": 0.5, "102": 3 }, 1);
 
 test("evaluate: spoken items in four directions, one cell per benchmark and direction", async () => {
-  const r = await evaluate(model(), { sc: [spoken("a", 0), spoken("b", 1)], hs: [spoken("c", 1)] }, { directions: ["S2S", "T2T", "S2T", "T2S"], enc, vocab, batchSize: 3 });
+  const r = await evaluate(
+    model(),
+    { sc: [spoken("a", 0), spoken("b", 1)], hs: [spoken("c", 1)] },
+    { directions: ["S2S", "T2T", "S2T", "T2S"], enc, vocab, batchSize: 3 },
+  );
   assert.equal(r.norm, "mean");
   assert.deepEqual(
     r.cells.map((c) => `${c.benchmark} ${c.direction} ${c.correct}/${c.n}`),
@@ -56,10 +67,22 @@ test("evaluate: spoken items in four directions, one cell per benchmark and dire
 });
 
 test("evaluate: text-only items are scored T2T only; maxItems caps each benchmark", async () => {
-  const r = await evaluate(model(), { storycloze: [bench("a", 0), bench("b", 1), bench("c", 0)] }, { directions: ["S2S", "T2T"], enc, vocab, maxItems: 2 });
-  assert.deepEqual(r.cells, [{ benchmark: "storycloze", direction: "T2T", n: 2, correct: 2, accuracy: 1, chance: 0.5 }]);
-  await assert.rejects(() => evaluate(model(), { sc: [bench("a", 0)] }, { directions: ["S2S"], enc, vocab }), /text-only items are scored T2T only/);
-  await assert.rejects(() => evaluate(model(), { sc: [bench("a", 0)] }, { directions: [], enc, vocab }), /no directions/);
+  const r = await evaluate(
+    model(),
+    { storycloze: [bench("a", 0), bench("b", 1), bench("c", 0)] },
+    { directions: ["S2S", "T2T"], enc, vocab, maxItems: 2 },
+  );
+  assert.deepEqual(r.cells, [
+    { benchmark: "storycloze", direction: "T2T", n: 2, correct: 2, accuracy: 1, chance: 0.5 },
+  ]);
+  await assert.rejects(
+    () => evaluate(model(), { sc: [bench("a", 0)] }, { directions: ["S2S"], enc, vocab }),
+    /text-only items are scored T2T only/,
+  );
+  await assert.rejects(
+    () => evaluate(model(), { sc: [bench("a", 0)] }, { directions: [], enc, vocab }),
+    /no directions/,
+  );
 });
 
 test("scoreItems refuses an empty list", async () => {
@@ -68,16 +91,43 @@ test("scoreItems refuses an empty list", async () => {
 
 function scored(benchmark: string, direction: "S2S" | "T2T", correct: boolean, type: string, k = 2): ItemScore {
   const scores = new Array<number>(k).fill(0);
-  return { id: "x", benchmark, direction, type, tier: 0, label: 0, chosen: correct ? 0 : 1, correct, scores, nll: scores, nTokens: scores.map(() => 1) };
+  return {
+    id: "x",
+    benchmark,
+    direction,
+    type,
+    tier: 0,
+    label: 0,
+    chosen: correct ? 0 : 1,
+    correct,
+    scores,
+    nll: scores,
+    nTokens: scores.map(() => 1),
+  };
 }
 
 test("accuracyCells orders benchmarks by first appearance and directions as in DIRECTIONS; accuracyBy breaks down", () => {
-  const items = [scored("hs", "T2T", true, "a", 4), scored("hs", "S2S", false, "a", 4), scored("hs", "S2S", true, "b", 4), scored("sc", "S2S", true, "a")];
+  const items = [
+    scored("hs", "T2T", true, "a", 4),
+    scored("hs", "S2S", false, "a", 4),
+    scored("hs", "S2S", true, "b", 4),
+    scored("sc", "S2S", true, "a"),
+  ];
   const cells = accuracyCells(items);
   assert.deepEqual(
     cells.map((c) => [c.benchmark, c.direction, c.accuracy, c.chance]),
-    [["hs", "S2S", 0.5, 0.25], ["hs", "T2T", 1, 0.25], ["sc", "S2S", 1, 0.5]],
+    [
+      ["hs", "S2S", 0.5, 0.25],
+      ["hs", "T2T", 1, 0.25],
+      ["sc", "S2S", 1, 0.5],
+    ],
   );
   const byType = accuracyBy(items, "type").filter((g) => g.benchmark === "hs" && g.direction === "S2S");
-  assert.deepEqual(byType.map((g) => [g.value, g.accuracy]), [["a", 0], ["b", 1]]);
+  assert.deepEqual(
+    byType.map((g) => [g.value, g.accuracy]),
+    [
+      ["a", 0],
+      ["b", 1],
+    ],
+  );
 });

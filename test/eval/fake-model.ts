@@ -21,7 +21,8 @@ export class FakeLM implements LanguageModel {
   ) {}
 
   tokenNll(batch: Batch): tf.Tensor2D {
-    if (this.kind === "lst" && (batch.patchIds === undefined || batch.P === undefined)) throw new Error("FakeLM(lst): batch without patches");
+    if (this.kind === "lst" && (batch.patchIds === undefined || batch.P === undefined))
+      throw new Error("FakeLM(lst): batch without patches");
     this.seen.push(batch);
     const out = new Float32Array(batch.B * batch.T);
     for (let i = 0; i < out.length; i++) {

@@ -34,14 +34,42 @@ test("macro score = mean of S2S and T2T; macro rows per run and benchmark", () =
 });
 
 test("rowsFromEval copies cells and meta", () => {
-  const rows = rowsFromEval({ cells: [{ benchmark: "sc", direction: "T2T", n: 4, correct: 3, accuracy: 0.75, chance: 0.5 }] }, { run: "a-1", model: "a", seed: 2, group: { mixRatio: "1:2" } });
-  assert.deepEqual(rows, [{ run: "a-1", model: "a", benchmark: "sc", direction: "T2T", accuracy: 0.75, n: 4, seed: 2, group: { mixRatio: "1:2" } }]);
+  const rows = rowsFromEval(
+    { cells: [{ benchmark: "sc", direction: "T2T", n: 4, correct: 3, accuracy: 0.75, chance: 0.5 }] },
+    { run: "a-1", model: "a", seed: 2, group: { mixRatio: "1:2" } },
+  );
+  assert.deepEqual(rows, [
+    {
+      run: "a-1",
+      model: "a",
+      benchmark: "sc",
+      direction: "T2T",
+      accuracy: 0.75,
+      n: 4,
+      seed: 2,
+      group: { mixRatio: "1:2" },
+    },
+  ]);
 });
 
 test("summarize: mean ± std over seeds per model, benchmark, direction; a repeated seed is an error", () => {
-  const row = (model: string, seed: number, accuracy: number): ResultRow => ({ run: `${model}-${seed}`, model, benchmark: "hs", direction: "S2S", accuracy, n: 100, seed });
+  const row = (model: string, seed: number, accuracy: number): ResultRow => ({
+    run: `${model}-${seed}`,
+    model,
+    benchmark: "hs",
+    direction: "S2S",
+    accuracy,
+    n: 100,
+    seed,
+  });
   const s = summarize([row("lst", 0, 0.4), row("base", 0, 0.3), row("lst", 1, 0.42), row("lst", 2, 0.44)]);
-  assert.deepEqual(s.map((x) => [x.model, x.n, x.seeds]), [["lst", 3, [0, 1, 2]], ["base", 1, [0]]]);
+  assert.deepEqual(
+    s.map((x) => [x.model, x.n, x.seeds]),
+    [
+      ["lst", 3, [0, 1, 2]],
+      ["base", 1, [0]],
+    ],
+  );
   close(s[0].mean, 0.42);
   close(s[0].std, 0.02);
   assert.throws(() => summarize([row("lst", 0, 0.4), row("lst", 0, 0.5)]), /two rows for model 'lst'.*seed 0/);

@@ -1,12 +1,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cellScores, comparePaired, formatPaired, pairedBootstrap, pairedDiffs, pairedVerdict, type ItemOutcome, type RunItems } from "../../lib/eval/paired";
+import {
+  cellScores,
+  comparePaired,
+  formatPaired,
+  pairedBootstrap,
+  pairedDiffs,
+  pairedVerdict,
+  type ItemOutcome,
+  type RunItems,
+} from "../../lib/eval/paired";
 import type { Direction } from "../../lib/data/bench-encode";
 
 /** A run's items: item i of each listed direction is right when right(i). */
-function run(model: string, seed: number, n: number, right: (i: number) => boolean, directions: Direction[] = ["S2S", "T2T"], benchmark = "hs"): RunItems {
+function run(
+  model: string,
+  seed: number,
+  n: number,
+  right: (i: number) => boolean,
+  directions: Direction[] = ["S2S", "T2T"],
+  benchmark = "hs",
+): RunItems {
   const items: ItemOutcome[] = [];
-  for (const direction of directions) for (let i = 0; i < n; i++) items.push({ id: `${benchmark}-${i}`, benchmark, direction, correct: right(i) });
+  for (const direction of directions)
+    for (let i = 0; i < n; i++) items.push({ id: `${benchmark}-${i}`, benchmark, direction, correct: right(i) });
   return { run: `${model}-${seed}`, model, seed, items };
 }
 
@@ -65,7 +82,9 @@ test("resampling seeds carries the seed spread: a lead in one seed and a lag in 
 });
 
 test("the bootstrap is deterministic for a seed, and the seed matters only in the last digits", () => {
-  const d = [0, 1, 2].map((s) => Array.from({ length: 150 }, (_, i) => ((i * 7 + s) % 5 === 0 ? 1 : (i * 3 + s) % 11 === 0 ? -1 : 0)));
+  const d = [0, 1, 2].map((s) =>
+    Array.from({ length: 150 }, (_, i) => ((i * 7 + s) % 5 === 0 ? 1 : (i * 3 + s) % 11 === 0 ? -1 : 0)),
+  );
   const a = pairedBootstrap(d, { seed: 42 });
   assert.deepEqual(pairedBootstrap(d, { seed: 42 }), a);
   const b = pairedBootstrap(d, { seed: 43 });
@@ -78,9 +97,22 @@ test("macro per item is the mean of its S→S and T→T scores; runs pair by see
   const r = run("A", 1, 4, (i) => i < 2);
   // flip T2T of item 0 to wrong: item 0 scores (1 + 0) / 2
   const items = r.items.map((x) => (x.id === "hs-0" && x.direction === "T2T" ? { ...x, correct: false } : x));
-  assert.deepEqual([...cellScores(items, "hs", "macro").entries()], [["hs-0", 0.5], ["hs-1", 1], ["hs-2", 0], ["hs-3", 0]]);
+  assert.deepEqual(
+    [...cellScores(items, "hs", "macro").entries()],
+    [
+      ["hs-0", 0.5],
+      ["hs-1", 1],
+      ["hs-2", 0],
+      ["hs-3", 0],
+    ],
+  );
   // seed 3 only A has: left out, and listed
-  const p = pairedDiffs([run("A", 1, 4, () => true), run("A", 3, 4, () => true)], [run("B", 1, 4, () => false), run("B", 2, 4, () => false)], "hs", "S2S");
+  const p = pairedDiffs(
+    [run("A", 1, 4, () => true), run("A", 3, 4, () => true)],
+    [run("B", 1, 4, () => false), run("B", 2, 4, () => false)],
+    "hs",
+    "S2S",
+  );
   assert.deepEqual(p.seeds, [1]);
   assert.deepEqual(p.unpaired, [2, 3]);
   assert.deepEqual(p.diffs, [[1, 1, 1, 1]]);
@@ -88,9 +120,18 @@ test("macro per item is the mean of its S→S and T→T scores; runs pair by see
 });
 
 test("runs that did not answer the same items, or a seed listed twice, are errors naming the runs", () => {
-  assert.throws(() => pairedDiffs([run("A", 1, 5, base)], [run("B", 1, 4, base)], "hs", "S2S"), /item 'hs-4' .* scored in run 'A-1' but not in 'B-1'/);
-  assert.throws(() => pairedDiffs([run("A", 1, 4, base)], [run("B", 1, 5, base)], "hs", "S2S"), /run 'B-1' scored 5 items/);
-  assert.throws(() => pairedDiffs([run("A", 1, 4, base), run("A", 1, 4, base)], [run("B", 1, 4, base)], "hs", "S2S"), /two runs of model A with seed 1/);
+  assert.throws(
+    () => pairedDiffs([run("A", 1, 5, base)], [run("B", 1, 4, base)], "hs", "S2S"),
+    /item 'hs-4' .* scored in run 'A-1' but not in 'B-1'/,
+  );
+  assert.throws(
+    () => pairedDiffs([run("A", 1, 4, base)], [run("B", 1, 5, base)], "hs", "S2S"),
+    /run 'B-1' scored 5 items/,
+  );
+  assert.throws(
+    () => pairedDiffs([run("A", 1, 4, base), run("A", 1, 4, base)], [run("B", 1, 4, base)], "hs", "S2S"),
+    /two runs of model A with seed 1/,
+  );
   assert.throws(() => pairedBootstrap([]), /no seeds/);
   assert.throws(() => pairedBootstrap([[1]], { resamples: 10 }), /resamples must be an integer >= 100/);
 });

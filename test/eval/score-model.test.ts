@@ -21,13 +21,25 @@ const vocab = makeVocab(40, 12); // units are LM ids 40..51
 function seq(ids: number[], speech: boolean): LmSequence {
   const n = ids.length;
   const mark = (f: (i: number) => boolean) => Uint8Array.from({ length: n }, (_, i) => (speech && f(i) ? 1 : 0));
-  return { ids: Int32Array.from(ids), isSpeech: mark(() => true), wordStart: mark((i) => i % 3 === 0), silence: mark(() => false), bpeStart: mark((i) => i % 3 === 0) };
+  return {
+    ids: Int32Array.from(ids),
+    isSpeech: mark(() => true),
+    wordStart: mark((i) => i % 3 === 0),
+    silence: mark(() => false),
+    bpeStart: mark((i) => i % 3 === 0),
+  };
 }
 
 function cat(head: number[], body: LmSequence): LmSequence {
   const z = new Uint8Array(head.length);
   const join = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
-  return { ids: Int32Array.from([...head, ...body.ids]), isSpeech: join(z, body.isSpeech), wordStart: join(z, body.wordStart), silence: join(z, body.silence), bpeStart: join(z, body.bpeStart) };
+  return {
+    ids: Int32Array.from([...head, ...body.ids]),
+    isSpeech: join(z, body.isSpeech),
+    wordStart: join(z, body.wordStart),
+    silence: join(z, body.silence),
+    bpeStart: join(z, body.bpeStart),
+  };
 }
 
 /** Items of different lengths in S2S and T2T, so batches pad and LST batches have different patch counts. */
@@ -37,29 +49,71 @@ function items(): EncodedItem[] {
     const len = 3 + 2 * i;
     const units = Array.from({ length: len }, (_, k) => vocab.unitOffset + ((k * 5 + i) % 12));
     const text = Array.from({ length: len }, (_, k) => 5 + ((k * 7 + i) % 30));
-    const endingsS = [0, 1, 2].map((e) => seq(Array.from({ length: 2 + e + i }, (_, k) => vocab.unitOffset + ((k + e * 3) % 12)), true));
-    const endingsT = [0, 1].map((e) => seq(Array.from({ length: 1 + e + (i % 2) }, (_, k) => 5 + ((k + e * 11) % 30)), false));
-    out.push({ id: `s${i}`, benchmark: "hs", direction: "S2S", type: "t", tier: 0, label: i % 3, prompt: cat([BOS, SPEECH], seq(units, true)), endings: endingsS });
-    out.push({ id: `t${i}`, benchmark: "sc", direction: "T2T", type: "t", tier: 0, label: i % 2, prompt: cat([BOS, TEXT], seq(text, false)), endings: endingsT });
+    const endingsS = [0, 1, 2].map((e) =>
+      seq(
+        Array.from({ length: 2 + e + i }, (_, k) => vocab.unitOffset + ((k + e * 3) % 12)),
+        true,
+      ),
+    );
+    const endingsT = [0, 1].map((e) =>
+      seq(
+        Array.from({ length: 1 + e + (i % 2) }, (_, k) => 5 + ((k + e * 11) % 30)),
+        false,
+      ),
+    );
+    out.push({
+      id: `s${i}`,
+      benchmark: "hs",
+      direction: "S2S",
+      type: "t",
+      tier: 0,
+      label: i % 3,
+      prompt: cat([BOS, SPEECH], seq(units, true)),
+      endings: endingsS,
+    });
+    out.push({
+      id: `t${i}`,
+      benchmark: "sc",
+      direction: "T2T",
+      type: "t",
+      tier: 0,
+      label: i % 2,
+      prompt: cat([BOS, TEXT], seq(text, false)),
+      endings: endingsT,
+    });
   }
   return out;
 }
 
-const tiny = { vocabSize: vocab.size, dModel: 32, nLayers: 1, nHeads: 2, maxSeqLen: 64, lst: { dLocal: 16, nHeadsLocal: 1, decoderLayers: 1, localWindow: 0 } };
+const tiny = {
+  vocabSize: vocab.size,
+  dModel: 32,
+  nLayers: 1,
+  nHeads: 2,
+  maxSeqLen: 64,
+  lst: { dLocal: 16, nHeadsLocal: 1, decoderLayers: 1, localWindow: 0 },
+};
 
 async function check(model: LanguageModel, patcher?: (s: LmSequence) => Int32Array): Promise<void> {
   const list = items();
   const one = await scoreEndings(model, list, { batchSize: 1, patcher, norm: "pmi" });
   const many = await scoreEndings(model, list, { batchSize: 7, patcher, norm: "pmi" });
   for (let i = 0; i < list.length; i++) {
-    one[i].nll.forEach((x, k) => assert.ok(Math.abs(x - many[i].nll[k]) < 1e-4, `item ${list[i].id} ending ${k}: ${x} alone vs ${many[i].nll[k]} in a padded batch`));
+    one[i].nll.forEach((x, k) =>
+      assert.ok(
+        Math.abs(x - many[i].nll[k]) < 1e-4,
+        `item ${list[i].id} ending ${k}: ${x} alone vs ${many[i].nll[k]} in a padded batch`,
+      ),
+    );
     one[i].nllUncond!.forEach((x, k) => assert.ok(Math.abs(x - many[i].nllUncond![k]) < 1e-4));
     assert.ok(one[i].nll.every((x) => Number.isFinite(x) && x > 0));
   }
   // the summed NLL is the sum over the ending's target positions of the model's own tokenNll
   const it = list[3];
   const row = endingRow(it.prompt, it.endings[1]);
-  const batch = toBatch([{ ids: row.seq.ids, ...(patcher ? { patchLengths: patcher(row.seq) } : {}) }], { T: row.seq.ids.length - 1 });
+  const batch = toBatch([{ ids: row.seq.ids, ...(patcher ? { patchLengths: patcher(row.seq) } : {}) }], {
+    T: row.seq.ids.length - 1,
+  });
   const nllT = tf.tidy(() => model.tokenNll(batch));
   const per = nllT.arraySync()[0];
   nllT.dispose();

@@ -18,7 +18,16 @@ function seq(ids: number[], speech = false): LmSequence {
 }
 
 function item(id: string, prompt: number[], endings: number[][], label: number, speech = false): EncodedItem {
-  return { id, benchmark: "sc", direction: speech ? "S2S" : "T2T", type: "t", tier: 0, label, prompt: seq(prompt), endings: endings.map((e) => seq(e, speech)) };
+  return {
+    id,
+    benchmark: "sc",
+    direction: speech ? "S2S" : "T2T",
+    type: "t",
+    tier: 0,
+    label,
+    prompt: seq(prompt),
+    endings: endings.map((e) => seq(e, speech)),
+  };
 }
 
 before(async () => {
@@ -42,10 +51,16 @@ test("endingRow: the worked example of the header (ending targets at positions n
 
 test("the ending with the higher likelihood is chosen", async () => {
   const m = new FakeLM("baseline", 20, { [`${A}`]: 1, [`${B_}`]: 3 });
-  const [s0, s1] = await scoreEndings(m, [item("x", [BOS, TEXT, C], [[A], [B_]], 0), item("y", [BOS, TEXT, C], [[B_], [A]], 0)]);
+  const [s0, s1] = await scoreEndings(m, [
+    item("x", [BOS, TEXT, C], [[A], [B_]], 0),
+    item("y", [BOS, TEXT, C], [[B_], [A]], 0),
+  ]);
   assert.equal(s0.chosen, 0);
   assert.equal(s0.correct, true);
-  assert.deepEqual(s0.nll.map((x) => Math.round(x * 1e6) / 1e6), [1, 3]);
+  assert.deepEqual(
+    s0.nll.map((x) => Math.round(x * 1e6) / 1e6),
+    [1, 3],
+  );
   assert.equal(s1.chosen, 1);
   assert.equal(s1.correct, false);
 });
@@ -66,7 +81,12 @@ test("per-token (mean) and sum normalisation disagree on endings of different le
 test("pmi: the prompt's effect on each ending decides, not the ending's prior likelihood", async () => {
   // prompt ends with C. ending A: NLL 1 after C and 1 after <t> (the prompt does not help, pmi 0);
   // ending B: NLL 2 after C but 4 after <t> (the prompt helps by 2 nats, pmi +2)
-  const m = new FakeLM("baseline", 20, { [`${C},${A}`]: 1, [`${TEXT},${A}`]: 1, [`${C},${B_}`]: 2, [`${TEXT},${B_}`]: 4 });
+  const m = new FakeLM("baseline", 20, {
+    [`${C},${A}`]: 1,
+    [`${TEXT},${A}`]: 1,
+    [`${C},${B_}`]: 2,
+    [`${TEXT},${B_}`]: 4,
+  });
   const it = item("x", [BOS, TEXT, C], [[A], [B_]], 1);
   const [mean] = await scoreEndings(m, [it], { norm: "mean" });
   const [pmi] = await scoreEndings(m, [it], { norm: "pmi" });
@@ -94,10 +114,16 @@ test("batching does not change the scores; rows come back in input order", async
   const one = await scoreEndings(new FakeLM("baseline", 20, table), items, { batchSize: 1 });
   const many = new FakeLM("baseline", 20, table);
   const all = await scoreEndings(many, items, { batchSize: 64 });
-  assert.deepEqual(all.map((s) => s.nll), one.map((s) => s.nll));
+  assert.deepEqual(
+    all.map((s) => s.nll),
+    one.map((s) => s.nll),
+  );
   assert.equal(many.seen.length, 1);
   assert.equal(many.seen[0].B, 8);
-  assert.deepEqual(all.map((s) => s.chosen), [0, 1, 0]);
+  assert.deepEqual(
+    all.map((s) => s.chosen),
+    [0, 1, 0],
+  );
 });
 
 test("LST needs a patcher (and gets patch ids); a baseline refuses one", async () => {
@@ -135,7 +161,11 @@ test("scoring leaks no tensors", async () => {
 
 test("maxLen: the worked example of the header (keep BOS and the marker, drop the oldest prompt tokens)", () => {
   const [u1, u2, u3, e1, e2] = [20, 21, 22, 23, 24];
-  const prompt: LmSequence = { ...seq([BOS, SPEECH, u1, u2, u3]), isSpeech: Uint8Array.from([0, 0, 1, 1, 1]), wordStart: Uint8Array.from([0, 0, 1, 0, 0]) };
+  const prompt: LmSequence = {
+    ...seq([BOS, SPEECH, u1, u2, u3]),
+    isSpeech: Uint8Array.from([0, 0, 1, 1, 1]),
+    wordStart: Uint8Array.from([0, 0, 1, 0, 0]),
+  };
   const { row, dropped } = truncateRow(endingRow(prompt, seq([e1, e2], true)), 4);
   assert.equal(dropped, 2);
   assert.deepEqual([...row.seq.ids], [BOS, SPEECH, u3, e1, e2]);

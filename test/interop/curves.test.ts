@@ -47,25 +47,64 @@ function readBack(logDir: string, csv: string): Read {
 }
 
 function checkSeries(r: Read): void {
-  assert.deepEqual(r.series.loss.map(([s]) => s), metrics.map((m) => m.step));
-  r.series.loss.forEach(([, v], i) => assert.ok(Math.abs(v - metrics[i].loss) <= 1e-6 * Math.abs(metrics[i].loss), `loss at step ${i}: ${v} vs ${metrics[i].loss}`));
+  assert.deepEqual(
+    r.series.loss.map(([s]) => s),
+    metrics.map((m) => m.step),
+  );
+  r.series.loss.forEach(([, v], i) =>
+    assert.ok(
+      Math.abs(v - metrics[i].loss) <= 1e-6 * Math.abs(metrics[i].loss),
+      `loss at step ${i}: ${v} vs ${metrics[i].loss}`,
+    ),
+  );
   r.series.lr.forEach(([, v], i) => assert.ok(Math.abs(v - metrics[i].lr) <= 1e-6 * metrics[i].lr + 1e-12));
-  assert.deepEqual(r.series["rawTokens/text"].map(([, v]) => v), metrics.map((m) => m.rawTokens.text));
-  assert.deepEqual(r.series["eval/hs_tt"].map(([s, v]) => [s, Number(v.toFixed(6))]), [[2, 0.3], [5, 0.6]]);
+  assert.deepEqual(
+    r.series["rawTokens/text"].map(([, v]) => v),
+    metrics.map((m) => m.rawTokens.text),
+  );
+  assert.deepEqual(
+    r.series["eval/hs_tt"].map(([s, v]) => [s, Number(v.toFixed(6))]),
+    [
+      [2, 0.3],
+      [5, 0.6],
+    ],
+  );
 }
 
 test("metrics.csv loads in pandas as is, with the logged values", () => {
   const csv = writeMetricsCsv(dir);
   const r = readBack(writeTensorboard(dir, { writer: "lab", logDir: path.join(dir, "tb-lab") }).logDir, csv);
   assert.equal(r.rows, metrics.length);
-  for (const c of ["step", "loss", "lossSpeech", "lossText", "lr", "gradNorm", "rawTokens.speech", "rawTokens.text", "ms", "eval.hs_tt"]) assert.ok(r.columns.includes(c), `column ${c} in ${r.columns}`);
+  for (const c of [
+    "step",
+    "loss",
+    "lossSpeech",
+    "lossText",
+    "lr",
+    "gradNorm",
+    "rawTokens.speech",
+    "rawTokens.text",
+    "ms",
+    "eval.hs_tt",
+  ])
+    assert.ok(r.columns.includes(c), `column ${c} in ${r.columns}`);
   assert.equal(r.dtypes.step, "int64");
   assert.equal(r.dtypes.loss, "float64");
   // pandas' default float parser may differ from the shortest round-trip form in the last bit (1 ulp)
-  const close = (got: (number | null)[], want: number[]) => want.forEach((w, i) => assert.ok(Math.abs((got[i] as number) - w) <= 1e-15 * Math.abs(w), `${got[i]} vs ${w}`));
-  close(r.csv.loss, metrics.map((m) => m.loss));
-  close(r.csv.gradNorm, metrics.map((m) => m.gradNorm));
-  assert.deepEqual(r.csv.step, metrics.map((m) => m.step));
+  const close = (got: (number | null)[], want: number[]) =>
+    want.forEach((w, i) => assert.ok(Math.abs((got[i] as number) - w) <= 1e-15 * Math.abs(w), `${got[i]} vs ${w}`));
+  close(
+    r.csv.loss,
+    metrics.map((m) => m.loss),
+  );
+  close(
+    r.csv.gradNorm,
+    metrics.map((m) => m.gradNorm),
+  );
+  assert.deepEqual(
+    r.csv.step,
+    metrics.map((m) => m.step),
+  );
   assert.deepEqual(r.csv["eval.hs_tt"], [null, null, 0.3, null, null, 0.6]);
 });
 
@@ -75,7 +114,9 @@ test("TensorBoard reads the loss series written by the lab's own event writer", 
 
 test("TensorBoard reads the loss series written by tf.node.summaryFileWriter (native backend)", (t) => {
   if (tf.getBackend() !== "tensorflow") {
-    t.skip(`tf.node.summaryFileWriter needs the native 'tensorflow' backend; this process runs '${tf.getBackend()}' (the lab's own writer, tested above, covers it)`);
+    t.skip(
+      `tf.node.summaryFileWriter needs the native 'tensorflow' backend; this process runs '${tf.getBackend()}' (the lab's own writer, tested above, covers it)`,
+    );
     return;
   }
   const w = writeTensorboard(dir);

@@ -9,13 +9,60 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { BpeTokenizer } from "../../lib/tokenizers/bpe";
-import { bpeToHuggingFace, byteToUnicode, encodeWithSpecials, saveHuggingFaceTokenizer } from "../../lib/tokenizers/bpe-hf";
+import {
+  bpeToHuggingFace,
+  byteToUnicode,
+  encodeWithSpecials,
+  saveHuggingFaceTokenizer,
+} from "../../lib/tokenizers/bpe-hf";
 import { BOS, EOS, N_SPECIAL, SPECIAL_NAMES } from "../../lib/tokenizers/special";
 import { makeStories } from "../../lib/data/story";
 import { Rng } from "../../lib/rng";
 import { runInterop } from "./python";
 
-const PIECES = [" ", "  ", "\n", "\t", " \n ", "'s", "'re", "'ll", "n't", "é", "ü", "ñ", "ß", "中文", "日本語", "Ωμέγα", "Привет", "🙂", "👍🏽", "½", "0", "42", "3.14", "!", "?!", "...", ",", "(", ")", "—", "\u00a0", "it's", "the", " cat", "Mia", " dog", "Ünïcödé", "<", ">", "<b", "s>"];
+const PIECES = [
+  " ",
+  "  ",
+  "\n",
+  "\t",
+  " \n ",
+  "'s",
+  "'re",
+  "'ll",
+  "n't",
+  "é",
+  "ü",
+  "ñ",
+  "ß",
+  "中文",
+  "日本語",
+  "Ωμέγα",
+  "Привет",
+  "🙂",
+  "👍🏽",
+  "½",
+  "0",
+  "42",
+  "3.14",
+  "!",
+  "?!",
+  "...",
+  ",",
+  "(",
+  ")",
+  "—",
+  "\u00a0",
+  "it's",
+  "the",
+  " cat",
+  "Mia",
+  " dog",
+  "Ünïcödé",
+  "<",
+  ">",
+  "<b",
+  "s>",
+];
 
 /** 1,000 strings: held-out story sentences, random mixes of pieces, and the specials' names inside text. */
 function testStrings(): string[] {
@@ -56,7 +103,9 @@ test("encodeWithSpecials cuts at the specials' names and encodes the rest with t
 });
 
 test("Hugging Face tokenizers gives the lab's ids on 1,000 strings, special tokens included", () => {
-  const texts = makeStories(3, "train", 300).map((s) => s.text).concat(PIECES.map((p) => p.repeat(3)));
+  const texts = makeStories(3, "train", 300)
+    .map((s) => s.text)
+    .concat(PIECES.map((p) => p.repeat(3)));
   const bpe = BpeTokenizer.train(texts, 1000);
   const json = bpeToHuggingFace(bpe) as { model: { vocab: Record<string, number>; merges: string[] } };
   assert.equal(Object.keys(json.model.vocab).length, bpe.vocabSize);
@@ -67,7 +116,10 @@ test("Hugging Face tokenizers gives the lab's ids on 1,000 strings, special toke
     saveHuggingFaceTokenizer(bpe, tokFile);
     const strings = testStrings();
     assert.equal(strings.length, 1000);
-    assert.ok(strings.filter((s) => SPECIAL_NAMES.some((n) => s.includes(n))).length >= 400, "half the strings should hold specials");
+    assert.ok(
+      strings.filter((s) => SPECIAL_NAMES.some((n) => s.includes(n))).length >= 400,
+      "half the strings should hold specials",
+    );
     const strFile = path.join(dir, "strings.json");
     fs.writeFileSync(strFile, JSON.stringify(strings));
     const [idsLine, decodedLine] = runInterop("hf_encode.py", [tokFile, strFile]).trim().split("\n");
@@ -76,7 +128,11 @@ test("Hugging Face tokenizers gives the lab's ids on 1,000 strings, special toke
     let merged = 0;
     strings.forEach((s, i) => {
       const lab = encodeWithSpecials(bpe, s);
-      assert.deepEqual(hfIds[i], lab, `string ${i} ${JSON.stringify(s)}: tokenizers ${JSON.stringify(hfIds[i])}, lab ${JSON.stringify(lab)}`);
+      assert.deepEqual(
+        hfIds[i],
+        lab,
+        `string ${i} ${JSON.stringify(s)}: tokenizers ${JSON.stringify(hfIds[i])}, lab ${JSON.stringify(lab)}`,
+      );
       assert.equal(decoded[i], s, `string ${i}: tokenizers decodes ${JSON.stringify(decoded[i])}`);
       merged += lab.filter((id) => id >= N_SPECIAL + 256).length;
     });

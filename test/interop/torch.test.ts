@@ -41,7 +41,16 @@ const tiny = (kind: "baseline" | "lst") => ({
   ropeTheta: 1e4,
   lst: { dLocal: 16, nHeadsLocal: 2, decoderLayers: 2, encoderLayers: 1, crossAttnK: 2, localWindow: 8 },
 });
-const trainCfg = { steps: 12, batchSize: 3, seqLen: 32, globalLen: 16, maxRawLen: 32, lr: 2e-2, warmupSteps: 2, ckptEvery: 6 };
+const trainCfg = {
+  steps: 12,
+  batchSize: 3,
+  seqLen: 32,
+  globalLen: 16,
+  maxRawLen: 32,
+  lr: 2e-2,
+  warmupSteps: 2,
+  ckptEvery: 6,
+};
 
 interface Check {
   kind: string;
@@ -64,7 +73,14 @@ function labNumbers(model: LanguageModel, batch: Batch): { nll: number[]; loss: 
 
 function writeBatch(dir: string, name: string, batch: Batch, model: LanguageModel, forward: "peer" | "lab"): string {
   const file = path.join(dir, `${name}.json`);
-  const plain = { B: batch.B, T: batch.T, inputs: Array.from(batch.inputs), targets: Array.from(batch.targets), patchIds: batch.patchIds ? Array.from(batch.patchIds) : undefined, targetPatchIds: batch.targetPatchIds ? Array.from(batch.targetPatchIds) : undefined };
+  const plain = {
+    B: batch.B,
+    T: batch.T,
+    inputs: Array.from(batch.inputs),
+    targets: Array.from(batch.targets),
+    patchIds: batch.patchIds ? Array.from(batch.patchIds) : undefined,
+    targetPatchIds: batch.targetPatchIds ? Array.from(batch.targetPatchIds) : undefined,
+  };
   fs.writeFileSync(file, JSON.stringify({ ...plain, forward, patch: P, ...labNumbers(model, batch) }));
   return file;
 }
@@ -75,7 +91,9 @@ function peerBaselineBatch(B: number, T: number, seed: number): Batch {
   const ids = Int32Array.from({ length: B * (T + 1) }, () => 5 + rng.int(SYNTHETIC_VOCAB.size - 5));
   const inputs = new Int32Array(B * T);
   const targets = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) [inputs[b * T + t], targets[b * T + t]] = [ids[b * (T + 1) + t], ids[b * (T + 1) + t + 1]];
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      [inputs[b * T + t], targets[b * T + t]] = [ids[b * (T + 1) + t], ids[b * (T + 1) + t + 1]];
   return { B, T, inputs, targets };
 }
 
@@ -109,7 +127,13 @@ before(async () => {
   const out = {} as typeof runs;
   for (const kind of ["baseline", "lst"] as const) {
     const dir = tmp();
-    const r = await train({ model: tiny(kind), train: trainCfg, source: syntheticSource(3), dir, ...(kind === "lst" ? { patching: { scheme: "static", patchSize: P } } : {}) });
+    const r = await train({
+      model: tiny(kind),
+      train: trainCfg,
+      source: syntheticSource(3),
+      dir,
+      ...(kind === "lst" ? { patching: { scheme: "static", patchSize: P } } : {}),
+    });
     out[kind] = { dir, model: r.model };
   }
   runs = out;
@@ -140,14 +164,37 @@ test("PyTorch gives the lab's loss with the reference models' own forward, and t
   add("lst", "lst-peer", peerLstBatch(3, 32, 7, "peer"), "peer");
   // real training batches of the synthetic corpus: several documents per row (EOS resets), text patches of 1
   const src = syntheticSource(3);
-  const base = makeBatchStream(src, { kind: "baseline", batchSize: 3, seqLen: 32, globalLen: 16, maxRawLen: 32, seed: 5 }).batchAt(2).batch;
-  const patcher = makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: P }), { totalSteps: trainCfg.steps });
-  const lst = makeBatchStream(src, { kind: "lst", batchSize: 3, seqLen: 32, globalLen: 16, maxRawLen: 32, patcher, seed: 5 }).batchAt(2).batch;
-  assert.ok(Array.from(base.inputs).slice(0, -1).includes(2), "the baseline batch should pack several documents (an EOS inside a row)");
+  const base = makeBatchStream(src, {
+    kind: "baseline",
+    batchSize: 3,
+    seqLen: 32,
+    globalLen: 16,
+    maxRawLen: 32,
+    seed: 5,
+  }).batchAt(2).batch;
+  const patcher = makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: P }), {
+    totalSteps: trainCfg.steps,
+  });
+  const lst = makeBatchStream(src, {
+    kind: "lst",
+    batchSize: 3,
+    seqLen: 32,
+    globalLen: 16,
+    maxRawLen: 32,
+    patcher,
+    seed: 5,
+  }).batchAt(2).batch;
+  assert.ok(
+    Array.from(base.inputs).slice(0, -1).includes(2),
+    "the baseline batch should pack several documents (an EOS inside a row)",
+  );
   add("baseline", "baseline-lab", base, "lab");
   add("lst", "lst-lab", lst, "lab");
 
-  const results = runInterop("check_model.py", pairs).trim().split("\n").map((l) => JSON.parse(l) as Check);
+  const results = runInterop("check_model.py", pairs)
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Check);
   assert.equal(results.length, expect.length);
   results.forEach((r, i) => {
     const where = `${expect[i]}: torch ${r.loss} vs lab ${r.lab_loss}; largest per-position differences ${JSON.stringify(r.worst_positions.slice(0, 3))}`;
@@ -166,7 +213,13 @@ test("where the peer's LSTLM differs from the lab's by design: from the last tok
   const r = JSON.parse(runInterop("check_model.py", [runs.lst.dir, file]).trim()) as Check;
   for (let b = 0; b < 2; b++) {
     const row = r.diff.slice(b * T, (b + 1) * T);
-    assert.ok(Math.max(...row.slice(0, 2 * P - 1)) < 1e-4, `row ${b}: positions before ${2 * P - 1} should agree: ${row.slice(0, 2 * P - 1).map((d) => d.toFixed(5))}`);
-    assert.ok(row[2 * P - 1] > 1e-3, `row ${b}: position ${2 * P - 1} (the last token of patch 1) should differ, got ${row[2 * P - 1]}`);
+    assert.ok(
+      Math.max(...row.slice(0, 2 * P - 1)) < 1e-4,
+      `row ${b}: positions before ${2 * P - 1} should agree: ${row.slice(0, 2 * P - 1).map((d) => d.toFixed(5))}`,
+    );
+    assert.ok(
+      row[2 * P - 1] > 1e-3,
+      `row ${b}: position ${2 * P - 1} (the last token of patch 1) should differ, got ${row[2 * P - 1]}`,
+    );
   }
 });

@@ -6,7 +6,9 @@ import { closeExporter } from "../../lib/viz/export";
 after(() => closeExporter());
 
 type Bundle = { data: Record<string, unknown> };
-const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: ((d: Bundle, update: boolean) => void) | null };
+const jupyter = require("tslab/dist/jupyter") as {
+  lastWriteDisplayData: ((d: Bundle, update: boolean) => void) | null;
+};
 
 /** Run `f` as if inside the tslab kernel: collect what it displays. */
 async function inKernel(f: () => unknown): Promise<Bundle[]> {
@@ -33,7 +35,10 @@ async function outside(f: () => unknown): Promise<string[]> {
   return lines;
 }
 
-const fig = { data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }], layout: { width: 300, height: 200, title: { text: "bars" } } };
+const fig = {
+  data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }],
+  layout: { width: 300, height: 200, title: { text: "bars" } },
+};
 
 test("outside the kernel the display helpers print a text summary", async () => {
   assert.deepEqual(await outside(() => showFigure(fig)), ["<Plotly figure: bars, 1 trace(s)>"]);

@@ -14,7 +14,11 @@ test("00-environment runs headless: an inline figure with Plotly JSON and a PNG,
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "lst-nb00-"));
   const started = Date.now() - 1000;
   try {
-    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "notebooks.ts"), "00-environment", "--out", out], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "scripts", "notebooks.ts"), "00-environment", "--out", out],
+      { cwd: ROOT, encoding: "utf8" },
+    );
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const nb = readNotebook(path.join(out, "00-environment.ipynb"));
     const displays = nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === "display_data");
@@ -22,7 +26,13 @@ test("00-environment runs headless: an inline figure with Plotly JSON and a PNG,
     assert.ok(figure && figure.output_type === "display_data", "no display_data with a Plotly figure");
     assert.ok("image/png" in figure.data, "the Plotly output has no PNG fallback in the same bundle");
     assert.ok(Buffer.from(String(figure.data["image/png"]), "base64").subarray(1, 4).toString() === "PNG");
-    assert.ok(displays.some((o) => o.output_type === "display_data" && /<audio controls src="data:audio\/wav;base64,/.test(String(o.data["text/html"]))));
+    assert.ok(
+      displays.some(
+        (o) =>
+          o.output_type === "display_data" &&
+          /<audio controls src="data:audio\/wav;base64,/.test(String(o.data["text/html"])),
+      ),
+    );
     for (const ext of ["png", "svg", "pdf"]) {
       const file = path.join(ROOT, "data", "figures", `00-environment-${process.env.LST_SCALE ?? "smoke"}.${ext}`);
       assert.ok(fs.existsSync(file), `${file} was not written`);

@@ -9,7 +9,10 @@ import { runKey } from "../../lib/experiment/run-layout";
 const smoke = SCALES.smoke;
 
 test("an experiment resolves at a scale with the scale's data, size and training", () => {
-  const cfg = resolveExperiment({ name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } }, smoke);
+  const cfg = resolveExperiment(
+    { name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } },
+    smoke,
+  );
   assert.equal(cfg.data.name, "smoke");
   assert.equal(cfg.size, "smoke");
   assert.equal(cfg.train.steps, smoke.train.steps);
@@ -19,7 +22,10 @@ test("an experiment resolves at a scale with the scale's data, size and training
   // the CPU scales add speech-only documents; the paper scale trains on the paper's mix; a spec overrides either
   assert.equal(cfg.mix.speechOnlyFrac, 0.3);
   assert.equal(resolveExperiment({ name: "b", variant: "baseline" }, SCALES.paper).mix.speechOnlyFrac, 0);
-  assert.equal(resolveExperiment({ name: "b", variant: "baseline", mix: { speechOnlyFrac: 0 } }, smoke).mix.speechOnlyFrac, 0);
+  assert.equal(
+    resolveExperiment({ name: "b", variant: "baseline", mix: { speechOnlyFrac: 0 } }, smoke).mix.speechOnlyFrac,
+    0,
+  );
   assert.throws(() => resolveExperiment({ name: "b", mix: { speechOnly: 0 } as never }, smoke), /speechOnly/);
 });
 
@@ -34,7 +40,10 @@ test("curriculum and mixed patching evaluate with static patches; aligned evalua
 test("unknown keys and impossible combinations are rejected with the key named", () => {
   assert.throws(() => resolveExperiment({ name: "x", tarin: {} } as never, smoke), /unknown experiment key 'tarin'/);
   assert.throws(() => resolveExperiment({ name: "x", train: { stpes: 3 } } as never, smoke), /train\.stpes/);
-  assert.throws(() => resolveExperiment({ name: "x", variant: "baseline", patching: { scheme: "static" } }, smoke), /patching applies to LST only/);
+  assert.throws(
+    () => resolveExperiment({ name: "x", variant: "baseline", patching: { scheme: "static" } }, smoke),
+    /patching applies to LST only/,
+  );
   assert.throws(() => resolveExperiment({ name: "x", variant: "gpt" as never }, smoke), /variant must be/);
   assert.throws(() => labScale("huge"), /unknown lab scale 'huge'/);
 });
@@ -62,23 +71,36 @@ test("every grid expands to resolvable experiments, one per entry and seed", () 
 
 test("selectGrid keeps the runs whose group matches every where-value, compared as text", () => {
   const runs = selectGrid("calibration", SCALES.small, [1, 2], { units: "phonetic", budget: "1x", mix: "lab" });
-  assert.deepEqual(runs.map((r) => `${r.spec.name}/${r.seed}`), ["baseline-phonetic-1x/1", "baseline-phonetic-1x/2", "lst-static-phonetic-1x/1", "lst-static-phonetic-1x/2"]);
+  assert.deepEqual(
+    runs.map((r) => `${r.spec.name}/${r.seed}`),
+    ["baseline-phonetic-1x/1", "baseline-phonetic-1x/2", "lst-static-phonetic-1x/1", "lst-static-phonetic-1x/2"],
+  );
   // numbers in a group match their text form (the CLI passes text)
   assert.equal(selectGrid("jitter", smoke, [1], { jitterFrames: "4" }).length, 1);
   assert.equal(selectGrid("default", smoke, [1]).length, 3);
-  assert.throws(() => selectGrid("calibration", smoke, [1], { units: "phonetc" }), /grid 'calibration' has no entry whose group matches \{"units":"phonetc"\}/);
+  assert.throws(
+    () => selectGrid("calibration", smoke, [1], { units: "phonetc" }),
+    /grid 'calibration' has no entry whose group matches \{"units":"phonetc"\}/,
+  );
 });
 
 test("a grid's entry at the scale's default value is the main job's (or the models grid's) run: same config, so same run key", () => {
   const small = labScale("small");
   // the run store keys a run by its config less its name (runKey), so sharing needs no name rule
-  const key = (grid: string, where: Record<string, string | number> = {}) => selectGrid(grid, small, [1], where).map((e) => runKey(resolveExperiment(e.spec, small)));
+  const key = (grid: string, where: Record<string, string | number> = {}) =>
+    selectGrid(grid, small, [1], where).map((e) => runKey(resolveExperiment(e.spec, small)));
   const main = key("default");
   const models = key("models");
-  for (const k of [...key("patchSize", { patchSize: 4 }), ...key("curriculum", { schedule: "0.33-0.67" }), ...key("mixRatio", { mixRatio: "1:2" }), ...key("scaling", { size: "cpuSmall" })]) {
+  for (const k of [
+    ...key("patchSize", { patchSize: 4 }),
+    ...key("curriculum", { schedule: "0.33-0.67" }),
+    ...key("mixRatio", { mixRatio: "1:2" }),
+    ...key("scaling", { size: "cpuSmall" }),
+  ]) {
     assert.ok(main.includes(k), `${k} should be one of the main job's runs ${main.join(", ")}`);
   }
-  for (const k of [...key("silence", { silence: "separate" }), ...key("jitter", { jitterFrames: 0 })]) assert.ok(models.includes(k), `${k} should be one of the models grid's runs`);
+  for (const k of [...key("silence", { silence: "separate" }), ...key("jitter", { jitterFrames: 0 })])
+    assert.ok(models.includes(k), `${k} should be one of the models grid's runs`);
   // and the other values stay runs of their own; the alignment grid has its own text BPE, so both its entries do
   assert.ok(!main.includes(key("patchSize", { patchSize: 6 })[0]));
   assert.ok(!main.includes(key("alignment", { alignment: "word" })[0]));

@@ -9,7 +9,10 @@ import { tableHtml } from "../../lib/viz/display";
 
 after(() => closeExporter());
 
-const fig = { data: [{ type: "bar" as const, name: "acc", x: ["baseline", "lst"], y: [0.5, 0.7] }], layout: { width: 400, height: 300, title: { text: "test" } } };
+const fig = {
+  data: [{ type: "bar" as const, name: "acc", x: ["baseline", "lst"], y: [0.5, 0.7] }],
+  layout: { width: 400, height: 300, title: { text: "test" } },
+};
 
 test("figures export to PNG, SVG and vector PDF by extension", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lst-fig-"));
@@ -35,7 +38,10 @@ test("figures export to PNG, SVG and vector PDF by extension", async () => {
 });
 
 test("tables render as HTML and aligned text from rows or a danfo-like frame", () => {
-  const t = tableHtml([{ model: "lst", acc: 0.71234 }, { model: "baseline<b>", acc: 0.5 }]);
+  const t = tableHtml([
+    { model: "lst", acc: 0.71234 },
+    { model: "baseline<b>", acc: 0.5 },
+  ]);
   assert.match(t.html, /<th>model<\/th><th>acc<\/th>/);
   assert.match(t.html, /baseline&lt;b&gt;/);
   assert.match(t.text, /lst +0\.7123/);
@@ -44,7 +50,14 @@ test("tables render as HTML and aligned text from rows or a danfo-like frame", (
 });
 
 test("paperStyle fills in the paper look and keeps what the figure sets", () => {
-  assert.deepEqual(paperStyle({ title: { text: "t" } }), { title: { text: "t" }, font: FONT, paper_bgcolor: "white", plot_bgcolor: "white", width: 480, height: 320 });
+  assert.deepEqual(paperStyle({ title: { text: "t" } }), {
+    title: { text: "t" },
+    font: FONT,
+    paper_bgcolor: "white",
+    plot_bgcolor: "white",
+    width: 480,
+    height: 320,
+  });
   const kept = paperStyle({ width: 900, font: { size: 20 }, plot_bgcolor: "#eee" });
   assert.deepEqual([kept.width, kept.height, kept.plot_bgcolor, kept.font], [900, 320, "#eee", { ...FONT, size: 20 }]);
 });

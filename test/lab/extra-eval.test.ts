@@ -15,7 +15,10 @@ test("the chain tier of a finished smoke run: built into its dataset, scored Sâ†
   await initBackend({});
   const scale = labScale("smoke");
   const runsRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lst-extra-"));
-  const run = await runExperiment({ name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } }, { scale, runsRoot });
+  const run = await runExperiment(
+    { name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } },
+    { scale, runsRoot },
+  );
   const ds = await datasetFor(run.config);
   const before = fs.readdirSync(ds.dir).sort();
 
@@ -25,10 +28,19 @@ test("the chain tier of a finished smoke run: built into its dataset, scored Sâ†
   assert.equal(chain.items.length, 2 * items.length, "one score per item in S2S and T2T");
   assert.deepEqual([...new Set(chain.items.map((x) => x.direction))], ["S2S", "T2T"]);
   assert.ok(chain.items.every((x) => x.benchmark === "chain" && x.tier === 5 && x.scores.length === 4));
-  assert.deepEqual(tierTableOfItems([chain]).map((t) => [t.benchmark, t.direction, t.tier, t.items]), [["chain", "S2S", 5, items.length], ["chain", "T2T", 5, items.length]]);
+  assert.deepEqual(
+    tierTableOfItems([chain]).map((t) => [t.benchmark, t.direction, t.tier, t.items]),
+    [
+      ["chain", "S2S", 5, items.length],
+      ["chain", "T2T", 5, items.length],
+    ],
+  );
   // the dataset gained the extra files only; its own files (and so its key and every run's) are untouched
   const after = fs.readdirSync(ds.dir).sort();
-  assert.deepEqual(after.filter((f) => !before.includes(f)).sort(), [`extra-${key}`, `extra-${key}.json`].filter((f) => !before.includes(f)).sort());
+  assert.deepEqual(
+    after.filter((f) => !before.includes(f)).sort(),
+    [`extra-${key}`, `extra-${key}.json`].filter((f) => !before.includes(f)).sort(),
+  );
   assert.ok(before.every((f) => after.includes(f)));
 
   // cached in the run dir: the second call needs no checkpoint
@@ -46,7 +58,10 @@ test("the chain tier of a finished smoke run: built into its dataset, scored Sâ†
   assert.deepEqual(stored.items, own);
   const bare = { ...run, record: { ...run.record, result: { steps: 1 } } };
   const [rescored] = await runItems([bare], { scale, runsRoot });
-  assert.deepEqual(rescored.items.map((x) => x.id), own.map((x) => x.id));
+  assert.deepEqual(
+    rescored.items.map((x) => x.id),
+    own.map((x) => x.id),
+  );
   const agree = rescored.items.filter((x, i) => x.correct === own[i].correct).length;
   assert.ok(agree >= own.length - 1, `re-scored items agree with the stored ones on ${agree} of ${own.length}`);
   fs.rmSync(runsRoot, { recursive: true });

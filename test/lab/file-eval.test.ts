@@ -15,10 +15,16 @@ test("real-format StoryCloze CSV and HellaSwag JSONL: spoken into a finished smo
   await initBackend({});
   const scale = labScale("smoke");
   const runsRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lst-file-eval-"));
-  const run = await runExperiment({ name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } }, { scale, runsRoot });
+  const run = await runExperiment(
+    { name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } },
+    { scale, runsRoot },
+  );
   const ds = await datasetFor(run.config);
 
-  for (const [name, benchmark, endings] of [["storycloze-6.csv", "storycloze", 2], ["hellaswag-6.jsonl", "hellaswag", 4]] as const) {
+  for (const [name, benchmark, endings] of [
+    ["storycloze-6.csv", "storycloze", 2],
+    ["hellaswag-6.jsonl", "hellaswag", 4],
+  ] as const) {
     const file = path.join(FIXTURES, name);
     const r = await fileBenchmarkItems([run], file, { scale, runsRoot });
     assert.equal(r.benchmark, benchmark);
@@ -28,11 +34,28 @@ test("real-format StoryCloze CSV and HellaSwag JSONL: spoken into a finished smo
     const [scored] = r.runs;
     assert.equal(scored.items.length, 12, "6 items in S2S and in T2T");
     assert.deepEqual([...new Set(scored.items.map((x) => x.direction))], ["S2S", "T2T"]);
-    assert.ok(scored.items.every((x) => x.benchmark === benchmark && x.type === "real" && x.scores.length === endings && x.scores.every(Number.isFinite)));
+    assert.ok(
+      scored.items.every(
+        (x) =>
+          x.benchmark === benchmark &&
+          x.type === "real" &&
+          x.scores.length === endings &&
+          x.scores.every(Number.isFinite),
+      ),
+    );
     // the items' labels reach the scores: the file's answer is each item's label
     const { items } = fileBenchmark(file);
-    assert.deepEqual(scored.items.filter((x) => x.direction === "T2T").map((x) => x.label), items.map((x) => x.label));
-    assert.deepEqual(r.rows.map((x) => [x.benchmark, x.direction, x.n]), [[benchmark, "S2S", 6], [benchmark, "T2T", 6]]);
+    assert.deepEqual(
+      scored.items.filter((x) => x.direction === "T2T").map((x) => x.label),
+      items.map((x) => x.label),
+    );
+    assert.deepEqual(
+      r.rows.map((x) => [x.benchmark, x.direction, x.n]),
+      [
+        [benchmark, "S2S", 6],
+        [benchmark, "T2T", 6],
+      ],
+    );
     assert.ok(r.rows.every((x) => x.accuracy >= 0 && x.accuracy <= 1));
     assert.equal(summarize(r.rows).length, 2);
     // one item of each fixture is written in the story world's words only (lab-sc-0003, lab-hs-0003)
@@ -58,12 +81,27 @@ test("real-format StoryCloze CSV and HellaSwag JSONL: spoken into a finished smo
 
   // an ending longer than the run's context cannot be scored in speech: skipped and counted, text still scored
   const long = path.join(runsRoot, "long.jsonl");
-  const words = Array.from({ length: 64 }, (_, i) => ["then", "the", "kite", "flew", "over", "a", "lake", "slowly"][i % 8]).join(" ");
-  fs.writeFileSync(long, `${JSON.stringify({ ind: 1, ctx: "tom took his kite to the lake. he", endings: [`${words}.`, "sang."], label: 0 })}\n`);
+  const words = Array.from(
+    { length: 64 },
+    (_, i) => ["then", "the", "kite", "flew", "over", "a", "lake", "slowly"][i % 8],
+  ).join(" ");
+  fs.writeFileSync(
+    long,
+    `${JSON.stringify({ ind: 1, ctx: "tom took his kite to the lake. he", endings: [`${words}.`, "sang."], label: 0 })}\n`,
+  );
   const lr = await fileBenchmarkItems([run], long, { scale, runsRoot });
-  assert.deepEqual(lr.skipped.map((s) => [s.direction, s.items]), [["S2S", 1]]);
-  assert.deepEqual(lr.rows.map((x) => [x.direction, x.n]), [["T2T", 1]]);
-  assert.match(fileEvalLines(lr).join("\n"), /skipped for lst-static .* S2S: 1 items with an ending longer than the run's context/);
+  assert.deepEqual(
+    lr.skipped.map((s) => [s.direction, s.items]),
+    [["S2S", 1]],
+  );
+  assert.deepEqual(
+    lr.rows.map((x) => [x.direction, x.n]),
+    [["T2T", 1]],
+  );
+  assert.match(
+    fileEvalLines(lr).join("\n"),
+    /skipped for lst-static .* S2S: 1 items with an ending longer than the run's context/,
+  );
 
   await assert.rejects(fileBenchmarkItems([], sc), /no runs given/);
   fs.rmSync(runsRoot, { recursive: true });

@@ -25,5 +25,8 @@ export function gridNumbers(runs: StudyRun[]): Record<string, unknown> {
 
 /** The run directories under a store root, each with `done` (one per run: nothing computed twice into another dir). */
 export function storeDirs(root: string): string[] {
-  return fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory() && !d.startsWith(".")).sort();
+  return fs
+    .readdirSync(root)
+    .filter((d) => fs.statSync(path.join(root, d)).isDirectory() && !d.startsWith("."))
+    .sort();
 }

@@ -7,7 +7,12 @@ import { kernelSpec, installKernel, KERNEL_NAME } from "../../lib/tooling/kernel
 
 test("the kernelspec starts tslab from the project root with Jupyter's connection file", () => {
   const spec = kernelSpec("/home/me/lst lab", "/home/me/lst lab/node_modules/tslab/bin/tslab", "/usr/bin/node");
-  assert.deepEqual(spec.argv, ["/bin/sh", "-c", `cd '/home/me/lst lab' && exec '/usr/bin/node' --import tsx '/home/me/lst lab/node_modules/tslab/bin/tslab' kernel --config-path "$0"`, "{connection_file}"]);
+  assert.deepEqual(spec.argv, [
+    "/bin/sh",
+    "-c",
+    `cd '/home/me/lst lab' && exec '/usr/bin/node' --import tsx '/home/me/lst lab/node_modules/tslab/bin/tslab' kernel --config-path "$0"`,
+    "{connection_file}",
+  ]);
   assert.equal(spec.language, "typescript");
   assert.equal(spec.display_name, "LST Lab (TypeScript)");
   assert.throws(() => kernelSpec("relative", "/x/tslab"), /absolute paths/);

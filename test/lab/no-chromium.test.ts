@@ -28,7 +28,13 @@ test("CHROMIUM_PATH pointing nowhere is an error naming the path and the fix", (
   const saved = process.env.CHROMIUM_PATH;
   process.env.CHROMIUM_PATH = path.join(os.tmpdir(), "lst-no-such-chromium");
   try {
-    assert.throws(() => chromiumPath(), (e: unknown) => e instanceof ChromiumUnavailableError && /CHROMIUM_PATH=.*lst-no-such-chromium/.test(e.message) && /apt-get install chromium fonts-liberation/.test(e.message));
+    assert.throws(
+      () => chromiumPath(),
+      (e: unknown) =>
+        e instanceof ChromiumUnavailableError &&
+        /CHROMIUM_PATH=.*lst-no-such-chromium/.test(e.message) &&
+        /apt-get install chromium fonts-liberation/.test(e.message),
+    );
   } finally {
     if (saved === undefined) delete process.env.CHROMIUM_PATH;
     else process.env.CHROMIUM_PATH = saved;
@@ -47,10 +53,26 @@ test("without Chromium a figure cell shows the Plotly figure without PNG, warns 
     ]);
     fs.writeFileSync(path.join(dir, "figures.ipynb"), JSON.stringify(nb));
     const env = { ...process.env, CHROMIUM_PATH: path.join(dir, "no-chromium") };
-    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "notebooks.ts"), "--dir", dir, "--out", path.join(dir, "out"), "figures"], { cwd: ROOT, env, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(ROOT, "scripts", "notebooks.ts"),
+        "--dir",
+        dir,
+        "--out",
+        path.join(dir, "out"),
+        "figures",
+      ],
+      { cwd: ROOT, env, encoding: "utf8" },
+    );
     // the run fails at the export cell (4), and only there, with the fix in the message
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /figures\.ipynb cell 4: .*exportFigure: cannot write '.*fig\.png': headless Chromium was not found/);
+    assert.match(
+      r.stderr,
+      /figures\.ipynb cell 4: .*exportFigure: cannot write '.*fig\.png': headless Chromium was not found/,
+    );
     assert.match(r.stderr, /apt-get install chromium fonts-liberation/);
     assert.equal(fs.existsSync(png), false);
 
@@ -61,7 +83,10 @@ test("without Chromium a figure cell shows the Plotly figure without PNG, warns 
       const data = shown[0].output_type === "display_data" ? shown[0].data : {};
       assert.deepEqual(Object.keys(data).sort(), ["application/vnd.plotly.v1+json", "text/plain"]);
     }
-    const warnings = cells.slice(0, 3).flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === "stream" && o.name === "stderr");
+    const warnings = cells
+      .slice(0, 3)
+      .flatMap((c) => c.outputs ?? [])
+      .filter((o) => o.output_type === "stream" && o.name === "stderr");
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     const text = warnings[0].output_type === "stream" ? warnings[0].text : "";
     assert.match(text, /without their PNG fallback/);

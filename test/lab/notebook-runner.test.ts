@@ -10,7 +10,11 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "notebooks");
 
 function runNotebooks(names: string[], out: string) {
-  return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "notebooks.ts"), "--dir", FIXTURES, "--out", out, ...names], { cwd: ROOT, encoding: "utf8" });
+  return spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "scripts", "notebooks.ts"), "--dir", FIXTURES, "--out", out, ...names],
+    { cwd: ROOT, encoding: "utf8" },
+  );
 }
 
 test("the runner executes a notebook through tslab and captures stream and display outputs", () => {
@@ -23,7 +27,10 @@ test("the runner executes a notebook through tslab and captures stream and displ
     assert.deepEqual(outputs[0], [{ output_type: "stream", name: "stdout", text: "answer 42\n" }]);
     assert.match(JSON.stringify(outputs[1]), /<pad>,<bos>,<eos>,<t>,<s>/);
     assert.deepEqual(outputs[2], [{ output_type: "display_data", data: { "text/html": "<b>hi</b>" }, metadata: {} }]);
-    assert.deepEqual(nb.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count), [1, 2, 3]);
+    assert.deepEqual(
+      nb.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count),
+      [1, 2, 3],
+    );
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

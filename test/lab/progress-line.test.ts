@@ -15,7 +15,13 @@ test("in place: one line redrawn with \\r at most every 200 ms, then a final lin
   for (let i = 0; i < 10; i++, t += 100) p.tick();
   p.done();
   p.tick();
-  assert.deepEqual(out, ["\rx 3/10 (30%) 0.2 s", "\rx 5/10 (50%) 0.4 s", "\rx 7/10 (70%) 0.6 s", "\rx 9/10 (90%) 0.8 s", "\rx 10/10 (100%) 1.0 s\n"]);
+  assert.deepEqual(out, [
+    "\rx 3/10 (30%) 0.2 s",
+    "\rx 5/10 (50%) 0.4 s",
+    "\rx 7/10 (70%) 0.6 s",
+    "\rx 9/10 (90%) 0.8 s",
+    "\rx 10/10 (100%) 1.0 s\n",
+  ]);
 });
 
 test("as a log: new lines at most every 2 s, final line always", () => {

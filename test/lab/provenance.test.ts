@@ -5,7 +5,16 @@ import os from "os";
 import path from "path";
 import { RunStore } from "../../lib/experiment/runs";
 import {
-  codeHash, codeWarning, gitInfo, moveRunAside, provenanceNow, readProvenance, runCode, runFreshness, PROVENANCE_FILE, UNKNOWN_CODE,
+  codeHash,
+  codeWarning,
+  gitInfo,
+  moveRunAside,
+  provenanceNow,
+  readProvenance,
+  runCode,
+  runFreshness,
+  PROVENANCE_FILE,
+  UNKNOWN_CODE,
 } from "../../lib/experiment/provenance";
 
 const made: string[] = [];

@@ -25,13 +25,20 @@ const f: Finding = { claim: "A > B", grid: "g", benchmark: "sc", direction: "T2T
 function runs(model: string, seeds: number[], right: (seed: number, i: number) => boolean, n = 200): RunItems[] {
   return seeds.map((seed) => {
     const items: ItemOutcome[] = [];
-    for (let i = 0; i < n; i++) items.push({ id: `sc-${i}`, benchmark: "sc", direction: "T2T", correct: right(seed, i) });
+    for (let i = 0; i < n; i++)
+      items.push({ id: `sc-${i}`, benchmark: "sc", direction: "T2T", correct: right(seed, i) });
     return { run: `${model}-${seed}`, model, seed, items };
   });
 }
 
 test("the header's example: a fixed per-item lead of 40 of 200 items reproduces, with mean ± std beside it", () => {
-  const [r] = reproductionReport([...runs("A", [1, 2, 3], (_, i) => i % 2 === 0 || i % 10 === 1 || i % 10 === 3), ...runs("B", [1, 2, 3], (_, i) => i % 2 === 0)], [f]);
+  const [r] = reproductionReport(
+    [
+      ...runs("A", [1, 2, 3], (_, i) => i % 2 === 0 || i % 10 === 1 || i % 10 === 3),
+      ...runs("B", [1, 2, 3], (_, i) => i % 2 === 0),
+    ],
+    [f],
+  );
   assert.equal(r.verdict, "reproduces");
   assert.ok(Math.abs(r.delta - 0.2) < 1e-12);
   assert.ok(r.lo > 0.16 && r.hi < 0.24, `[${r.lo}, ${r.hi}]`);
@@ -41,23 +48,41 @@ test("the header's example: a fixed per-item lead of 40 of 200 items reproduces,
   assert.equal(r.pairedSeeds, 3);
   assert.equal(r.items, 200);
   assert.equal(r.why, "");
-  assert.match(reportMarkdown([r]), /\| A > B \| sc T2T \| A 70\.0 ± 0\.0 \| B 50\.0 ± 0\.0 \| \+20\.0 \[\+1\d\.\d, \+2\d\.\d\] \| <0\.001 \| 3\/3 \| reproduces \|/);
+  assert.match(
+    reportMarkdown([r]),
+    /\| A > B \| sc T2T \| A 70\.0 ± 0\.0 \| B 50\.0 ± 0\.0 \| \+20\.0 \[\+1\d\.\d, \+2\d\.\d\] \| <0\.001 \| 3\/3 \| reproduces \|/,
+  );
 });
 
 test("identical models are inconclusive, a fixed lag contradicts, one seed says so in the note, missing is not run", () => {
   const same = (_: number, i: number) => i % 3 === 0;
-  const id = reproductionReport([...runs("A", [1, 2, 3], same), ...runs("B", [1, 2, 3], same)], [{ ...f, ifNot: "why not" }])[0];
+  const id = reproductionReport(
+    [...runs("A", [1, 2, 3], same), ...runs("B", [1, 2, 3], same)],
+    [{ ...f, ifNot: "why not" }],
+  )[0];
   assert.equal(id.verdict, "inconclusive");
   assert.equal(id.delta, 0);
   assert.equal(id.p, 1);
   assert.equal(id.why, "why not");
-  const lag = reproductionReport([...runs("A", [1, 2], (_, i) => i < 50), ...runs("B", [1, 2], (_, i) => i < 100)], [f])[0];
+  const lag = reproductionReport(
+    [...runs("A", [1, 2], (_, i) => i < 50), ...runs("B", [1, 2], (_, i) => i < 100)],
+    [f],
+  )[0];
   assert.equal(lag.verdict, "contradicts");
   assert.ok(Math.abs(lag.delta + 0.25) < 1e-12);
-  const one = reproductionReport([...runs("A", [1], (_, i) => i < 150), ...runs("B", [1, 2], (_, i) => i < 100)], [f])[0];
+  const one = reproductionReport(
+    [...runs("A", [1], (_, i) => i < 150), ...runs("B", [1, 2], (_, i) => i < 100)],
+    [f],
+  )[0];
   assert.equal(one.verdict, "reproduces");
-  assert.match(one.note, /one paired seed: the interval covers item noise only; seeds 2 run by one model only are left out/);
-  const missing = reproductionReport(runs("A", [1, 2], () => true), [f])[0];
+  assert.match(
+    one.note,
+    /one paired seed: the interval covers item noise only; seeds 2 run by one model only are left out/,
+  );
+  const missing = reproductionReport(
+    runs("A", [1, 2], () => true),
+    [f],
+  )[0];
   assert.equal(missing.verdict, "not run");
   assert.match(reportMarkdown([missing]), /\| A > B \| sc T2T \|.*\| – \| – \| 2\/0 \| not run \|/);
   const disjoint = reproductionReport([...runs("A", [1], () => true), ...runs("B", [2], () => true)], [f])[0];
@@ -82,16 +107,37 @@ test("report, table and figures from a synthetic run store: the default grid at 
     for (const direction of ["S2S", "T2T"] as const) {
       for (let i = 0; i < 120; i++) {
         const ok = right(cfg.name, cfg.seed, direction, i);
-        items.push({ id: `hs-test-${i}`, benchmark: "hs", direction, type: "place", tier: 2, label: 0, chosen: ok ? 0 : 1, correct: ok, scores: ok ? [0, -1, -2, -3] : [-1, 0, -2, -3], nll: [1, 1, 1, 1], nTokens: [1, 1, 1, 1] });
+        items.push({
+          id: `hs-test-${i}`,
+          benchmark: "hs",
+          direction,
+          type: "place",
+          tier: 2,
+          label: 0,
+          chosen: ok ? 0 : 1,
+          correct: ok,
+          scores: ok ? [0, -1, -2, -3] : [-1, 0, -2, -3],
+          nll: [1, 1, 1, 1],
+          nTokens: [1, 1, 1, 1],
+        });
       }
     }
-    await store.ensure(cfg, cfg.name, async () => ({ eval: { norm: "mean", cells: accuracyCells(items), items }, steps: 1, seed: cfg.seed, model: cfg.name, group: e.group }));
+    await store.ensure(cfg, cfg.name, async () => ({
+      eval: { norm: "mean", cells: accuracyCells(items), items },
+      steps: 1,
+      seed: cfg.seed,
+      model: cfg.name,
+      group: e.group,
+    }));
   }
   const studyRuns = scaleRuns(scale, root, ["default"]);
   assert.equal(studyRuns.length, 9);
   const items = await runItems(studyRuns);
   assert.deepEqual([...new Set(items.map((r) => r.model))], ["baseline", "lst-static", "lst-curriculum"]);
-  const report = reproductionReport(items, PAPER_FINDINGS.filter((x) => x.grid === "default"));
+  const report = reproductionReport(
+    items,
+    PAPER_FINDINGS.filter((x) => x.grid === "default"),
+  );
   const t2t = report.find((r) => r.higher === "lst-static" && r.cell === "hs T2T");
   assert.ok(t2t);
   assert.equal(t2t.verdict, "reproduces");
@@ -103,13 +149,23 @@ test("report, table and figures from a synthetic run store: the default grid at 
   assert.equal(report.find((r) => r.cell === "sc T2T")?.verdict, "not run");
 
   const table = pairedTable(items, { reference: "baseline", directions: ["T2T"] });
-  assert.deepEqual(table.map((r) => [r.model, r.verdict]), [["baseline", "–"], ["lst-static", "ahead"], ["lst-curriculum", "within noise"]]);
+  assert.deepEqual(
+    table.map((r) => [r.model, r.verdict]),
+    [
+      ["baseline", "–"],
+      ["lst-static", "ahead"],
+      ["lst-curriculum", "within noise"],
+    ],
+  );
   const lst = table[1];
   assert.match(String(lst["Δ vs baseline [95% CI]"]), /^\+16\.7 \[\+\d+\.\d, \+\d+\.\d\]$/);
   assert.match(String(lst["accuracy %"]), /^\d+\.\d ± \d+\.\d$/);
 
   const bars = pairedBars(items, { reference: "baseline", directions: ["T2T"] });
-  assert.deepEqual(bars.data.map((d) => d.name), ["lst-static", "lst-curriculum"]);
+  assert.deepEqual(
+    bars.data.map((d) => d.name),
+    ["lst-static", "lst-curriculum"],
+  );
   const e = bars.data[0].error_y;
   assert.ok(e && e.symmetric === false && e.arrayminus && e.array[0] > 0 && e.arrayminus[0] > 0);
   assert.ok(Math.abs((bars.data[0].y?.[0] as number) - 100 * (20 / 120)) < 1e-9);

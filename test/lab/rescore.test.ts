@@ -13,7 +13,10 @@ test("scoringVariants: the same NLLs as the run's own eval, three norms per cell
   await initBackend({});
   const scale = labScale("smoke");
   const runsRoot = fs.mkdtempSync(path.join(os.tmpdir(), "lst-rescore-"));
-  const run = await runExperiment({ name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } }, { scale, runsRoot });
+  const run = await runExperiment(
+    { name: "lst-static", variant: "lst", patching: { scheme: "static", patchSize: 4 } },
+    { scale, runsRoot },
+  );
   const rows = await scoringVariants([run], { scale, runsRoot });
 
   const cells = run.rows.length;
@@ -27,7 +30,11 @@ test("scoringVariants: the same NLLs as the run's own eval, three norms per cell
   const own = (run.record.result as { eval: { items: ItemScore[] } }).eval.items;
   assert.equal(cached.items.length, own.length);
   for (let i = 0; i < own.length; i++) {
-    for (let e = 0; e < own[i].nll.length; e++) assert.ok(Math.abs(cached.items[i].nll[e] - own[i].nll[e]) < 1e-3 * Math.max(1, own[i].nll[e]), `item ${own[i].id} ending ${e}`);
+    for (let e = 0; e < own[i].nll.length; e++)
+      assert.ok(
+        Math.abs(cached.items[i].nll[e] - own[i].nll[e]) < 1e-3 * Math.max(1, own[i].nll[e]),
+        `item ${own[i].id} ending ${e}`,
+      );
     assert.equal(cached.items[i].nllUncond?.length, own[i].nll.length, "pmi needs an unconditional NLL per ending");
   }
 
@@ -35,7 +42,10 @@ test("scoringVariants: the same NLLs as the run's own eval, three norms per cell
   fs.rmSync(path.join(run.record.dir, "train"), { recursive: true });
   assert.deepEqual(await scoringVariants([run], { scale, runsRoot }), rows);
   fs.writeFileSync(cache, "{ truncated");
-  await assert.rejects(scoringVariants([run], { scale, runsRoot }), /scores-by-norm.json is not valid JSON .*delete the file/);
+  await assert.rejects(
+    scoringVariants([run], { scale, runsRoot }),
+    /scores-by-norm.json is not valid JSON .*delete the file/,
+  );
   fs.writeFileSync(cache, JSON.stringify({ format: 99, items: [] }));
   await assert.rejects(scoringVariants([run], { scale, runsRoot }), /has format 99, this lab reads 1/);
   fs.rmSync(cache);

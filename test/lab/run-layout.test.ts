@@ -19,10 +19,18 @@ const json = (x: unknown): string => JSON.stringify(x);
 const read = (f: string): Record<string, unknown> => JSON.parse(fs.readFileSync(f, "utf8")) as Record<string, unknown>;
 
 /** A run directory as the old layout wrote it: `<name>-<configHash(config with name)>`, run.json { format, name, hash, config }. */
-function oldRun(root: string, cfg: { name: string } & Record<string, unknown>, finished: boolean, extra: Record<string, string> = {}): string {
+function oldRun(
+  root: string,
+  cfg: { name: string } & Record<string, unknown>,
+  finished: boolean,
+  extra: Record<string, string> = {},
+): string {
   const dir = path.join(root, `${safeName(cfg.name)}-${configHash(cfg)}`);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "run.json"), json({ format: RUN_FORMAT, name: cfg.name, hash: configHash(cfg), config: cfg }));
+  fs.writeFileSync(
+    path.join(dir, "run.json"),
+    json({ format: RUN_FORMAT, name: cfg.name, hash: configHash(cfg), config: cfg }),
+  );
   for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
   if (finished) {
     fs.writeFileSync(path.join(dir, "metrics.jsonl"), json({ step: 0, loss: 2 }) + "\n");
@@ -45,9 +53,17 @@ test("one config asked for under two names is one run, trained once, labelled by
   assert.equal(a.dir, b.dir);
   assert.equal(path.basename(a.dir), runKey({ seed: 1, patchSize: 4 }));
   assert.equal(b.name, "lst-static-p4");
-  assert.deepEqual(b.rows.map((r) => r.model), ["lst-static-p4"], "the rows carry the name the second grid asked under");
+  assert.deepEqual(
+    b.rows.map((r) => r.model),
+    ["lst-static-p4"],
+    "the rows carry the name the second grid asked under",
+  );
   assert.deepEqual(read(path.join(a.dir, "run.json")).names, ["lst-static", "lst-static-p4"]);
-  assert.deepEqual(read(path.join(a.dir, "run.json")).config, { seed: 1, patchSize: 4 }, "run.json keeps the config less its labels");
+  assert.deepEqual(
+    read(path.join(a.dir, "run.json")).config,
+    { seed: 1, patchSize: 4 },
+    "run.json keeps the config less its labels",
+  );
   assert.equal(store.load(a.dir).name, "lst-static", "a listed run is labelled by its first name");
   // another knob is another run
   await store.ensure({ name: "lst-static", seed: 1, patchSize: 6 }, "lst-static", exec);
@@ -59,22 +75,35 @@ test("opening a store in the old <name>-<hash> layout moves every run to its con
   const root = tmp();
   const lines: string[] = [];
   const log = (l: string) => lines.push(l);
-  const fin = oldRun(root, { name: "lst-static", seed: 1, patchSize: 4 }, true, { "provenance.json": json({ format: 1, segments: [] }) });
+  const fin = oldRun(root, { name: "lst-static", seed: 1, patchSize: 4 }, true, {
+    "provenance.json": json({ format: 1, segments: [] }),
+  });
   const part = oldRun(root, { name: "baseline", seed: 1 }, false, { "ckpt.json": json({ step: 2 }) });
   // the same experiment under a second name (old stores could hold it twice): one stays, the other is kept aside
   const twin = oldRun(root, { name: "lst-static-p4", seed: 1, patchSize: 4 }, true);
   // a run an old process is still working on is left alone
-  const busy = oldRun(root, { name: "busy", seed: 5 }, false, { lock: json({ host: os.hostname(), pid: process.pid }) });
+  const busy = oldRun(root, { name: "busy", seed: 5 }, false, {
+    lock: json({ host: os.hostname(), pid: process.pid }),
+  });
   // a crash between rewriting run.json and the rename: new run.json, old directory name
   const half = oldRun(root, { name: "half", seed: 7 }, true);
-  fs.writeFileSync(path.join(half, "run.json"), json({ format: RUN_FORMAT, names: ["half"], hash: runKey({ seed: 7 }), config: { seed: 7 } }));
+  fs.writeFileSync(
+    path.join(half, "run.json"),
+    json({ format: RUN_FORMAT, names: ["half"], hash: runKey({ seed: 7 }), config: { seed: 7 } }),
+  );
 
   const store = new RunStore(root, { log });
   const key = runKey({ seed: 1, patchSize: 4 });
-  assert.deepEqual(fs.readdirSync(root).sort(), [key, runKey({ seed: 1 }), runKey({ seed: 7 }), path.basename(busy)].sort());
+  assert.deepEqual(
+    fs.readdirSync(root).sort(),
+    [key, runKey({ seed: 1 }), runKey({ seed: 7 }), path.basename(busy)].sort(),
+  );
   for (const d of [fin, part, twin, half]) assert.equal(fs.existsSync(d), false);
   assert.equal(lines.length, 5, lines.join("\n"));
-  assert.ok(lines.some((l) => l.includes(path.basename(busy)) && /holds its lock/.test(l)), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => l.includes(path.basename(busy)) && /holds its lock/.test(l)),
+    lines.join("\n"),
+  );
   // the finished run: its files are all there, its names are both old names
   const rec = store.load(path.join(root, key));
   assert.deepEqual(rec.names, ["lst-static", "lst-static-p4"]);
@@ -111,9 +140,18 @@ test("an old-layout directory read directly is refused with the fix; a corrupt o
   const root = tmp();
   const aside = tmp();
   const dir = oldRun(aside, { name: "x", seed: 1 }, true);
-  assert.throws(() => new RunStore(root).load(dir), (e: Error) => /old <name>-<hash> layout/.test(e.message) && e.message.includes(`new RunStore('${aside}')`));
+  assert.throws(
+    () => new RunStore(root).load(dir),
+    (e: Error) => /old <name>-<hash> layout/.test(e.message) && e.message.includes(`new RunStore('${aside}')`),
+  );
   const bad = oldRun(root, { name: "y", seed: 1 }, true);
   const f = path.join(bad, "run.json");
   fs.writeFileSync(f, json({ ...read(f), hash: "000000000000" }));
-  assert.throws(() => new RunStore(root), (e: Error) => e.message.includes(f) && /does not match its hash/.test(e.message) && /move .* out of the run store/.test(e.message));
+  assert.throws(
+    () => new RunStore(root),
+    (e: Error) =>
+      e.message.includes(f) &&
+      /does not match its hash/.test(e.message) &&
+      /move .* out of the run store/.test(e.message),
+  );
 });

@@ -35,10 +35,13 @@ test("a finished run comes back without executing again", async () => {
   assert.equal(a.id, runKey(cfg));
   assert.equal(a.id, configHash({ seed: 1, model: { dModel: 32 } }), "the key is the config's hash less its name");
   assert.equal(b.dir, store.runDir(cfg));
-  assert.deepEqual(b.rows.map((r) => [r.run, r.model, r.benchmark, r.direction, r.accuracy, r.seed]), [
-    [a.id, "lst-static", "sc", "S2S", 0.6, 1],
-    [a.id, "lst-static", "sc", "T2T", 0.8, 1],
-  ]);
+  assert.deepEqual(
+    b.rows.map((r) => [r.run, r.model, r.benchmark, r.direction, r.accuracy, r.seed]),
+    [
+      [a.id, "lst-static", "sc", "S2S", 0.6, 1],
+      [a.id, "lst-static", "sc", "T2T", 0.8, 1],
+    ],
+  );
   assert.deepEqual(b.metrics, [{ step: 0, loss: 2 }]);
   assert.deepEqual(b.result, { eval: { cells }, steps: 1 });
   assert.equal(fs.existsSync(path.join(a.dir, "lock")), false);
@@ -84,7 +87,10 @@ test("two processes ensuring the same run: one executes, both get the same valid
   const child = path.join(__dirname, "run-child.ts");
   const runOne = () =>
     new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ["--import", "tsx", child, root, counter, "1500"], { cwd: path.join(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn(process.execPath, ["--import", "tsx", child, root, counter, "1500"], {
+        cwd: path.join(__dirname, "..", ".."),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let out = "";
       let err = "";
       p.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -136,9 +142,20 @@ test("a run held by a live process is waited for, then returned", async () => {
   const dir = store.runDir(cfg);
   fs.mkdirSync(dir, { recursive: true });
   // pretend the test's parent (alive) holds the lock, and finish the run "from there" a little later
-  fs.writeFileSync(path.join(dir, "lock"), JSON.stringify({ pid: process.ppid, host: os.hostname(), startedAt: "now" }));
+  fs.writeFileSync(
+    path.join(dir, "lock"),
+    JSON.stringify({ pid: process.ppid, host: os.hostname(), startedAt: "now" }),
+  );
   setTimeout(() => {
-    fs.writeFileSync(path.join(dir, "run.json"), JSON.stringify({ format: RUN_FORMAT, names: [cfg.name], hash: runKey(cfg), config: { seed: cfg.seed, model: cfg.model } }));
+    fs.writeFileSync(
+      path.join(dir, "run.json"),
+      JSON.stringify({
+        format: RUN_FORMAT,
+        names: [cfg.name],
+        hash: runKey(cfg),
+        config: { seed: cfg.seed, model: cfg.model },
+      }),
+    );
     fs.writeFileSync(path.join(dir, "eval.json"), JSON.stringify({ format: RUN_FORMAT, result: { eval: { cells } } }));
     fs.writeFileSync(path.join(dir, "done"), JSON.stringify({ format: RUN_FORMAT, finishedAt: "now" }));
   }, 100);
@@ -162,8 +179,15 @@ test("a corrupt run.json or eval.json is reported with its path and the fix", as
     const { store, dir } = await finished();
     const f = path.join(dir, file);
     fs.writeFileSync(f, "{ not json");
-    assert.throws(() => store.load(dir), (e: Error) => e.message.includes(f) && /corrupt/.test(e.message) && e.message.includes(`delete the directory ${dir}`));
-    await assert.rejects(store.ensure(cfg, cfg.name, async () => ({})), /corrupt/);
+    assert.throws(
+      () => store.load(dir),
+      (e: Error) =>
+        e.message.includes(f) && /corrupt/.test(e.message) && e.message.includes(`delete the directory ${dir}`),
+    );
+    await assert.rejects(
+      store.ensure(cfg, cfg.name, async () => ({})),
+      /corrupt/,
+    );
     assert.throws(() => store.list(), /corrupt/);
   }
 });
@@ -172,7 +196,10 @@ test("an eval.json whose accuracy cells are malformed is reported", async () => 
   const { store, dir } = await finished();
   const f = path.join(dir, "eval.json");
   fs.writeFileSync(f, JSON.stringify({ format: RUN_FORMAT, result: { eval: { cells: [{ benchmark: "sc" }] } } }));
-  assert.throws(() => store.load(dir), (e: Error) => e.message.includes(f) && /cell 0 lacks/.test(e.message));
+  assert.throws(
+    () => store.load(dir),
+    (e: Error) => e.message.includes(f) && /cell 0 lacks/.test(e.message),
+  );
 });
 
 test("a run directory of another format version is refused, not reused", async () => {
@@ -180,7 +207,11 @@ test("a run directory of another format version is refused, not reused", async (
   const f = path.join(dir, "run.json");
   const meta = JSON.parse(fs.readFileSync(f, "utf8")) as Record<string, unknown>;
   fs.writeFileSync(f, JSON.stringify({ ...meta, format: RUN_FORMAT + 1 }));
-  assert.throws(() => store.load(dir), (e: Error) => e.message.includes(f) && e.message.includes(`format ${RUN_FORMAT + 1}`) && /delete the directory/.test(e.message));
+  assert.throws(
+    () => store.load(dir),
+    (e: Error) =>
+      e.message.includes(f) && e.message.includes(`format ${RUN_FORMAT + 1}`) && /delete the directory/.test(e.message),
+  );
   // an unfinished directory of an old version is refused too when a run resumes in it
   fs.unlinkSync(path.join(dir, "done"));
   let calls = 0;
@@ -205,14 +236,23 @@ test("a hand-edited run.json no longer matches its hash", async () => {
 
 test("execute must return results or write eval.json", async () => {
   const store = new RunStore(tmp());
-  await assert.rejects(store.ensure(cfg, cfg.name, async () => undefined), /wrote no eval.json/);
+  await assert.rejects(
+    store.ensure(cfg, cfg.name, async () => undefined),
+    /wrote no eval.json/,
+  );
 });
 
 test("metrics.jsonl: a resumed run's repeated steps keep the last, a torn last line is skipped, a broken line is an error", () => {
   const dir = tmp();
   const f = path.join(dir, "metrics.jsonl");
-  fs.writeFileSync(f, ['{"step":0,"loss":3}', '{"step":1,"loss":2.5}', '{"step":1,"loss":2.4}', '{"step":2,"lo'].join("\n"));
-  assert.deepEqual(readMetrics(f), [{ step: 0, loss: 3 }, { step: 1, loss: 2.4 }]);
+  fs.writeFileSync(
+    f,
+    ['{"step":0,"loss":3}', '{"step":1,"loss":2.5}', '{"step":1,"loss":2.4}', '{"step":2,"lo'].join("\n"),
+  );
+  assert.deepEqual(readMetrics(f), [
+    { step: 0, loss: 3 },
+    { step: 1, loss: 2.4 },
+  ]);
   fs.writeFileSync(f, ['{"step":0,"loss":3}', "garbage", '{"step":1,"loss":2}', ""].join("\n"));
   assert.throws(() => readMetrics(f), /line 2 is corrupt/);
   assert.deepEqual(readMetrics(path.join(dir, "none.jsonl")), []);
@@ -226,7 +266,12 @@ test("CSV export and a danfo DataFrame of the rows", async () => {
   // `code` is the code that made the run (experiment/provenance.ts)
   assert.equal(lines[0], "run,model,benchmark,direction,accuracy,n,seed,code,mixRatio");
   assert.match(lines[1], /^[0-9a-f]{12},lst-static,sc,S2S,0.6,10,1,lib:[0-9a-f]{12},1:2$/);
-  assert.equal(toCsv([{ ...rows[0], model: 'a,"b"' }]).split("\n")[1].split(",")[1], '"a');
+  assert.equal(
+    toCsv([{ ...rows[0], model: 'a,"b"' }])
+      .split("\n")[1]
+      .split(",")[1],
+    '"a',
+  );
   const out = path.join(tmp(), "rows.csv");
   store.exportCsv(out);
   assert.equal(fs.readFileSync(out, "utf8").split("\n").length, 4);

@@ -6,11 +6,19 @@ import { applyRope, CrossAttention, ropeTables, SelfAttention } from "../../lib/
 import { linear, ParamFactory, rmsNormalize, swiglu } from "../../lib/model/layers";
 import { lstBatchLayout, patchSpans } from "../../lib/model/lst";
 import { toBatch } from "../../lib/model/batch";
-import { blockedMaskData, causalMaskData, documentStarts, NEG, selfAttentionMask, TensorCache } from "../../lib/model/masks";
+import {
+  blockedMaskData,
+  causalMaskData,
+  documentStarts,
+  NEG,
+  selfAttentionMask,
+  TensorCache,
+} from "../../lib/model/masks";
 
 const allowedRows = (data: Float32Array, width: number) => {
   const rows: number[][] = [];
-  for (let i = 0; i < data.length; i += width) rows.push([...data.subarray(i, i + width)].map((v) => (v === 0 ? 1 : 0)));
+  for (let i = 0; i < data.length; i += width)
+    rows.push([...data.subarray(i, i + width)].map((v) => (v === 0 ? 1 : 0)));
   return rows;
 };
 
@@ -24,12 +32,20 @@ test("setup: native backend", async () => {
 
 test("masks: the worked examples of masks.ts", () => {
   assert.deepEqual([...documentStarts(Uint8Array.from([0, 0, 1, 0, 1, 0]), 1, 6)], [0, 0, 0, 3, 3, 5]);
-  assert.deepEqual(allowedRows(causalMaskData(1, 4, 2, null), 4), [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]);
+  assert.deepEqual(allowedRows(causalMaskData(1, 4, 2, null), 4), [
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+    [0, 1, 1, 0],
+    [0, 0, 1, 1],
+  ]);
   // blocked, n = 6, W = 2: block b's key slots are positions (b-1)*2 .. (b-1)*2+3; query q sees q-1 and q
   assert.deepEqual(allowedRows(blockedMaskData(1, 6, 2, null), 4), [
-    [0, 0, 1, 0], [0, 0, 1, 1], // block 0: queries 0, 1 over positions [-2, -1, 0, 1]
-    [0, 1, 1, 0], [0, 0, 1, 1], // block 1: queries 2, 3 over positions [0, 1, 2, 3]
-    [0, 1, 1, 0], [0, 0, 1, 1], // block 2: queries 4, 5 over positions [2, 3, 4, 5]
+    [0, 0, 1, 0],
+    [0, 0, 1, 1], // block 0: queries 0, 1 over positions [-2, -1, 0, 1]
+    [0, 1, 1, 0],
+    [0, 0, 1, 1], // block 1: queries 2, 3 over positions [0, 1, 2, 3]
+    [0, 1, 1, 0],
+    [0, 0, 1, 1], // block 2: queries 4, 5 over positions [2, 3, 4, 5]
   ]);
   // n = 5 pads the last block: query 5 does not exist and sees only its own slot
   const padded = allowedRows(blockedMaskData(1, 5, 2, null), 4);
@@ -60,7 +76,11 @@ test("block-local attention equals dense windowed attention (with resets, n not 
   const params = new ParamFactory(3, 0.3);
   const attn = new SelfAttention(params, "a", 16, 2);
   const cache = new TensorCache();
-  for (const [n, W] of [[21, 4], [24, 6], [10, 3]]) {
+  for (const [n, W] of [
+    [21, 4],
+    [24, 6],
+    [10, 3],
+  ]) {
     const B = 2;
     const ends = new Uint8Array(B * n);
     ends[7] = 1;
@@ -70,7 +90,10 @@ test("block-local attention equals dense windowed attention (with resets, n not 
     const blocked = selfAttentionMask(cache, B, n, W, ends);
     assert.ok(blocked.window === W);
     const dense = { mask: tf.tensor4d(causalMaskData(B, n, W, documentStarts(ends, B, n)), [B, 1, n, n]), window: 0 };
-    const diff = maxAbsDiff(tf.tidy(() => attn.apply(x, rope, blocked)), tf.tidy(() => attn.apply(x, rope, dense)));
+    const diff = maxAbsDiff(
+      tf.tidy(() => attn.apply(x, rope, blocked)),
+      tf.tidy(() => attn.apply(x, rope, dense)),
+    );
     assert.ok(diff < 1e-5, `n=${n} W=${W}: blocked and dense differ by ${diff}`);
     for (const t of [x, blocked.mask, dense.mask]) t.dispose();
   }
@@ -80,15 +103,23 @@ test("block-local attention equals dense windowed attention (with resets, n not 
 
 test("RoPE: scores of rotated q, k depend only on the relative position; q carries 1/sqrt(dh)", () => {
   const cache = new TensorCache();
-  const n = 9, dh = 8;
+  const n = 9,
+    dh = 8;
   const rope = ropeTables(cache, n, dh, 1e4);
   const qv = tf.randomNormal([1, 1, 1, dh], 0, 1, "float32", 8);
   const kv = tf.randomNormal([1, 1, 1, dh], 0, 1, "float32", 9);
   const q = applyRope(tf.tile(qv, [1, 1, n, 1]) as tf.Tensor4D, rope.qCos, rope.qSin);
   const k = applyRope(tf.tile(kv, [1, 1, n, 1]) as tf.Tensor4D, rope.kCos, rope.kSin);
   const s = tf.matMul(q, k, false, true).dataSync(); // [1,1,n,n]
-  for (const [i, j, i2, j2] of [[5, 2, 8, 5], [3, 3, 7, 7], [1, 4, 4, 7]]) {
-    assert.ok(Math.abs(s[i * n + j] - s[i2 * n + j2]) < 1e-5, `score(${i},${j}) = ${s[i * n + j]} vs score(${i2},${j2}) = ${s[i2 * n + j2]}`);
+  for (const [i, j, i2, j2] of [
+    [5, 2, 8, 5],
+    [3, 3, 7, 7],
+    [1, 4, 4, 7],
+  ]) {
+    assert.ok(
+      Math.abs(s[i * n + j] - s[i2 * n + j2]) < 1e-5,
+      `score(${i},${j}) = ${s[i * n + j]} vs score(${i2},${j2}) = ${s[i2 * n + j2]}`,
+    );
   }
   // at relative position 0 the rotation cancels: score = q.k / sqrt(dh)
   const plain = tf.sum(tf.mul(qv, kv)).dataSync()[0] / Math.sqrt(dh);
@@ -151,7 +182,10 @@ test("patchSpans: the worked example of lst.ts", () => {
 test("CrossAttention over gathered keys equals a dense masked reference", () => {
   const params = new ParamFactory(4, 0.3);
   const xa = new CrossAttention(params, "x", 8, 2);
-  const N = 3, nq = 2, nk = 3, M = 5;
+  const N = 3,
+    nq = 2,
+    nk = 3,
+    M = 5;
   const xq = tf.randomNormal([N, nq, 8], 0, 1, "float32", 6) as tf.Tensor3D;
   const src = tf.randomNormal([M, 8], 0, 1, "float32", 7) as tf.Tensor2D;
   const idx = Int32Array.from([0, 1, 1, 4, 2, 2, 3, 0, 0]); // group 1 repeats row 2 in a masked slot
@@ -160,8 +194,13 @@ test("CrossAttention over gathered keys equals a dense masked reference", () => 
   // reference: each group separately, its real keys only, via the plain formula
   const want = tf.tidy(() => {
     const outs: tf.Tensor[] = [];
-    const groups = [[0, 1, 1], [4, 2], [3, 0, 0]];
-    const H = 2, dh = 4;
+    const groups = [
+      [0, 1, 1],
+      [4, 2],
+      [3, 0, 0],
+    ];
+    const H = 2,
+      dh = 4;
     for (let g = 0; g < N; g++) {
       const q = linear(xa.qNorm.apply(tf.slice(xq, [g, 0, 0], [1, nq, 8])), xa.wq as tf.Tensor2D); // [1,nq,8]
       const kv = linear(xa.kvNorm.apply(tf.gather(src, tf.tensor1d(groups[g], "int32"))), xa.wkv as tf.Tensor2D); // [n,16]

@@ -36,8 +36,22 @@ test("baseline rows carry no patch fields; errors name the fix", () => {
   assert.throws(() => toBatch([{ ids: Int32Array.from([BOS, TEXT, w1, w2]) }], { T: 2 }), /more than T=2/);
   assert.throws(() => toBatch([{ ids: Int32Array.from([BOS]) }], { T: 2 }), /at least 2/);
   assert.throws(
-    () => toBatch([{ ids: Int32Array.from([BOS, TEXT, w1]), patchLengths: Int32Array.from([1, 1, 1]) }, { ids: Int32Array.from([BOS, TEXT]) }], { T: 2 }),
+    () =>
+      toBatch(
+        [
+          { ids: Int32Array.from([BOS, TEXT, w1]), patchLengths: Int32Array.from([1, 1, 1]) },
+          { ids: Int32Array.from([BOS, TEXT]) },
+        ],
+        { T: 2 },
+      ),
     /to every row/,
   );
-  assert.throws(() => toBatch([{ ids: Int32Array.from([BOS, SPEECH, u1, u2]), patchLengths: Int32Array.from([1, 1, 1, 1]) }], { T: 3, P: 2 }), /more than P=2/);
+  assert.throws(
+    () =>
+      toBatch([{ ids: Int32Array.from([BOS, SPEECH, u1, u2]), patchLengths: Int32Array.from([1, 1, 1, 1]) }], {
+        T: 3,
+        P: 2,
+      }),
+    /more than P=2/,
+  );
 });

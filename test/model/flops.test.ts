@@ -25,7 +25,10 @@ test("flopsPerStep: LST at the bench size equals the peer's lst_flops, split glo
   const d = flopsPerStep(cfg, { globalUnits: 256, rawTokens: 1024 });
   const e = flopsPerStep(cfg, { globalUnits: 256, rawTokens: 1024, seqLen: 256, localSeqLen: 1024 });
   assert.deepEqual(d, e);
-  assert.throws(() => flopsPerStep(modelSizeConfig("reference", "baseline", 1000), { globalUnits: 10, rawTokens: 40 }), /one global unit per token/);
+  assert.throws(
+    () => flopsPerStep(modelSizeConfig("reference", "baseline", 1000), { globalUnits: 10, rawTokens: 40 }),
+    /one global unit per token/,
+  );
 });
 
 test("computeSaving reproduces the paper's 19.3% for static p = 4 at the paper's sizes (Table 4)", () => {
@@ -57,7 +60,10 @@ test("sizes: every preset resolves for both kinds; overrides apply and unknown n
   assert.equal(c.lst.unitOffset, 300);
   assert.equal(c.dModel, 128);
   assert.throws(() => modelSizeConfig("huge", "lst", 500), /unknown model size 'huge'/);
-  assert.throws(() => modelSizeConfig("smoke", "lst", 500, { nLayer: 2 } as never), /unknown config key 'model.nLayer'/);
+  assert.throws(
+    () => modelSizeConfig("smoke", "lst", 500, { nLayer: 2 } as never),
+    /unknown config key 'model.nLayer'/,
+  );
 });
 
 test("paramTable: counts per preset, and they match built models for the small presets", async () => {
@@ -65,7 +71,11 @@ test("paramTable: counts per preset, and they match built models for the small p
   assert.equal(rows.length, MODEL_SIZE_NAMES.length * 2);
   const ref = rows.find((r) => r.size === "reference" && r.kind === "baseline");
   assert.equal(ref?.total, 3725568); // d256 L4 V1000: the peer's BaseLM has 3,725,568 parameters
-  for (let i = 2; i < rows.length; i++) assert.ok(rows[i].total > rows[i - 2].total, `${rows[i].size} ${rows[i].kind} should be larger than ${rows[i - 2].size}`);
+  for (let i = 2; i < rows.length; i++)
+    assert.ok(
+      rows[i].total > rows[i - 2].total,
+      `${rows[i].size} ${rows[i].kind} should be larger than ${rows[i - 2].size}`,
+    );
   await initBackend();
   for (const size of ["smoke", "cpuSmall", "reference"]) {
     for (const kind of ["baseline", "lst"] as const) {

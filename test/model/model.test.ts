@@ -14,7 +14,11 @@ import type { Batch, LanguageModel } from "../../lib/model/types";
 
 const V = 48;
 const TINY: DeepPartial<ModelConfig> = {
-  vocabSize: V, dModel: 32, nLayers: 2, nHeads: 2, maxSeqLen: 64,
+  vocabSize: V,
+  dModel: 32,
+  nLayers: 2,
+  nHeads: 2,
+  maxSeqLen: 64,
   lst: { dLocal: 16, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 2, crossAttnK: 2, localWindow: 8 },
 };
 
@@ -39,7 +43,7 @@ function staticLengths(n: number, p: number): Int32Array {
 /** Random patch lengths in 1..maxLen after a length-1 BOS patch. */
 function randomLengths(rng: Rng, n: number, maxLen: number): Int32Array {
   const out = [1];
-  for (let left = n - 1; left > 0; ) {
+  for (let left = n - 1; left > 0;) {
     const len = Math.min(left, 1 + Math.floor(rng.next() * maxLen));
     out.push(len);
     left -= len;
@@ -89,14 +93,19 @@ test("lstBatchLayout: padding and EOS patches; bad patch ids throw", () => {
   assert.throws(() => lstBatchLayout(broken), /patch id 2 after 0/);
   const leaky = { ...batch, targetPatchIds: Int32Array.from([1, 3, 3, 4, 1, 1, -1, -1]) };
   assert.throws(() => lstBatchLayout(leaky), /break causality/);
-  assert.throws(() => lstBatchLayout({ B: 1, T: 2, inputs: new Int32Array(2), targets: new Int32Array(2) }), /needs patchIds/);
+  assert.throws(
+    () => lstBatchLayout({ B: 1, T: 2, inputs: new Int32Array(2), targets: new Int32Array(2) }),
+    /needs patchIds/,
+  );
 });
 
 test("shapes of tokenNll and logits; ignored targets give 0", () => {
   const rng = new Rng(1);
   for (const kind of ["baseline", "lst"] as const) {
     const m = tiny(kind);
-    const rows: BatchRow[] = [randomIds(rng, 13), randomIds(rng, 9)].map((ids) => (kind === "lst" ? { ids, patchLengths: staticLengths(ids.length, 4) } : { ids }));
+    const rows: BatchRow[] = [randomIds(rng, 13), randomIds(rng, 9)].map((ids) =>
+      kind === "lst" ? { ids, patchLengths: staticLengths(ids.length, 4) } : { ids },
+    );
     const batch = toBatch(rows, { T: 12 });
     tf.tidy(() => {
       assert.deepEqual(m.tokenNll(batch).shape, [2, 12]);
@@ -119,9 +128,15 @@ function assertCausal(model: LanguageModel, ids: Int32Array, lengths: Int32Array
     changed[j] = changed[j] === 7 ? 8 : 7;
     const nll = nllOf(model, make(changed));
     for (let t = 0; t < j - 1; t++) {
-      assert.ok(Math.abs(nll[t] - ref[t]) < 1e-5, `${label}: changing token ${j} changed the nll at position ${t} (${ref[t]} -> ${nll[t]})`);
+      assert.ok(
+        Math.abs(nll[t] - ref[t]) < 1e-5,
+        `${label}: changing token ${j} changed the nll at position ${t} (${ref[t]} -> ${nll[t]})`,
+      );
     }
-    assert.ok(Math.abs(nll[j - 1] - ref[j - 1]) > 1e-7, `${label}: the nll of position ${j - 1} (target changed) must change`);
+    assert.ok(
+      Math.abs(nll[j - 1] - ref[j - 1]) > 1e-7,
+      `${label}: the nll of position ${j - 1} (target changed) must change`,
+    );
   }
 }
 
@@ -167,14 +182,19 @@ test("EOS resets attention: a document's nll does not depend on the one packed b
     const other = d0.slice();
     for (let i = 1; i < other.length; i++) other[i] = 5 + ((other[i] + 11) % (V - 5));
     const b = nll(other);
-    for (let t = second; t < a.length; t++) assert.ok(Math.abs(a[t] - b[t]) < 1e-5, `${kind}: position ${t} (second document) changed ${a[t]} -> ${b[t]}`);
+    for (let t = second; t < a.length; t++)
+      assert.ok(Math.abs(a[t] - b[t]) < 1e-5, `${kind}: position ${t} (second document) changed ${a[t]} -> ${b[t]}`);
     const off = createModel({ ...TINY, kind, docReset: false });
     const ids = row(d0);
     const idsB = row(other);
-    const mk = (x: Int32Array) => toBatch([kind === "lst" ? { ids: x, patchLengths: lengths } : { ids: x }], { T: x.length - 1 });
+    const mk = (x: Int32Array) =>
+      toBatch([kind === "lst" ? { ids: x, patchLengths: lengths } : { ids: x }], { T: x.length - 1 });
     const c = nllOf(off, mk(ids));
     const e = nllOf(off, mk(idsB));
-    assert.ok(Math.abs(c[a.length - 1] - e[a.length - 1]) > 1e-7, `${kind}: without docReset the second document must see the first`);
+    assert.ok(
+      Math.abs(c[a.length - 1] - e[a.length - 1]) > 1e-7,
+      `${kind}: without docReset the second document must see the first`,
+    );
     off.dispose();
     m.dispose();
   }
@@ -186,26 +206,46 @@ test("padding: a short row padded to T scores as it does alone", () => {
   const long = randomIds(rng, 21);
   for (const kind of ["baseline", "lst"] as const) {
     const m = tiny(kind);
-    const r = (ids: Int32Array): BatchRow => (kind === "lst" ? { ids, patchLengths: staticLengths(ids.length, 4) } : { ids });
+    const r = (ids: Int32Array): BatchRow =>
+      kind === "lst" ? { ids, patchLengths: staticLengths(ids.length, 4) } : { ids };
     const alone = nllOf(m, toBatch([r(short)], { T: 10 }));
     const packed = nllOf(m, toBatch([r(long), r(short)], { T: 20 }));
-    for (let t = 0; t < 10; t++) assert.ok(Math.abs(alone[t] - packed[20 + t]) < 1e-5, `${kind}: position ${t}: ${alone[t]} alone vs ${packed[20 + t]} padded`);
+    for (let t = 0; t < 10; t++)
+      assert.ok(
+        Math.abs(alone[t] - packed[20 + t]) < 1e-5,
+        `${kind}: position ${t}: ${alone[t]} alone vs ${packed[20 + t]} padded`,
+      );
     m.dispose();
   }
 });
 
 test("config: unknown keys and impossible combinations throw with the fix", () => {
-  assert.throws(() => createModel({ ...TINY, kind: "lst", dModle: 32 } as DeepPartial<ModelConfig>), /unknown config key 'model.dModle'/);
-  assert.throws(() => createModel({ ...TINY, kind: "lst", lst: { crossAtnK: 2 } } as DeepPartial<ModelConfig>), /unknown config key 'model.lst.crossAtnK'/);
+  assert.throws(
+    () => createModel({ ...TINY, kind: "lst", dModle: 32 } as DeepPartial<ModelConfig>),
+    /unknown config key 'model.dModle'/,
+  );
+  assert.throws(
+    () => createModel({ ...TINY, kind: "lst", lst: { crossAtnK: 2 } } as DeepPartial<ModelConfig>),
+    /unknown config key 'model.lst.crossAtnK'/,
+  );
   assert.throws(() => createModel({ ...TINY, nHeads: 3 }), /not divisible by nHeads 3/);
   assert.throws(() => createModel({ ...TINY, dModel: 12, nHeads: 4 }), /must be even for rotary/);
   assert.throws(() => createModel({ ...TINY, vocabSize: 0 }), /vocabSize.*SequenceSource.vocabSize/);
-  assert.throws(() => createModel({ ...TINY, kind: "lst", lst: { dLocal: 16, nHeadsLocal: 3 } }), /not divisible by lst.nHeadsLocal/);
+  assert.throws(
+    () => createModel({ ...TINY, kind: "lst", lst: { dLocal: 16, nHeadsLocal: 3 } }),
+    /not divisible by lst.nHeadsLocal/,
+  );
   assert.throws(() => createModel({ ...TINY, kind: "lst", lst: { decoderLayers: 0 } }), /decoderLayers/);
   assert.throws(() => createModel({ ...TINY, kind: "lst", lst: { textPath: "global" } }), /unitOffset/);
-  assert.throws(() => createModel({ ...TINY, dModel: "32" } as unknown as DeepPartial<ModelConfig>), /must be a number/);
+  assert.throws(
+    () => createModel({ ...TINY, dModel: "32" } as unknown as DeepPartial<ModelConfig>),
+    /must be a number/,
+  );
   const m = tiny("baseline");
-  assert.throws(() => nllOf(m, toBatch([{ ids: randomIds(new Rng(1), 70) }], { T: 69 })), /exceeds the model's maxSeqLen 64/);
+  assert.throws(
+    () => nllOf(m, toBatch([{ ids: randomIds(new Rng(1), 70) }], { T: 69 })),
+    /exceeds the model's maxSeqLen 64/,
+  );
   assert.throws(() => nllOf(m, toBatch([{ ids: Int32Array.from([BOS, V + 3]) }], { T: 1 })), /outside 0..47/);
   m.dispose();
 });
@@ -215,16 +255,25 @@ test("param counts by module match the config formula; same seed, same weights",
     for (const extra of [{}, { lst: { crossAttnK: 1 } }, { lst: { textPath: "global" as const, unitOffset: 20 } }]) {
       const m = tiny(kind, extra);
       const got = m.paramCount();
-      const want = paramCountFromConfig(resolveModelConfig({ ...TINY, ...extra, kind, lst: { ...TINY.lst, ...extra.lst } }));
+      const want = paramCountFromConfig(
+        resolveModelConfig({ ...TINY, ...extra, kind, lst: { ...TINY.lst, ...extra.lst } }),
+      );
       assert.deepEqual(got, want, `${kind} ${JSON.stringify(extra)}`);
       m.dispose();
     }
   }
-  assert.deepEqual(Object.keys(paramCountFromConfig(resolveModelConfig({ ...TINY, kind: "baseline" })).byModule), ["embed", "global", "head"]);
+  assert.deepEqual(Object.keys(paramCountFromConfig(resolveModelConfig({ ...TINY, kind: "baseline" })).byModule), [
+    "embed",
+    "global",
+    "head",
+  ]);
   const a = tiny("lst");
   const b = tiny("lst");
   const c = tiny("lst", { seed: 1 });
-  assert.deepEqual(a.variables.map((v) => v.shape), b.variables.map((v) => v.shape));
+  assert.deepEqual(
+    a.variables.map((v) => v.shape),
+    b.variables.map((v) => v.shape),
+  );
   for (let i = 0; i < a.variables.length; i++) {
     assert.deepEqual(a.variables[i].dataSync(), b.variables[i].dataSync(), `variable ${a.variables[i].name}`);
   }

@@ -32,7 +32,12 @@ for (const kind of ["baseline", "lst"] as const) {
   test(`${kind}: a tiny model overfits a fixed batch with Adam, and the tensor count stays flat`, async () => {
     await initBackend();
     const model = createModel({
-      kind, vocabSize: V, dModel: 32, nLayers: 2, nHeads: 2, maxSeqLen: 32,
+      kind,
+      vocabSize: V,
+      dModel: 32,
+      nLayers: 2,
+      nHeads: 2,
+      maxSeqLen: 32,
       lst: { dLocal: 16, nHeadsLocal: 2, encoderLayers: 1, decoderLayers: 2, crossAttnK: 2, localWindow: 8 },
     });
     const batch = fixedBatch(kind);
@@ -48,7 +53,10 @@ for (const kind of ["baseline", "lst"] as const) {
       if (step >= 2 && step < 6) counts.push(tf.memory().numTensors);
     }
     // steps 0-1 create the optimizer slots; from then on nothing may accumulate
-    assert.ok(counts.every((c) => c === counts[0]), `tensor count grew over steps: ${counts.join(", ")}`);
+    assert.ok(
+      counts.every((c) => c === counts[0]),
+      `tensor count grew over steps: ${counts.join(", ")}`,
+    );
     assert.ok(first > 3, `initial loss ${first} should be near ln(${V}) = ${Math.log(V).toFixed(2)}`);
     assert.ok(last < 0.05, `${kind} did not overfit: loss ${first.toFixed(3)} -> ${last.toFixed(4)} after 200 steps`);
     // every parameter receives gradient

@@ -2,7 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkPatchLengths, patchIdsFromLengths, staticPatchLengths } from "../../lib/model/patch-ids";
 
-const seq = (speech: number[]) => ({ ids: Int32Array.from(speech.map((s, i) => (s ? 100 + i : i))), isSpeech: Uint8Array.from(speech) });
+const seq = (speech: number[]) => ({
+  ids: Int32Array.from(speech.map((s, i) => (s ? 100 + i : i))),
+  isSpeech: Uint8Array.from(speech),
+});
 
 test("worked example of the header: static p = 4 over a 6-frame run", () => {
   //            BOS <t> w1 w2 <s> u u u u u u <t> w3

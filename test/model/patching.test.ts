@@ -38,7 +38,16 @@ test("worked example of the header: static, aligned separate/merged, max length"
 
 test("word vs bpe alignment: BPE pieces split a word, silences stay separate", () => {
   // <s> sil(1) word of 6 frames with BPE pieces at 0 and 2, then sil(2)
-  const s = new SeqBuilder().tok(BOS).tok(SPEECH).sil(1).word([1, 1, 2, 2, 3, 3], [0, 2]).sil(2).tok(TEXT).tok(7).tok(EOS).build();
+  const s = new SeqBuilder()
+    .tok(BOS)
+    .tok(SPEECH)
+    .sil(1)
+    .word([1, 1, 2, 2, 3, 3], [0, 2])
+    .sil(2)
+    .tok(TEXT)
+    .tok(7)
+    .tok(EOS)
+    .build();
   assert.deepEqual(arr(alignedPatchLengths(s, "word", "separate")), [1, 1, 1, 6, 2, 1, 1, 1]);
   assert.deepEqual(arr(alignedPatchLengths(s, "bpe", "separate")), [1, 1, 1, 2, 4, 2, 1, 1, 1]);
   assert.deepEqual(arr(alignedPatchLengths(s, "word", "merged")), [1, 1, 9, 1, 1, 1]);
@@ -46,7 +55,18 @@ test("word vs bpe alignment: BPE pieces split a word, silences stay separate", (
 });
 
 test("merged silence: a silence-only run is one patch; two runs are independent", () => {
-  const s = new SeqBuilder().tok(BOS).tok(SPEECH).sil(3).tok(TEXT).tok(8).tok(SPEECH).word([1, 1]).sil(1).word([2, 2, 2]).tok(EOS).build();
+  const s = new SeqBuilder()
+    .tok(BOS)
+    .tok(SPEECH)
+    .sil(3)
+    .tok(TEXT)
+    .tok(8)
+    .tok(SPEECH)
+    .word([1, 1])
+    .sil(1)
+    .word([2, 2, 2])
+    .tok(EOS)
+    .build();
   assert.deepEqual(arr(alignedPatchLengths(s, "word", "merged")), [1, 1, 3, 1, 1, 1, 3, 3, 1]);
   assert.deepEqual(arr(alignedPatchLengths(s, "word", "separate")), [1, 1, 3, 1, 1, 1, 2, 1, 3, 1]);
 });
@@ -54,7 +74,10 @@ test("merged silence: a silence-only run is one patch; two runs are independent"
 test("aligned patching without alignments fails with a clear error", () => {
   const s = headerExample();
   const bare: LmSequence = { ...s, wordStart: new Uint8Array(s.ids.length), bpeStart: new Uint8Array(s.ids.length) };
-  assert.throws(() => alignedPatchLengths(bare, "word", "separate"), /aligned patching needs alignments.*token 2.*wordStart/);
+  assert.throws(
+    () => alignedPatchLengths(bare, "word", "separate"),
+    /aligned patching needs alignments.*token 2.*wordStart/,
+  );
   assert.throws(() => alignedPatchLengths(bare, "bpe", "merged"), /bpeStart/);
 });
 
@@ -80,7 +103,8 @@ test("every scheme tiles every speech span exactly (synthetic corpus)", () => {
     for (const [i, s] of seqs.entries()) {
       const lengths = patcher(s, i % 30);
       checkPatchLengths(lengths, s); // also inside checkedPatcher: explicit for the reader
-      if (cfg.maxPatchLen > 0) assert.ok(Math.max(...lengths) <= cfg.maxPatchLen, `${JSON.stringify(c)}: patch longer than max`);
+      if (cfg.maxPatchLen > 0)
+        assert.ok(Math.max(...lengths) <= cfg.maxPatchLen, `${JSON.stringify(c)}: patch longer than max`);
       // every speech run starts a patch, and the speech patches of a run sum to its length
       const starts = new Set<number>();
       let t = 0;
@@ -89,7 +113,8 @@ test("every scheme tiles every speech span exactly (synthetic corpus)", () => {
         t += l;
       }
       for (let u = 0; u < s.ids.length; u++) {
-        if (s.isSpeech[u] && (u === 0 || !s.isSpeech[u - 1])) assert.ok(starts.has(u), `${JSON.stringify(c)}: run at ${u} does not start a patch`);
+        if (s.isSpeech[u] && (u === 0 || !s.isSpeech[u - 1]))
+          assert.ok(starts.has(u), `${JSON.stringify(c)}: run at ${u} does not start a patch`);
       }
     }
   }
@@ -115,7 +140,8 @@ test("curriculum: aligned first, static last, a mix in between; deterministic pe
   const stat = makePatcher(resolvePatchingConfig({ scheme: "static" }), { totalSteps: 300 });
   const differ = seqs.filter((s) => arr(aligned(s)).join() !== arr(stat(s)).join());
   assert.ok(differ.length > 20);
-  const alignedShare = (step: number) => differ.filter((s) => arr(cur(s, step)).join() === arr(aligned(s)).join()).length / differ.length;
+  const alignedShare = (step: number) =>
+    differ.filter((s) => arr(cur(s, step)).join() === arr(aligned(s)).join()).length / differ.length;
   assert.equal(alignedShare(50), 1);
   assert.equal(alignedShare(250), 0);
   const mid = alignedShare(150);
@@ -142,7 +168,14 @@ test("mixed: about mixedProb of sequences aligned; probability 0 and 1 are pure"
 test("entropy model: worked example of entropy.ts, global and monotonic criteria", () => {
   const fit = new SeqBuilder().tok(BOS).tok(SPEECH).word([0, 1, 0, 1, 0, 1]).tok(EOS).build();
   const m = fitUnitEntropyModel([fit], { unitOffset: 16, nUnits: 4, order: 2 });
-  assert.deepEqual(m.toJSON().counts, { "": [[0, 3], [1, 3]], "0": [[1, 3]], "1": [[0, 2]] });
+  assert.deepEqual(m.toJSON().counts, {
+    "": [
+      [0, 3],
+      [1, 3],
+    ],
+    "0": [[1, 3]],
+    "1": [[0, 2]],
+  });
   const run = new SeqBuilder().tok(BOS).tok(SPEECH).word([0, 1, 0, 1, 1, 3, 0, 1]).tok(EOS).build();
   const h = Array.from(m.entropies(run)).map((x) => Number(x.toFixed(4)));
   assert.deepEqual(h, [0, 0, 1.1935, 0.5528, 0.6739, 0.5528, 0.6739, 0.6739, 1.1935, 0.5528, 0]);
@@ -150,7 +183,8 @@ test("entropy model: worked example of entropy.ts, global and monotonic criteria
   assert.deepEqual(arr(m.patchLengths(run, 0.3, "monotonic")), [1, 1, 6, 2, 1]);
   assert.deepEqual(arr(m.patchLengths(run, 1.0, "global", 4)), [1, 1, 4, 2, 2, 1]);
   // distributions sum to 1
-  for (const ctx of [[], [0], [3], [1, 0]]) assert.ok(Math.abs(m.distribution(ctx).reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  for (const ctx of [[], [0], [3], [1, 0]])
+    assert.ok(Math.abs(m.distribution(ctx).reduce((a, b) => a + b, 0) - 1) < 1e-12);
 });
 
 test("entropy model serializes to JSON and back with identical entropies", () => {
@@ -159,7 +193,10 @@ test("entropy model serializes to JSON and back with identical entropies", () =>
   const back = UnitEntropyModel.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
   for (const s of seqs.slice(0, 5)) assert.deepEqual(Array.from(back.entropies(s)), Array.from(m.entropies(s)));
   assert.throws(() => UnitEntropyModel.fromJSON({ ...m.toJSON(), version: 99 }), /refit/);
-  assert.throws(() => makePatcher(resolvePatchingConfig({ scheme: "entropy" }), { totalSteps: 1 }), /needs an entropyModel/);
+  assert.throws(
+    () => makePatcher(resolvePatchingConfig({ scheme: "entropy" }), { totalSteps: 1 }),
+    /needs an entropyModel/,
+  );
 });
 
 test("entropy threshold calibration: patches average the target length on the fit data", () => {
@@ -186,7 +223,10 @@ test("entropy threshold calibration: patches average the target length on the fi
     for (const target of [2, 4]) {
       const got = meanOver(m.thresholdForMeanLength(target, mode), mode);
       // ties between equal entropies make the count inexact; a fixed threshold of 2 nats gave ~1 frame per patch
-      assert.ok(Math.abs(got - target) / target < 0.25, `${mode} target ${target}: mean patch length ${got.toFixed(2)}`);
+      assert.ok(
+        Math.abs(got - target) / target < 0.25,
+        `${mode} target ${target}: mean patch length ${got.toFixed(2)}`,
+      );
     }
   }
   // a longer target needs a higher threshold
@@ -198,7 +238,13 @@ test("entropy threshold calibration: patches average the target length on the fi
 });
 
 test("helpers: lengthsFromBoundaries, splitLongPatches, meanSpeechPatchLen; config errors", () => {
-  const s = { ids: Int32Array.from([1, 20, 21, 22, 2]), isSpeech: Uint8Array.from([0, 1, 1, 1, 0]), wordStart: new Uint8Array(5), silence: new Uint8Array(5), bpeStart: new Uint8Array(5) };
+  const s = {
+    ids: Int32Array.from([1, 20, 21, 22, 2]),
+    isSpeech: Uint8Array.from([0, 1, 1, 1, 0]),
+    wordStart: new Uint8Array(5),
+    silence: new Uint8Array(5),
+    bpeStart: new Uint8Array(5),
+  };
   assert.deepEqual(arr(lengthsFromBoundaries(s, (t) => t === 3)), [1, 2, 1, 1]);
   assert.deepEqual(arr(splitLongPatches(Int32Array.from([1, 7, 1]), 3)), [1, 3, 3, 1, 1]);
   assert.deepEqual(arr(splitLongPatches(Int32Array.from([1, 7]), 0)), [1, 7]);
@@ -226,7 +272,10 @@ test("the registry: every scheme has a check, a builder, its needs and an eval s
   }
   // curriculum and mixed evaluate with static patches, the others with themselves
   const evalOf = (scheme: string) => evalPatchingBase(resolvePatchingConfig({ scheme: scheme as "static", seed: 7 }));
-  assert.deepEqual(PATCHING_SCHEMES.map((n) => evalOf(n).scheme), ["static", "aligned", "static", "static", "entropy"]);
+  assert.deepEqual(
+    PATCHING_SCHEMES.map((n) => evalOf(n).scheme),
+    ["static", "aligned", "static", "static", "entropy"],
+  );
   assert.equal(evalOf("curriculum").seed, 7);
   assert.equal(needsEntropyModel(resolvePatchingConfig({}), resolvePatchingConfig({ scheme: "entropy" })), true);
   assert.equal(needsEntropyModel(resolvePatchingConfig({ scheme: "curriculum" })), false);
@@ -234,5 +283,8 @@ test("the registry: every scheme has a check, a builder, its needs and an eval s
   const c = resolvePatchingConfig({ scheme: "mixed", mixedProb: 0.25, seed: 3 });
   assert.deepEqual(resolvePatchingConfig(c), c);
   assert.throws(() => resolvePatchingConfig({ scheme: "static", mixedProb: 2 }), /mixedProb must be in \[0, 1\]/);
-  assert.throws(() => resolvePatchingConfig({ scheme: "toString" as "static" }), /scheme must be one of static, aligned, mixed, curriculum, entropy/);
+  assert.throws(
+    () => resolvePatchingConfig({ scheme: "toString" as "static" }),
+    /scheme must be one of static, aligned, mixed, curriculum, entropy/,
+  );
 });

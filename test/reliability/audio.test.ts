@@ -17,7 +17,14 @@ import { loadBenchmarkFile } from "../../lib/data/formats";
 import { tmpDir } from "./helpers";
 
 /** A WAV by hand: format code, bits, channels, the data bytes, and the data size the header declares. */
-function wav(o: { format: number; bits: number; channels?: number; data: Uint8Array; declared?: number; extensible?: number }): Uint8Array {
+function wav(o: {
+  format: number;
+  bits: number;
+  channels?: number;
+  data: Uint8Array;
+  declared?: number;
+  extensible?: number;
+}): Uint8Array {
   const ch = o.channels ?? 1;
   const fmtSize = o.extensible !== undefined ? 40 : 16;
   const out = new Uint8Array(12 + 8 + fmtSize + 8 + o.data.length);
@@ -48,8 +55,19 @@ function wav(o: { format: number; bits: number; channels?: number; data: Uint8Ar
 
 test("A-law, mu-law, ADPCM, MP3 and 64-bit float WAVs are refused by name, with the conversion to use", () => {
   const bytes = new Uint8Array(8000).fill(0xd5); // A-law silence: read as 8-bit PCM it would be a constant -0.336
-  for (const [format, name] of [[6, "A-law"], [7, "mu-law"], [2, "Microsoft ADPCM"], [0x55, "MP3"]] as const) {
-    assert.throws(() => readWav(wav({ format, bits: 8, data: bytes }), "call.wav"), (e: Error) => e.message.includes("call.wav") && e.message.includes(`${name} audio is not supported`) && /pcm_s16le|sox/.test(e.message));
+  for (const [format, name] of [
+    [6, "A-law"],
+    [7, "mu-law"],
+    [2, "Microsoft ADPCM"],
+    [0x55, "MP3"],
+  ] as const) {
+    assert.throws(
+      () => readWav(wav({ format, bits: 8, data: bytes }), "call.wav"),
+      (e: Error) =>
+        e.message.includes("call.wav") &&
+        e.message.includes(`${name} audio is not supported`) &&
+        /pcm_s16le|sox/.test(e.message),
+    );
   }
   assert.throws(() => readWav(wav({ format: 3, bits: 64, data: new Uint8Array(64) })), /only 32-bit float/);
   assert.throws(() => readWav(wav({ format: 1, bits: 12, data: new Uint8Array(64) })), /unsupported bit depth 12/);
@@ -68,7 +86,12 @@ test("PCM 8/16/24/32-bit, float32 and WAVE_FORMAT_EXTENSIBLE PCM still read", ()
 test("a data chunk shorter than its header says (a cut file) is an error, not fewer samples", () => {
   const full = writeWav(new Float32Array(8000).fill(0.1), 16000);
   const half = full.slice(0, 44 + 8000); // 4,000 of 8,000 samples
-  assert.throws(() => readWav(half, "cut.wav"), (e: Error) => e.message.includes("cut.wav") && /declares 16000 bytes but only 8000 are present: the file is truncated/.test(e.message));
+  assert.throws(
+    () => readWav(half, "cut.wav"),
+    (e: Error) =>
+      e.message.includes("cut.wav") &&
+      /declares 16000 bytes but only 8000 are present: the file is truncated/.test(e.message),
+  );
   const odd = wav({ format: 1, bits: 16, channels: 2, data: new Uint8Array(6) });
   assert.throws(() => readWav(odd), /not whole frames of 4 bytes/);
   assert.throws(() => readWav(wav({ format: 1, bits: 16, data: new Uint8Array(0) })), /holds no samples/);
@@ -81,11 +104,19 @@ test("a NaN or infinite sample is an error naming the file (and the log-mel and 
     const x = new Float32Array(100).fill(0.1);
     x[37] = bad;
     fs.writeFileSync(f, wav({ format: 3, bits: 32, data: new Uint8Array(x.buffer) }));
-    assert.throws(() => readWavFile(f), (e: Error) => e.message.includes(f) && e.message.includes(`sample 37 (channel 0) is ${bad}`));
+    assert.throws(
+      () => readWavFile(f),
+      (e: Error) => e.message.includes(f) && e.message.includes(`sample 37 (channel 0) is ${bad}`),
+    );
     assert.throws(() => logMel(x, 16000), new RegExp(`sample 37 is ${bad}`));
   }
   const tone = new Float32Array(16000).map((_, i) => 0.3 * Math.sin(i / 7));
-  const unitizer = SpeechUnitizer.train([{ samples: tone, sampleRate: 16000 }], { k: 2, frameRate: 25, seed: 1, maxFrames: 20 });
+  const unitizer = SpeechUnitizer.train([{ samples: tone, sampleRate: 16000 }], {
+    k: 2,
+    frameRate: 25,
+    seed: 1,
+    maxFrames: 20,
+  });
   const poisoned = tone.slice();
   poisoned[5000] = NaN;
   assert.throws(() => unitizer.encode(poisoned, 16000), /sample 5000 is NaN: the audio holds non-finite values/);
@@ -100,7 +131,8 @@ test("NaN token ids are errors, not id 0", () => {
 
 test("a header-only or empty benchmark file is an error naming the file", () => {
   const dir = tmpDir();
-  const header = "InputStoryid,InputSentence1,InputSentence2,InputSentence3,InputSentence4,RandomFifthSentenceQuiz1,RandomFifthSentenceQuiz2,AnswerRightEnding\n";
+  const header =
+    "InputStoryid,InputSentence1,InputSentence2,InputSentence3,InputSentence4,RandomFifthSentenceQuiz1,RandomFifthSentenceQuiz2,AnswerRightEnding\n";
   const cases: [string, string, RegExp][] = [
     ["storycloze.csv", header, /header but no items/],
     ["empty.csv", "", /CSV is empty/],
@@ -110,6 +142,9 @@ test("a header-only or empty benchmark file is an error naming the file", () => 
   for (const [name, text, want] of cases) {
     const f = path.join(dir, name);
     fs.writeFileSync(f, text);
-    assert.throws(() => loadBenchmarkFile(f), (e: Error) => e.message.startsWith(`benchmark file ${f}: `) && want.test(e.message));
+    assert.throws(
+      () => loadBenchmarkFile(f),
+      (e: Error) => e.message.startsWith(`benchmark file ${f}: `) && want.test(e.message),
+    );
   }
 });

@@ -20,7 +20,16 @@ export function tmpDir(prefix = "lst-rel-"): string {
 
 /** A 4,912-parameter baseline: each step takes milliseconds, a checkpoint .bin is 59 KB. */
 export const TINY_MODEL = { kind: "baseline" as const, dModel: 16, nLayers: 1, nHeads: 2, maxSeqLen: 32 };
-export const TINY_TRAIN = { steps: 8, batchSize: 2, seqLen: 16, globalLen: 16, maxRawLen: 32, lr: 1e-2, warmupSteps: 2, ckptEvery: 1 };
+export const TINY_TRAIN = {
+  steps: 8,
+  batchSize: 2,
+  seqLen: 16,
+  globalLen: 16,
+  maxRawLen: 32,
+  lr: 1e-2,
+  warmupSteps: 2,
+  ckptEvery: 1,
+};
 
 /** The same config as scripts/train.ts arguments. */
 export function tinyCliArgs(steps: number, extra: string[] = []): string[] {
@@ -34,12 +43,20 @@ const TRAIN_CLI = path.join(REPO, "scripts", "train.ts");
 
 /** Run scripts/train.ts to its end: exit code and output. */
 export function trainCli(args: string[], env: Record<string, string> = {}): { code: number; out: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", TRAIN_CLI, ...args], { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", "tsx", TRAIN_CLI, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
 /** Run scripts/train.ts and SIGKILL it `delayMs` after it prints `step <atStep>/`; resolves with whether it was killed. */
-export function trainCliKilled(args: string[], atStep: number, delayMs: number): Promise<{ killed: boolean; out: string }> {
+export function trainCliKilled(
+  args: string[],
+  atStep: number,
+  delayMs: number,
+): Promise<{ killed: boolean; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", TRAIN_CLI, ...args], { cwd: REPO, env: process.env });
     let out = "";
@@ -60,7 +77,10 @@ export function trainCliKilled(args: string[], atStep: number, delayMs: number):
 
 /** The losses of metrics.jsonl by step (throws if a step is logged twice: nothing may be duplicated or lost). */
 export function lossesOf(dir: string): { step: number; loss: number; gradNorm: number }[] {
-  const lines = fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+  const lines = fs
+    .readFileSync(path.join(dir, "metrics.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
   const rows = lines.map((l) => JSON.parse(l) as { step: number; loss: number; gradNorm: number });
   rows.forEach((r, i) => {
     if (r.step !== i) throw new Error(`${dir}/metrics.jsonl line ${i + 1} is step ${r.step}, expected ${i}`);

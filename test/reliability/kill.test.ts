@@ -9,7 +9,17 @@ import assert from "node:assert/strict";
 import fs from "fs";
 import path from "path";
 import { Rng } from "../../lib/rng";
-import { checkpointSha, lossesOf, mountTmpfs, remountTmpfs, tempFiles, tinyCliArgs, tmpDir, trainCli, trainCliKilled } from "./helpers";
+import {
+  checkpointSha,
+  lossesOf,
+  mountTmpfs,
+  remountTmpfs,
+  tempFiles,
+  tinyCliArgs,
+  tmpDir,
+  trainCli,
+  trainCliKilled,
+} from "./helpers";
 
 const STEPS = 12;
 let refDir = "";
@@ -46,24 +56,33 @@ test("SIGKILL at 3 seeded random points of one run, each resumed by the same com
   assertSameAsReference(dir);
 });
 
-test("a real full disk (a tmpfs too small for the run): the error names the path and the fix, and after space is freed the same command resumes to identical results", { skip: mountTmpfs("1k") === null ? "needs root to mount a tmpfs (the in-process full-disk test covers the same path)" : false }, () => {
-  // 160 KiB holds two checkpoints of 59 KB (the newest and the one before), not three
-  const mnt = mountTmpfs("160k") as string;
-  const dir = path.join(mnt, "run");
-  const args = tinyCliArgs(STEPS, [`--runDir=${dir}`]);
-  const full = trainCli(args);
-  assert.equal(full.code, 1, full.out);
-  assert.match(full.out, /ENOSPC/);
-  assert.ok(full.out.includes(dir), full.out);
-  assert.match(full.out, /free some space .* run the same command again/);
-  assert.deepEqual(tempFiles(dir), []);
-  const logged = lossesOf(dir).length;
-  assert.ok(logged >= 2, `${logged} steps logged before the disk filled`);
-  remountTmpfs(mnt, "size=2m"); // space freed
-  const done = trainCli(args);
-  assert.equal(done.code, 0, done.out);
-  assertSameAsReference(dir);
-});
+test(
+  "a real full disk (a tmpfs too small for the run): the error names the path and the fix, and after space is freed the same command resumes to identical results",
+  {
+    skip:
+      mountTmpfs("1k") === null
+        ? "needs root to mount a tmpfs (the in-process full-disk test covers the same path)"
+        : false,
+  },
+  () => {
+    // 160 KiB holds two checkpoints of 59 KB (the newest and the one before), not three
+    const mnt = mountTmpfs("160k") as string;
+    const dir = path.join(mnt, "run");
+    const args = tinyCliArgs(STEPS, [`--runDir=${dir}`]);
+    const full = trainCli(args);
+    assert.equal(full.code, 1, full.out);
+    assert.match(full.out, /ENOSPC/);
+    assert.ok(full.out.includes(dir), full.out);
+    assert.match(full.out, /free some space .* run the same command again/);
+    assert.deepEqual(tempFiles(dir), []);
+    const logged = lossesOf(dir).length;
+    assert.ok(logged >= 2, `${logged} steps logged before the disk filled`);
+    remountTmpfs(mnt, "size=2m"); // space freed
+    const done = trainCli(args);
+    assert.equal(done.code, 0, done.out);
+    assertSameAsReference(dir);
+  },
+);
 
 test("a resume on another backend is refused with the fix, or continues when asked with --allowBackendChange", () => {
   const dir = tmpDir();
@@ -76,11 +95,21 @@ test("a resume on another backend is refused with the fix, or continues when ask
   fs.renameSync(path.join(dir, "checkpoint.prev.json"), path.join(dir, "checkpoint.json"));
   const refused = trainCli(args, { LST_BACKEND: other });
   assert.equal(refused.code, 1, refused.out);
-  assert.ok(refused.out.includes(`written on the '${backend}' backend, but this process runs on '${other}'`), refused.out);
-  assert.ok(refused.out.includes(`LST_BACKEND=${backend}`) && refused.out.includes("--allowBackendChange"), refused.out);
+  assert.ok(
+    refused.out.includes(`written on the '${backend}' backend, but this process runs on '${other}'`),
+    refused.out,
+  );
+  assert.ok(
+    refused.out.includes(`LST_BACKEND=${backend}`) && refused.out.includes("--allowBackendChange"),
+    refused.out,
+  );
   assert.equal(lossesOf(dir).length, 6, "the refused resume removed nothing");
   const asked = trainCli([...args, "--allowBackendChange"], { LST_BACKEND: other });
   assert.equal(asked.code, 0, asked.out);
   assert.equal(lossesOf(dir).length, 6);
-  assert.equal((JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8")) as { meta: { backend: string } }).meta.backend, other);
+  assert.equal(
+    (JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8")) as { meta: { backend: string } }).meta
+      .backend,
+    other,
+  );
 });

@@ -17,7 +17,13 @@ import { train, type StepMetrics, type TrainOptions } from "../../lib/train/trai
 import { RunStore } from "../../lib/experiment/runs";
 import { TINY_MODEL, TINY_TRAIN, lossesOf, tempFiles, tmpDir } from "./helpers";
 
-const opts = (dir?: string, over: Partial<TrainOptions> = {}): TrainOptions => ({ model: TINY_MODEL, train: TINY_TRAIN, source: syntheticSource(0), dir, ...over });
+const opts = (dir?: string, over: Partial<TrainOptions> = {}): TrainOptions => ({
+  model: TINY_MODEL,
+  train: TINY_TRAIN,
+  source: syntheticSource(0),
+  dir,
+  ...over,
+});
 let reference: StepMetrics[] = [];
 let totalBytes = 0;
 
@@ -47,7 +53,13 @@ async function resumeAndCompare(dir: string, over: Partial<TrainOptions> = {}): 
 /** Interrupt a run in step `steps - 1` (an exception from onStep, as a crash would): its checkpoint is at step `steps - 1`. */
 async function interrupted(dir: string, steps: number): Promise<void> {
   await assert.rejects(
-    train(opts(dir, { onStep: (m) => { if (m.step === steps - 1) throw new Error("crash"); } })),
+    train(
+      opts(dir, {
+        onStep: (m) => {
+          if (m.step === steps - 1) throw new Error("crash");
+        },
+      }),
+    ),
     /crash/,
   );
 }
@@ -92,7 +104,10 @@ test("a broken line inside metrics.jsonl is an error naming the file, the line a
   const lines = fs.readFileSync(f, "utf8").split("\n");
   lines[1] = lines[1].slice(0, 10);
   fs.writeFileSync(f, lines.join("\n"));
-  await assert.rejects(train(opts(dir)), (e: Error) => e.message.includes(f) && /line 2 is corrupt/.test(e.message) && /remove that line/.test(e.message));
+  await assert.rejects(
+    train(opts(dir)),
+    (e: Error) => e.message.includes(f) && /line 2 is corrupt/.test(e.message) && /remove that line/.test(e.message),
+  );
 });
 
 test("a truncated checkpoint.json names the path and how to resume from the previous checkpoint; following it resumes to identical losses", async () => {
@@ -119,7 +134,11 @@ test("a truncated checkpoint .bin names the file and the fix; the previous check
   fs.truncateSync(bin, 1000);
   const manifest = path.join(dir, "checkpoint.json");
   const prev = path.join(dir, "checkpoint.prev.json");
-  await assert.rejects(train(opts(dir)), (e: Error) => e.message.includes(bin) && /is truncated/.test(e.message) && e.message.includes(`mv ${prev} ${manifest}`));
+  await assert.rejects(
+    train(opts(dir)),
+    (e: Error) =>
+      e.message.includes(bin) && /is truncated/.test(e.message) && e.message.includes(`mv ${prev} ${manifest}`),
+  );
   assert.ok(fs.existsSync(path.join(dir, "checkpoint-00000003.bin")));
   fs.renameSync(prev, manifest);
   await resumeAndCompare(dir);
@@ -130,7 +149,10 @@ test("with no intact previous checkpoint, the fix is to start the run over (and 
   await interrupted(dir, 2);
   const bin = path.join(dir, "checkpoint-00000001.bin");
   fs.truncateSync(bin, 0);
-  await assert.rejects(train(opts(dir)), (e: Error) => e.message.includes(bin) && e.message.includes(`delete ${path.join(dir, "checkpoint*")}`));
+  await assert.rejects(
+    train(opts(dir)),
+    (e: Error) => e.message.includes(bin) && e.message.includes(`delete ${path.join(dir, "checkpoint*")}`),
+  );
   for (const f of fs.readdirSync(dir)) if (f.startsWith("checkpoint")) fs.rmSync(path.join(dir, f));
   await resumeAndCompare(dir);
 });
@@ -142,5 +164,11 @@ test("a truncated run.json of the run store names the path and the fix", async (
   const rec = await store.ensure(cfg, "r", async () => ({ eval: { cells: [] } }));
   const f = path.join(rec.dir, "run.json");
   fs.writeFileSync(f, fs.readFileSync(f, "utf8").slice(0, 20));
-  assert.throws(() => store.load(rec.dir), (e: Error) => e.message.includes(f) && /corrupt \(truncated/.test(e.message) && e.message.includes(`delete the directory ${rec.dir}`));
+  assert.throws(
+    () => store.load(rec.dir),
+    (e: Error) =>
+      e.message.includes(f) &&
+      /corrupt \(truncated/.test(e.message) &&
+      e.message.includes(`delete the directory ${rec.dir}`),
+  );
 });

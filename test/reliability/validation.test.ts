@@ -23,7 +23,13 @@ import { syntheticSource } from "../../lib/train/synthetic";
 import { train, type TrainOptions } from "../../lib/train/train";
 import { TINY_MODEL, TINY_TRAIN, lossesOf, mountTmpfs, tinyCliArgs, tmpDir, trainCli } from "./helpers";
 
-const opts = (dir: string, train: Partial<typeof TINY_TRAIN>, over: Partial<TrainOptions> = {}): TrainOptions => ({ model: TINY_MODEL, train: { ...TINY_TRAIN, ...train }, source: syntheticSource(0), dir, ...over });
+const opts = (dir: string, train: Partial<typeof TINY_TRAIN>, over: Partial<TrainOptions> = {}): TrainOptions => ({
+  model: TINY_MODEL,
+  train: { ...TINY_TRAIN, ...train },
+  source: syntheticSource(0),
+  dir,
+  ...over,
+});
 const savedEnv = process.env.LST_DATA_DIR;
 
 before(async () => {
@@ -35,10 +41,20 @@ afterEach(() => {
 });
 
 test("a non-finite learning rate (or beta, eps, ...) is refused at config validation, in the library, an experiment spec and the CLI", () => {
-  for (const [k, v] of [["lr", Infinity], ["lr", NaN], ["beta2", 1], ["eps", 0], ["clip", Infinity], ["weightDecay", -Infinity]] as const) {
+  for (const [k, v] of [
+    ["lr", Infinity],
+    ["lr", NaN],
+    ["beta2", 1],
+    ["eps", 0],
+    ["clip", Infinity],
+    ["weightDecay", -Infinity],
+  ] as const) {
     assert.throws(() => resolveTrainConfig({ [k]: v }), new RegExp(`train config '${k}' must be`));
   }
-  assert.throws(() => resolveExperiment({ name: "x", train: { lr: Infinity } }, SCALES.smoke), /'lr' must be a finite number > 0, got Infinity/);
+  assert.throws(
+    () => resolveExperiment({ name: "x", train: { lr: Infinity } }, SCALES.smoke),
+    /'lr' must be a finite number > 0, got Infinity/,
+  );
   const dir = path.join(tmpDir(), "run");
   const r = trainCli(tinyCliArgs(4, ["--train.lr=Infinity", `--runDir=${dir}`]));
   assert.equal(r.code, 1);
@@ -48,16 +64,39 @@ test("a non-finite learning rate (or beta, eps, ...) is refused at config valida
 
 test("weights that became non-finite are never written as a checkpoint; the message's fix (lower lr + allowScheduleChange) continues the run", async () => {
   const dir = tmpDir();
-  await assert.rejects(train(opts(dir, { steps: 6 }, { onStep: (m) => { if (m.step === 2) throw new Error("stop"); } })), /stop/);
+  await assert.rejects(
+    train(
+      opts(
+        dir,
+        { steps: 6 },
+        {
+          onStep: (m) => {
+            if (m.step === 2) throw new Error("stop");
+          },
+        },
+      ),
+    ),
+    /stop/,
+  );
   assert.equal(loadCheckpoint(dir)?.step, 2);
   // another rate is another config: refused unless asked, and the refusal names the way
-  await assert.rejects(train(opts(dir, { steps: 6, lr: 1e39, warmupSteps: 0 })), /only the optimiser schedule .* allowScheduleChange/);
+  await assert.rejects(
+    train(opts(dir, { steps: 6, lr: 1e39, warmupSteps: 0 })),
+    /only the optimiser schedule .* allowScheduleChange/,
+  );
   // an absurd rate that float32 overflows in the first update (finite as a JS number, so it passes validation)
   let message = "";
-  await assert.rejects(train(opts(dir, { steps: 6, lr: 1e39, warmupSteps: 0 }, { allowScheduleChange: true })), (e: Error) => {
-    message = e.message;
-    return /NaN or infinite/.test(e.message) && /not written as a checkpoint/.test(e.message) && e.message.includes(`last good checkpoint (step 2) in ${dir}`);
-  });
+  await assert.rejects(
+    train(opts(dir, { steps: 6, lr: 1e39, warmupSteps: 0 }, { allowScheduleChange: true })),
+    (e: Error) => {
+      message = e.message;
+      return (
+        /NaN or infinite/.test(e.message) &&
+        /not written as a checkpoint/.test(e.message) &&
+        e.message.includes(`last good checkpoint (step 2) in ${dir}`)
+      );
+    },
+  );
   assert.match(message, /Lower train\.lr .* allowScheduleChange/);
   const kept = loadCheckpoint(dir);
   assert.equal(kept?.step, 2);
@@ -72,7 +111,10 @@ test("weights that became non-finite are never written as a checkpoint; the mess
 
 test("a bad seed is reported as `seed`, not as the patching or train seed it is copied into", () => {
   for (const seed of [1.5, NaN, "3" as unknown as number]) {
-    assert.throws(() => resolveExperiment({ name: "x", seed }, SCALES.smoke), (e: Error) => /experiment 'x': seed must be an integer/.test(e.message) && !/patching\.seed/.test(e.message));
+    assert.throws(
+      () => resolveExperiment({ name: "x", seed }, SCALES.smoke),
+      (e: Error) => /experiment 'x': seed must be an integer/.test(e.message) && !/patching\.seed/.test(e.message),
+    );
   }
 });
 
@@ -103,25 +145,45 @@ test("LST_DATA_DIR moves runs/, cache/ and figures/ (default data/); an empty va
   assert.throws(() => runsDir(), /LST_DATA_DIR is set but empty/);
 });
 
-test("a read-only data dir, or a file in the way, is named with the fix before a run starts", { skip: process.platform !== "linux" ? "linux only" : false }, async () => {
-  const blocked = path.join(tmpDir(), "data");
-  fs.writeFileSync(blocked, "not a directory");
-  assert.throws(() => ensureWritableDir(path.join(blocked, "runs")), (e: Error) => e.message.includes(path.join(blocked, "runs")) && /ENOTDIR|ENOENT|EEXIST/.test(e.message) && /LST_DATA_DIR|move that file/.test(e.message));
-  // read-only: a read-only tmpfs as root (root ignores mode bits), else a directory without write permission
-  let ro = mountTmpfs("64k");
-  if (ro) spawnSync("mount", ["-o", "remount,ro", ro]);
-  else if (process.getuid?.() !== 0) {
-    ro = tmpDir();
-    fs.chmodSync(ro, 0o555);
-  }
-  if (!ro) return;
-  process.env.LST_DATA_DIR = ro;
-  await assert.rejects(runExperiment({ name: "x" }, { scale: SCALES.smoke }), (e: Error) => e.message.includes(path.join(ro as string, "runs")) && /read-only|no permission/.test(e.message) && /LST_DATA_DIR/.test(e.message));
-});
+test(
+  "a read-only data dir, or a file in the way, is named with the fix before a run starts",
+  { skip: process.platform !== "linux" ? "linux only" : false },
+  async () => {
+    const blocked = path.join(tmpDir(), "data");
+    fs.writeFileSync(blocked, "not a directory");
+    assert.throws(
+      () => ensureWritableDir(path.join(blocked, "runs")),
+      (e: Error) =>
+        e.message.includes(path.join(blocked, "runs")) &&
+        /ENOTDIR|ENOENT|EEXIST/.test(e.message) &&
+        /LST_DATA_DIR|move that file/.test(e.message),
+    );
+    // read-only: a read-only tmpfs as root (root ignores mode bits), else a directory without write permission
+    let ro = mountTmpfs("64k");
+    if (ro) spawnSync("mount", ["-o", "remount,ro", ro]);
+    else if (process.getuid?.() !== 0) {
+      ro = tmpDir();
+      fs.chmodSync(ro, 0o555);
+    }
+    if (!ro) return;
+    process.env.LST_DATA_DIR = ro;
+    await assert.rejects(
+      runExperiment({ name: "x" }, { scale: SCALES.smoke }),
+      (e: Error) =>
+        e.message.includes(path.join(ro as string, "runs")) &&
+        /read-only|no permission/.test(e.message) &&
+        /LST_DATA_DIR/.test(e.message),
+    );
+  },
+);
 
 test("an unknown TTS voice is a clear error listing the voices", async () => {
   const tts = await createTts();
-  assert.throws(() => tts.synthesize("hello", "nobody"), (e: Error) => /unknown voice 'nobody'/.test(e.message) && /us-m1 \(en-us\+m1\)/.test(e.message) && /scot-m7/.test(e.message));
+  assert.throws(
+    () => tts.synthesize("hello", "nobody"),
+    (e: Error) =>
+      /unknown voice 'nobody'/.test(e.message) && /us-m1 \(en-us\+m1\)/.test(e.message) && /scot-m7/.test(e.message),
+  );
   assert.throws(() => tts.synthesize("hello", undefined as unknown as string), /is not a voice: give a name/);
   assert.equal(tts.synthesize("hello", "us-m1").voice, "us-m1");
 });

@@ -7,7 +7,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import path from "path";
-import { SYSTEM_DEPS, installArgv, mirrorFor, planSystemDeps, versionAtLeast, type Probes } from "../../scripts/system-deps.mjs";
+import {
+  SYSTEM_DEPS,
+  installArgv,
+  mirrorFor,
+  planSystemDeps,
+  versionAtLeast,
+  type Probes,
+} from "../../scripts/system-deps.mjs";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -61,7 +68,12 @@ function without(...pkgs: string[]): Record<string, string> {
 test("every row of the table says why and how it is checked, once per package", () => {
   assert.equal(new Set(names(SYSTEM_DEPS)).size, SYSTEM_DEPS.length);
   for (const d of SYSTEM_DEPS) assert.ok(d.why.length > 10 && typeof d.present === "function", d.apt);
-  assert.deepEqual(names(SYSTEM_DEPS).slice(0, 4), ["chromium", "fonts-liberation", "mesa-vulkan-drivers", "libvulkan1"]);
+  assert.deepEqual(names(SYSTEM_DEPS).slice(0, 4), [
+    "chromium",
+    "fonts-liberation",
+    "mesa-vulkan-drivers",
+    "libvulkan1",
+  ]);
 });
 
 test("Debian versions compare by their numeric upstream parts", () => {
@@ -75,9 +87,18 @@ test("Debian versions compare by their numeric upstream parts", () => {
 test("the mirror serving a suite is read from one-line and deb822 sources", () => {
   assert.equal(mirrorFor(DEB822, "bookworm"), "http://mirror.example/debian");
   assert.equal(mirrorFor(DEB822, "bookworm-backports"), null);
-  assert.equal(mirrorFor("deb [arch=amd64] http://m.example/debian bookworm-backports main", "bookworm-backports"), "http://m.example/debian");
+  assert.equal(
+    mirrorFor("deb [arch=amd64] http://m.example/debian bookworm-backports main", "bookworm-backports"),
+    "http://m.example/debian",
+  );
   assert.equal(mirrorFor("# deb http://m.example/debian bookworm-backports main", "bookworm-backports"), null);
-  assert.equal(mirrorFor("Types: deb\nURIs: http://m.example/debian\nSuites: bookworm-backports\nEnabled: no", "bookworm-backports"), null);
+  assert.equal(
+    mirrorFor(
+      "Types: deb\nURIs: http://m.example/debian\nSuites: bookworm-backports\nEnabled: no",
+      "bookworm-backports",
+    ),
+    null,
+  );
 });
 
 test("a machine with everything installs nothing", () => {
@@ -91,7 +112,10 @@ test("a machine with everything installs nothing", () => {
 test("a bare bookworm as root: backports added on the configured mirror, Mesa from there, one apt run", () => {
   const plan = planSystemDeps(machine({ make: "4.3-4.1" }));
   assert.equal(plan.via, "root");
-  assert.deepEqual(names(plan.missing), names(SYSTEM_DEPS).filter((n) => n !== "make"));
+  assert.deepEqual(
+    names(plan.missing),
+    names(SYSTEM_DEPS).filter((n) => n !== "make"),
+  );
   assert.equal(
     plan.script,
     "export DEBIAN_FRONTEND=noninteractive" +
@@ -108,7 +132,10 @@ test("without root, non-interactive sudo runs the same script; without it, the o
   const missing = without("chromium", "fonts-liberation");
   const sudo = planSystemDeps(machine(missing, { isRoot: () => false, sudoWorks: () => true }));
   assert.equal(sudo.via, "sudo");
-  assert.equal(sudo.script, "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq chromium fonts-liberation");
+  assert.equal(
+    sudo.script,
+    "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq chromium fonts-liberation",
+  );
   assert.deepEqual(installArgv(sudo), ["sudo", ["-n", "sh", "-c", sudo.script]]);
   const print = planSystemDeps(machine(missing, { isRoot: () => false, sudoWorks: () => false }));
   assert.equal(print.via, "print");
@@ -125,18 +152,31 @@ test("LST_SKIP_SYSTEM_DEPS=1 runs nothing, even as root, and still says what is 
 
 test("bookworm's own Mesa 22.3 counts as missing; a configured backports suite is not added again", () => {
   const sources = `${DEB822}\n\ndeb http://mirror.example/debian bookworm-backports main`;
-  const plan = planSystemDeps(machine({ ...EVERYTHING, "mesa-vulkan-drivers": "22.3.6-1+deb12u1" }, { aptSources: () => sources }));
+  const plan = planSystemDeps(
+    machine({ ...EVERYTHING, "mesa-vulkan-drivers": "22.3.6-1+deb12u1" }, { aptSources: () => sources }),
+  );
   assert.deepEqual(names(plan.missing), ["mesa-vulkan-drivers"]);
-  assert.equal(plan.script, "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers");
+  assert.equal(
+    plan.script,
+    "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers",
+  );
 });
 
 test("on a newer release the packages come from its own suite", () => {
   const plan = planSystemDeps(machine(without("mesa-vulkan-drivers", "libvulkan1"), { codename: () => "trixie" }));
-  assert.equal(plan.script, "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq mesa-vulkan-drivers libvulkan1");
+  assert.equal(
+    plan.script,
+    "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq mesa-vulkan-drivers libvulkan1",
+  );
 });
 
 test("a Chromium at CHROMIUM_PATH counts as present; without apt-get nothing runs", () => {
-  const withPath = planSystemDeps(machine(without("chromium"), { env: { CHROMIUM_PATH: "/opt/chromium/chrome" }, isFile: (f) => f === "/opt/chromium/chrome" }));
+  const withPath = planSystemDeps(
+    machine(without("chromium"), {
+      env: { CHROMIUM_PATH: "/opt/chromium/chrome" },
+      isFile: (f) => f === "/opt/chromium/chrome",
+    }),
+  );
   assert.equal(withPath.via, "none");
   const noApt = planSystemDeps(machine({}, { hasCommand: () => false }));
   assert.equal(noApt.via, "no-apt");
@@ -144,7 +184,11 @@ test("a Chromium at CHROMIUM_PATH counts as present; without apt-get nothing run
 });
 
 test("the script itself never fails: opted out, it reports and exits 0", () => {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "system-deps.mjs")], { env: { ...process.env, LST_SKIP_SYSTEM_DEPS: "1" }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "system-deps.mjs")], {
+    env: { ...process.env, LST_SKIP_SYSTEM_DEPS: "1" },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\[system-deps\] (all system packages are present|missing: )/);
 });

@@ -10,7 +10,12 @@ import { makeStories } from "../../lib/data/story";
 import { alignUtterance, checkAlignment } from "../../lib/data/align";
 
 const BYTE = (ch: string): number => N_SPECIAL + ch.charCodeAt(0);
-const CORPUS = ["the cat sat on the mat.", "the dog sat on the log!", "a cat and a dog, in the fog.", "tom's cat can't see the mat"];
+const CORPUS = [
+  "the cat sat on the mat.",
+  "the dog sat on the log!",
+  "a cat and a dog, in the fog.",
+  "tom's cat can't see the mat",
+];
 
 test("worked example from the header: aaabdaaabac", () => {
   const t = BpeTokenizer.train(["aaabdaaabac"], N_SPECIAL + 256 + 3);
@@ -37,7 +42,8 @@ test("mergePair and preTokenize examples", () => {
 
 test("utf8WithOffsets example and WTF-8 lone surrogates", () => {
   assert.deepEqual(utf8WithOffsets("é!"), { bytes: [0xc3, 0xa9, 0x21], done: [0, 0, 1, 2] });
-  for (const s of ["\ud800", "a\udfffb", "\ud83d", "x\ud83d\ude00\ud83d"]) assert.equal(decodeWtf8(utf8WithOffsets(s).bytes), s);
+  for (const s of ["\ud800", "a\udfffb", "\ud83d", "x\ud83d\ude00\ud83d"])
+    assert.equal(decodeWtf8(utf8WithOffsets(s).bytes), s);
   // well-formed strings get standard UTF-8
   for (const s of ["😀", "héllo", "中文", "\u0000\u007f\u0080\u07ff\u0800\uffff"]) {
     assert.deepEqual(utf8WithOffsets(s).bytes, Array.from(Buffer.from(s, "utf8")));
@@ -71,7 +77,8 @@ test("tokens never cross words; a leading space belongs to the word", () => {
   assert.equal(at, text.length);
   const pieces = ids.map((id) => t.decode([id]));
   assert.ok(pieces.includes(" cat"), `expected ' cat' as one token, got ${JSON.stringify(pieces)}`);
-  for (const p of pieces) assert.ok(!/\S \S/.test(p) && !/^\S+ /.test(p), `token ${JSON.stringify(p)} crosses a word boundary`);
+  for (const p of pieces)
+    assert.ok(!/\S \S/.test(p) && !/^\S+ /.test(p), `token ${JSON.stringify(p)} crosses a word boundary`);
 });
 
 test("offsets with multi-byte chars: a char belongs to the token holding its last byte", () => {
@@ -93,7 +100,32 @@ test("offsets with multi-byte chars: a char belongs to the token holding its las
 
 test("round trip is exact on random strings (seeded fuzz) and edge cases", () => {
   const t = BpeTokenizer.train(CORPUS, 350);
-  const alphabet = ["a", "b", " ", "  ", "\n", "\t", "\u0000", "\u001f", "é", "ß", "中", "😀", "👍🏽", "\ud800", "\udfff", "'s", "'", ".", ",", "7", "\u0301", "\r\n", "the", " cat"];
+  const alphabet = [
+    "a",
+    "b",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\u0000",
+    "\u001f",
+    "é",
+    "ß",
+    "中",
+    "😀",
+    "👍🏽",
+    "\ud800",
+    "\udfff",
+    "'s",
+    "'",
+    ".",
+    ",",
+    "7",
+    "\u0301",
+    "\r\n",
+    "the",
+    " cat",
+  ];
   const rng = new Rng(42);
   for (let k = 0; k < 500; k++) {
     let s = "";
@@ -119,11 +151,13 @@ test("incremental training matches a naive recount on a small corpus", () => {
   const t = BpeTokenizer.train(texts, N_SPECIAL + 256 + 30);
   // naive: recount all pairs over all pieces each round, same tie-break (max count, then smaller ids)
   let words: number[][] = [];
-  for (const tx of texts) for (const [p] of preTokenize(tx)) words.push(utf8WithOffsets(p).bytes.map((x) => x + N_SPECIAL));
+  for (const tx of texts)
+    for (const [p] of preTokenize(tx)) words.push(utf8WithOffsets(p).bytes.map((x) => x + N_SPECIAL));
   const merges: [number, number][] = [];
   for (let m = 0; m < 30; m++) {
     const c = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) c.set(`${w[i]},${w[i + 1]}`, (c.get(`${w[i]},${w[i + 1]}`) ?? 0) + 1);
+    for (const w of words)
+      for (let i = 0; i + 1 < w.length; i++) c.set(`${w[i]},${w[i + 1]}`, (c.get(`${w[i]},${w[i + 1]}`) ?? 0) + 1);
     let best: [number, number] | null = null;
     let bestN = 1;
     for (const [k, n] of c) {
@@ -176,7 +210,10 @@ test("contract with align.ts: every word of a story gets its own BPE tokens", ()
   const nFrames = Math.ceil((0.3 * words.length + 0.2) * 25);
   const a = alignUtterance("u", utt, new Int32Array(nFrames), bpe, { frameRate: 25, jitterFrames: 0, seed: 1 });
   checkAlignment(a);
-  assert.ok(a.tokenSpans.every((t) => t.tokenId >= N_SPECIAL), "a word got no BPE token");
+  assert.ok(
+    a.tokenSpans.every((t) => t.tokenId >= N_SPECIAL),
+    "a word got no BPE token",
+  );
   // the tokens overlapping each word are exactly that word (plus its leading space); none spans two words
   const { ids, offsets } = bpe.encodeWithOffsets(text);
   words.forEach((w, wi) => {

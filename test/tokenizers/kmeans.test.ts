@@ -49,7 +49,17 @@ test("well-separated blobs are found: every centroid within 0.5 of a true centre
 });
 
 test("seeded: same seed same centroids, nearestCentroid agrees with the assignments", () => {
-  const x = blobs([[0, 0], [5, 5], [0, 5], [5, 0], [2, 2]], 100, 2);
+  const x = blobs(
+    [
+      [0, 0],
+      [5, 5],
+      [0, 5],
+      [5, 0],
+      [2, 2],
+    ],
+    100,
+    2,
+  );
   const a = kmeans(x, 500, 2, { k: 7, seed: 11 });
   const b = kmeans(x, 500, 2, { k: 7, seed: 11 });
   assert.deepEqual(a.centroids, b.centroids);

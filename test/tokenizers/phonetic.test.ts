@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PhonemeInventory, phoneticUnits, normalizePhoneme, PHONE_SILENCE, PHONE_UNK } from "../../lib/tokenizers/phonetic";
+import {
+  PhonemeInventory,
+  phoneticUnits,
+  normalizePhoneme,
+  PHONE_SILENCE,
+  PHONE_UNK,
+} from "../../lib/tokenizers/phonetic";
 import { createTts, TRAIN_VOICES } from "../../lib/audio/tts";
 import type { Utterance } from "../../lib/data/types";
 
@@ -16,7 +22,14 @@ function utt(phonemes: [string, number, number, number][], seconds: number): Utt
 }
 
 test("worked example: k 0-0.05, æ 0.05-0.13, pause -> units [2, 3, 3, 0, 0]", () => {
-  const u = utt([["k", 0, 0.05, 0], ["ˈæ", 0.05, 0.13, 0], ["_", 0.13, 0.2, -1]], 0.2);
+  const u = utt(
+    [
+      ["k", 0, 0.05, 0],
+      ["ˈæ", 0.05, 0.13, 0],
+      ["_", 0.13, 0.2, -1],
+    ],
+    0.2,
+  );
   const inv = PhonemeInventory.fromUtterances([u]);
   assert.equal(inv.size, 4); // silence, <unk>, k, æ
   assert.equal(inv.id("k"), 2);
@@ -32,7 +45,11 @@ test("worked example: k 0-0.05, æ 0.05-0.13, pause -> units [2, 3, 3, 0, 0]", (
 test("unknown phonemes map to <unk>; uncovered frames are silence; JSON round trip", () => {
   const inv = PhonemeInventory.fromUtterances([utt([["k", 0, 0.05, 0]], 0.1)]);
   const u = utt([["ʒ", 0.04, 0.09, 0]], 0.12);
-  assert.deepEqual(Array.from(phoneticUnits(u, { frameRate: 25, noise: 0, seed: 1, inventory: inv })), [PHONE_SILENCE, PHONE_UNK, PHONE_SILENCE]);
+  assert.deepEqual(Array.from(phoneticUnits(u, { frameRate: 25, noise: 0, seed: 1, inventory: inv })), [
+    PHONE_SILENCE,
+    PHONE_UNK,
+    PHONE_SILENCE,
+  ]);
   const back = PhonemeInventory.fromJSON(JSON.parse(JSON.stringify(inv.toJSON())));
   assert.equal(back.size, inv.size);
   assert.equal(back.id("k"), inv.id("k"));
@@ -57,7 +74,10 @@ test("noise substitutes about the requested fraction, never with <unk> or the sa
     assert.ok(noisy[i] >= 0 && noisy[i] < inv.size);
   }
   assert.ok(changed > 0.24 * clean.length && changed < 0.36 * clean.length, `${changed}/${clean.length} changed`);
-  assert.throws(() => phoneticUnits(u, { frameRate: 25, noise: 2, seed: 1, inventory: inv }), /noise must be in \[0, 1\]/);
+  assert.throws(
+    () => phoneticUnits(u, { frameRate: 25, noise: 2, seed: 1, inventory: inv }),
+    /noise must be in \[0, 1\]/,
+  );
 });
 
 test("on synthesized speech: frame count as for acoustic units, words mostly non-silent", async () => {

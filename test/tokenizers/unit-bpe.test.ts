@@ -3,8 +3,18 @@ import assert from "node:assert/strict";
 import { UnitBpe } from "../../lib/tokenizers/unit-bpe";
 
 test("the worked example of the header", () => {
-  const bpe = UnitBpe.train([[0, 1, 0, 1, 2], [0, 1, 2]], 3, 5);
-  assert.deepEqual(bpe.merges, [[0, 1], [3, 2]]);
+  const bpe = UnitBpe.train(
+    [
+      [0, 1, 0, 1, 2],
+      [0, 1, 2],
+    ],
+    3,
+    5,
+  );
+  assert.deepEqual(bpe.merges, [
+    [0, 1],
+    [3, 2],
+  ]);
   assert.deepEqual(bpe.encode([0, 1, 0, 1, 2]), [3, 4]);
   assert.deepEqual(bpe.decode([3, 4]), [0, 1, 0, 1, 2]);
 });
@@ -28,7 +38,17 @@ import { makeVocab } from "../../lib/tokenizers/special";
 
 test("speech BPE re-tokenizes speech runs only (the example of lib/data/speech-bpe.ts)", () => {
   const v = makeVocab(100, 3);
-  const sb = makeSpeechBpe(UnitBpe.train([[0, 1, 0, 1], [0, 1]], 3, 4), v);
+  const sb = makeSpeechBpe(
+    UnitBpe.train(
+      [
+        [0, 1, 0, 1],
+        [0, 1],
+      ],
+      3,
+      4,
+    ),
+    v,
+  );
   const seq = {
     ids: Int32Array.from([1, 4, 100, 101, 100, 101, 102, 2]),
     isSpeech: Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 0]),

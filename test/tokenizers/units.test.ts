@@ -17,7 +17,10 @@ let cache: Utterance[] | null = null;
 async function utterances(): Promise<Utterance[]> {
   if (cache === null) {
     const tts = await createTts();
-    cache = TEXTS.flatMap((t, i) => [tts.synthesize(t, TRAIN_VOICES[i % TRAIN_VOICES.length]), tts.synthesize(t, TEST_VOICES[i % TEST_VOICES.length])]);
+    cache = TEXTS.flatMap((t, i) => [
+      tts.synthesize(t, TRAIN_VOICES[i % TRAIN_VOICES.length]),
+      tts.synthesize(t, TEST_VOICES[i % TEST_VOICES.length]),
+    ]);
   }
   return cache;
 }
@@ -31,7 +34,10 @@ test("dedupUnits collapses runs: [3, 3, 7, 7, 7, 3] -> [3, 7, 3]", () => {
 
 test("units: one per frame, round(duration * frameRate) of them, ids in 0..k-1, consistent with align.wordFrames", async () => {
   const utts = await utterances();
-  const u = SpeechUnitizer.train(utts.map((x) => ({ samples: x.audio, sampleRate: x.sampleRate })), OPTS);
+  const u = SpeechUnitizer.train(
+    utts.map((x) => ({ samples: x.audio, sampleRate: x.sampleRate })),
+    OPTS,
+  );
   assert.equal(u.nUnits, 16);
   assert.equal(u.frameRate, 25);
   for (const x of utts) {
@@ -44,7 +50,10 @@ test("units: one per frame, round(duration * frameRate) of them, ids in 0..k-1, 
     assert.equal(wf.length, x.words.length);
     for (const [s, e] of wf) assert.ok(s >= 0 && e > s && e <= units.length);
     // the last word ends near the last frames (the trailing pause is short)
-    assert.ok(units.length - wf[wf.length - 1][1] <= 15, `${units.length - wf[wf.length - 1][1]} frames after the last word`);
+    assert.ok(
+      units.length - wf[wf.length - 1][1] <= 15,
+      `${units.length - wf[wf.length - 1][1]} frames after the last word`,
+    );
   }
   // more than a handful of units in use, and silence differs from speech
   const used = new Set(utts.flatMap((x) => Array.from(u.encode(x.audio, x.sampleRate).units)));
@@ -82,18 +91,31 @@ test("units: maxFrames subsamples the training frames; JSON round trip gives the
   assert.ok((u.stats?.framesTotal ?? 0) > 200);
   const back = SpeechUnitizer.fromJSON(JSON.parse(JSON.stringify(u.toJSON())));
   assert.equal(back.nUnits, 16);
-  for (const x of utts) assert.deepEqual(back.encode(x.audio, x.sampleRate).units, u.encode(x.audio, x.sampleRate).units);
+  for (const x of utts)
+    assert.deepEqual(back.encode(x.audio, x.sampleRate).units, u.encode(x.audio, x.sampleRate).units);
 });
 
 test("units: bad inputs throw naming the problem", async () => {
   const utts = await utterances();
   const audios = utts.map((x) => ({ samples: x.audio, sampleRate: x.sampleRate }));
   assert.throws(() => SpeechUnitizer.train([], OPTS), /no audio given/);
-  assert.throws(() => SpeechUnitizer.train(audios, { ...OPTS, maxFrames: 10 }), /maxFrames \(10\) must be at least k \(16\)/);
-  assert.throws(() => SpeechUnitizer.train([{ samples: new Float32Array(1600), sampleRate: 16000 }], OPTS), /only 3 frames of audio for k = 16/);
+  assert.throws(
+    () => SpeechUnitizer.train(audios, { ...OPTS, maxFrames: 10 }),
+    /maxFrames \(10\) must be at least k \(16\)/,
+  );
+  assert.throws(
+    () => SpeechUnitizer.train([{ samples: new Float32Array(1600), sampleRate: 16000 }], OPTS),
+    /only 3 frames of audio for k = 16/,
+  );
   const u = SpeechUnitizer.train(audios, OPTS);
   assert.throws(() => u.encode(new Float32Array(0), 16000), /audio is empty/);
   assert.throws(() => SpeechUnitizer.fromJSON({ format: "nope" }), /not a 'lst-speech-units' object/);
-  assert.throws(() => SpeechUnitizer.fromJSON({ ...(u.toJSON() as object), version: 99 }), /version 99 is not supported/);
-  assert.throws(() => SpeechUnitizer.fromJSON({ ...(u.toJSON() as object), centroids: [1, 2, 3] }), /inconsistent model/);
+  assert.throws(
+    () => SpeechUnitizer.fromJSON({ ...(u.toJSON() as object), version: 99 }),
+    /version 99 is not supported/,
+  );
+  assert.throws(
+    () => SpeechUnitizer.fromJSON({ ...(u.toJSON() as object), centroids: [1, 2, 3] }),
+    /inconsistent model/,
+  );
 });

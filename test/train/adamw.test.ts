@@ -50,8 +50,12 @@ test("matches a plain-JS AdamW over 4 steps, with clipping active and decay on m
     tf.dispose(named);
   }
   const ref = referenceSteps(init, [false, true], grads, lrs);
-  Array.from(gain.dataSync()).forEach((x, j) => assert.ok(Math.abs(x - ref[0][j]) < 1e-5, `gain[${j}] ${x} vs ${ref[0][j]}`));
-  Array.from(mat.dataSync()).forEach((x, j) => assert.ok(Math.abs(x - ref[1][j]) < 1e-5, `mat[${j}] ${x} vs ${ref[1][j]}`));
+  Array.from(gain.dataSync()).forEach((x, j) =>
+    assert.ok(Math.abs(x - ref[0][j]) < 1e-5, `gain[${j}] ${x} vs ${ref[0][j]}`),
+  );
+  Array.from(mat.dataSync()).forEach((x, j) =>
+    assert.ok(Math.abs(x - ref[1][j]) < 1e-5, `mat[${j}] ${x} vs ${ref[1][j]}`),
+  );
   assert.equal(opt.step, 4);
   opt.dispose();
   gain.dispose();
@@ -100,8 +104,14 @@ test("worked example of the flat layout: shapes [3] and [2, 2] flatten to one 7-
   // the state splits the flat moments back per parameter, in the parameters' order
   opt.apply(named, 0.1, await opt.gradNorm(named));
   const state = await opt.getState();
-  assert.deepEqual(state.slots.map((s) => [s.name, s.m.length]), [["t.adamw.flat.a", 3], ["t.adamw.flat.b", 4]]);
-  assert.ok(Math.abs(state.slots[1].m[3] - 0.1 * 7 / Math.sqrt(140)) < 1e-6, "m = (1 - b1) * clipped g");
+  assert.deepEqual(
+    state.slots.map((s) => [s.name, s.m.length]),
+    [
+      ["t.adamw.flat.a", 3],
+      ["t.adamw.flat.b", 4],
+    ],
+  );
+  assert.ok(Math.abs(state.slots[1].m[3] - (0.1 * 7) / Math.sqrt(140)) < 1e-6, "m = (1 - b1) * clipped g");
   tf.dispose([flat, named[a.name], named[b.name]]);
   opt.dispose();
   a.dispose();

@@ -11,11 +11,22 @@ const w = 7;
 const d0 = new SeqBuilder().tok(BOS).tok(SPEECH).word([1, 1, 1, 1, 1]).tok(EOS).build();
 const d1 = new SeqBuilder().tok(BOS).tok(TEXT).tok(w).tok(EOS).build();
 /** every row's block starts with d0, then d1 over and over (rows start at multiples of the stride) */
-const exampleSource = (stride: number): SequenceSource => ({ vocabSize: SYNTHETIC_VOCAB.size, unitOffset: SYNTHETIC_VOCAB.unitOffset, sequenceAt: (i) => (i % stride === 0 ? d0 : d1) });
+const exampleSource = (stride: number): SequenceSource => ({
+  vocabSize: SYNTHETIC_VOCAB.size,
+  unitOffset: SYNTHETIC_VOCAB.unitOffset,
+  sequenceAt: (i) => (i % stride === 0 ? d0 : d1),
+});
 const staticPatcher = makePatcher(resolvePatchingConfig({ scheme: "static", patchSize: 4 }), { totalSteps: 1 });
 
 test("worked example of the header: baseline row", () => {
-  const s = makeBatchStream(exampleSource(11), { kind: "baseline", batchSize: 1, seqLen: 10, globalLen: 0, maxRawLen: 0, seed: 0 });
+  const s = makeBatchStream(exampleSource(11), {
+    kind: "baseline",
+    batchSize: 1,
+    seqLen: 10,
+    globalLen: 0,
+    maxRawLen: 0,
+    seed: 0,
+  });
   const { batch, rawTokens, globalUnits } = s.batchAt(0);
   assert.deepEqual(Array.from(batch.inputs), [BOS, SPEECH, u, u, u, u, u, EOS, BOS, TEXT]);
   assert.deepEqual(Array.from(batch.targets), [SPEECH, u, u, u, u, u, EOS, BOS, TEXT, w]);
@@ -24,7 +35,15 @@ test("worked example of the header: baseline row", () => {
 });
 
 test("worked example of the header: LST row under globalLen 5 and maxRawLen 12", () => {
-  const s = makeBatchStream(exampleSource(13), { kind: "lst", batchSize: 1, seqLen: 0, globalLen: 5, maxRawLen: 12, patcher: staticPatcher, seed: 0 });
+  const s = makeBatchStream(exampleSource(13), {
+    kind: "lst",
+    batchSize: 1,
+    seqLen: 0,
+    globalLen: 5,
+    maxRawLen: 12,
+    patcher: staticPatcher,
+    seed: 0,
+  });
   const { batch, rawTokens, globalUnits } = s.batchAt(0);
   assert.equal(batch.T, 12);
   assert.equal(batch.P, 5);
@@ -37,7 +56,15 @@ test("worked example of the header: LST row under globalLen 5 and maxRawLen 12",
 });
 
 test("the raw cap cuts a row inside a patch", () => {
-  const s = makeBatchStream(exampleSource(5), { kind: "lst", batchSize: 1, seqLen: 0, globalLen: 5, maxRawLen: 4, patcher: staticPatcher, seed: 0 });
+  const s = makeBatchStream(exampleSource(5), {
+    kind: "lst",
+    batchSize: 1,
+    seqLen: 0,
+    globalLen: 5,
+    maxRawLen: 4,
+    patcher: staticPatcher,
+    seed: 0,
+  });
   const { batch, globalUnits } = s.batchAt(0);
   assert.deepEqual(Array.from(batch.inputs), [BOS, SPEECH, u, u]);
   assert.deepEqual(Array.from(batch.patchIds!), [0, 1, 2, 2]);
@@ -48,7 +75,15 @@ test("the raw cap cuts a row inside a patch", () => {
 
 test("batchAt is pure in the step (any order, any repeat) and seeds change the data", () => {
   const src = syntheticSource(2);
-  const opts = { kind: "lst" as const, batchSize: 3, seqLen: 0, globalLen: 24, maxRawLen: 48, patcher: staticPatcher, seed: 4 };
+  const opts = {
+    kind: "lst" as const,
+    batchSize: 3,
+    seqLen: 0,
+    globalLen: 24,
+    maxRawLen: 48,
+    patcher: staticPatcher,
+    seed: 4,
+  };
   const a = makeBatchStream(src, opts);
   const b = makeBatchStream(src, opts);
   const s5 = a.batchAt(5);
@@ -65,8 +100,23 @@ test("batchAt is pure in the step (any order, any repeat) and seeds change the d
 
 test("compute-controlled: same global units per step, LST reads more raw tokens", () => {
   const src = syntheticSource(1);
-  const base = makeBatchStream(src, { kind: "baseline", batchSize: 4, seqLen: 32, globalLen: 0, maxRawLen: 0, seed: 0 });
-  const lst = makeBatchStream(src, { kind: "lst", batchSize: 4, seqLen: 0, globalLen: 32, maxRawLen: 128, patcher: staticPatcher, seed: 0 });
+  const base = makeBatchStream(src, {
+    kind: "baseline",
+    batchSize: 4,
+    seqLen: 32,
+    globalLen: 0,
+    maxRawLen: 0,
+    seed: 0,
+  });
+  const lst = makeBatchStream(src, {
+    kind: "lst",
+    batchSize: 4,
+    seqLen: 0,
+    globalLen: 32,
+    maxRawLen: 128,
+    patcher: staticPatcher,
+    seed: 0,
+  });
   const mb = measureStream(base, 10);
   const ml = measureStream(lst, 10);
   assert.equal(mb.tokensPerGlobalUnit, 1);
@@ -78,8 +128,32 @@ test("compute-controlled: same global units per step, LST reads more raw tokens"
 
 test("options are checked with clear errors", () => {
   const src = syntheticSource(0);
-  assert.throws(() => makeBatchStream(src, { kind: "lst", batchSize: 1, seqLen: 0, globalLen: 4, maxRawLen: 8, seed: 0 }), /needs a patcher/);
-  assert.throws(() => makeBatchStream(src, { kind: "baseline", batchSize: 1, seqLen: 8, globalLen: 0, maxRawLen: 0, patcher: staticPatcher, seed: 0 }), /takes no patcher/);
-  assert.throws(() => makeBatchStream(src, { kind: "baseline", batchSize: 0, seqLen: 8, globalLen: 0, maxRawLen: 0, seed: 0 }), /batchSize/);
-  assert.throws(() => makeBatchStream(src, { kind: "baseline", batchSize: 1, seqLen: 8, globalLen: 0, maxRawLen: 0, seed: 0 }).batchAt(-1), /non-negative/);
+  assert.throws(
+    () => makeBatchStream(src, { kind: "lst", batchSize: 1, seqLen: 0, globalLen: 4, maxRawLen: 8, seed: 0 }),
+    /needs a patcher/,
+  );
+  assert.throws(
+    () =>
+      makeBatchStream(src, {
+        kind: "baseline",
+        batchSize: 1,
+        seqLen: 8,
+        globalLen: 0,
+        maxRawLen: 0,
+        patcher: staticPatcher,
+        seed: 0,
+      }),
+    /takes no patcher/,
+  );
+  assert.throws(
+    () => makeBatchStream(src, { kind: "baseline", batchSize: 0, seqLen: 8, globalLen: 0, maxRawLen: 0, seed: 0 }),
+    /batchSize/,
+  );
+  assert.throws(
+    () =>
+      makeBatchStream(src, { kind: "baseline", batchSize: 1, seqLen: 8, globalLen: 0, maxRawLen: 0, seed: 0 }).batchAt(
+        -1,
+      ),
+    /non-negative/,
+  );
 });

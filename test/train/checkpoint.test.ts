@@ -47,10 +47,20 @@ test("a newer save replaces the old one atomically and keeps the one before: two
   const dir = tmp();
   saveCheckpoint(dir, sample(10));
   saveCheckpoint(dir, sample(20));
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint-00000010.bin", "checkpoint-00000020.bin", "checkpoint.json", "checkpoint.prev.json"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    "checkpoint-00000010.bin",
+    "checkpoint-00000020.bin",
+    "checkpoint.json",
+    "checkpoint.prev.json",
+  ]);
   assert.equal(loadCheckpoint(dir)?.step, 20);
   saveCheckpoint(dir, sample(30));
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint-00000020.bin", "checkpoint-00000030.bin", "checkpoint.json", "checkpoint.prev.json"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    "checkpoint-00000020.bin",
+    "checkpoint-00000030.bin",
+    "checkpoint.json",
+    "checkpoint.prev.json",
+  ]);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.prev.json"), "utf8")).step, 20);
 });
 

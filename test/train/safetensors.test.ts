@@ -5,7 +5,9 @@ import { crc32c, eventProto, tfRecord } from "../../lib/train/tfevents";
 import { metricsCsv } from "../../lib/train/metrics-export";
 
 test("safetensors: the worked example of safetensors.ts, byte for byte", () => {
-  const buf = encodeSafetensors(new Map([["w", { dtype: "F32", shape: [2], data: Float32Array.from([1, 2]) } as SafeTensor]]));
+  const buf = encodeSafetensors(
+    new Map([["w", { dtype: "F32", shape: [2], data: Float32Array.from([1, 2]) } as SafeTensor]]),
+  );
   assert.equal(buf.length, 72);
   assert.equal(buf.readBigUInt64LE(0), 56n);
   assert.equal(buf.subarray(8, 64).toString("utf8"), '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}  ');
@@ -28,11 +30,22 @@ test("safetensors: tensors, dtypes and metadata round-trip; the data section sta
 });
 
 test("safetensors: bad input is refused with the reason", () => {
-  assert.throws(() => encodeSafetensors(new Map([["x", { dtype: "F32", shape: [3], data: new Float32Array(2) } as SafeTensor]])), /shape \[3\] \(3 values\) but 2 values/);
-  assert.throws(() => encodeSafetensors(new Map([["x", { dtype: "I32", shape: [1], data: new Float32Array(1) } as SafeTensor]])), /declared I32 but holds a Float32Array/);
+  assert.throws(
+    () => encodeSafetensors(new Map([["x", { dtype: "F32", shape: [3], data: new Float32Array(2) } as SafeTensor]])),
+    /shape \[3\] \(3 values\) but 2 values/,
+  );
+  assert.throws(
+    () => encodeSafetensors(new Map([["x", { dtype: "I32", shape: [1], data: new Float32Array(1) } as SafeTensor]])),
+    /declared I32 but holds a Float32Array/,
+  );
   assert.throws(() => encodeSafetensors(new Map(), { n: 1 as unknown as string }), /must be a string/);
-  const good = encodeSafetensors(new Map([["w", { dtype: "F32", shape: [2], data: Float32Array.from([1, 2]) } as SafeTensor]]));
-  assert.throws(() => decodeSafetensors(good.subarray(0, 70)), /data_offsets \[0, 8\].*within 6 data bytes: the file is corrupt/);
+  const good = encodeSafetensors(
+    new Map([["w", { dtype: "F32", shape: [2], data: Float32Array.from([1, 2]) } as SafeTensor]]),
+  );
+  assert.throws(
+    () => decodeSafetensors(good.subarray(0, 70)),
+    /data_offsets \[0, 8\].*within 6 data bytes: the file is corrupt/,
+  );
   assert.throws(() => decodeSafetensors(Buffer.concat([good, Buffer.alloc(4)])), /cover 8 of 12 data bytes/);
   assert.throws(() => decodeSafetensors(Buffer.from([1, 2, 3])), /shorter than the 8-byte header/);
 });
@@ -42,7 +55,13 @@ test("tfevents: crc32c check value and the TFRecord frame", () => {
   const rec = tfRecord(eventProto({ wallTime: 1, fileVersion: "brain.Event:2" }));
   const n = Number(rec.readBigUInt64LE(0));
   assert.equal(rec.length, 8 + 4 + n + 4);
-  assert.equal(rec.subarray(12, 12 + n).toString("latin1").slice(9 + 2), "brain.Event:2");
+  assert.equal(
+    rec
+      .subarray(12, 12 + n)
+      .toString("latin1")
+      .slice(9 + 2),
+    "brain.Event:2",
+  );
 });
 
 test("metricsCsv flattens nested fields and leaves non-finite values empty", () => {
@@ -50,5 +69,8 @@ test("metricsCsv flattens nested fields and leaves non-finite values empty", () 
     { step: 0, loss: 2.5, lossSpeech: null, rawTokens: { speech: 0, text: 10 }, ms: 1.25 },
     { step: 1, loss: 2.25, lossSpeech: 3, rawTokens: { speech: 4, text: 6 }, ms: 1, eval: { hs_tt: 0.5 } },
   ]);
-  assert.equal(csv, "step,loss,lossSpeech,rawTokens.speech,rawTokens.text,ms,eval.hs_tt\n0,2.5,,0,10,1.25,\n1,2.25,3,4,6,1,0.5\n");
+  assert.equal(
+    csv,
+    "step,loss,lossSpeech,rawTokens.speech,rawTokens.text,ms,eval.hs_tt\n0,2.5,,0,10,1.25,\n1,2.25,3,4,6,1,0.5\n",
+  );
 });

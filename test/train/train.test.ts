@@ -71,20 +71,32 @@ test("resume after a kill gives the same losses as an uninterrupted run (LST, cu
   // the checkpoint cadence is not part of the config hash: resuming with another one is fine
   const resumed = await train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 3 } });
   assert.equal(resumed.resumedFrom, 2);
-  assert.deepEqual(resumed.metrics.map((m) => m.step), [2, 3, 4, 5]);
+  assert.deepEqual(
+    resumed.metrics.map((m) => m.step),
+    [2, 3, 4, 5],
+  );
   resumed.metrics.forEach((m, i) => {
     const ref = straight.metrics[i + 2];
     assert.ok(Math.abs(m.loss - ref.loss) <= 1e-6, `step ${m.step}: ${m.loss} vs ${ref.loss}`);
     assert.ok(Math.abs(m.gradNorm - ref.gradNorm) <= 1e-5);
   });
   const lines = fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8").trim().split("\n");
-  assert.deepEqual(lines.map((l) => (JSON.parse(l) as StepMetrics).step), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as StepMetrics).step),
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.equal(loadCheckpoint(dir)?.step, 6);
   resumed.model.dispose();
 
   // a checkpoint from another config is rejected; one of another optimiser schedule names the explicit override
-  await assert.rejects(train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, batchSize: 3 } }), /config hash .* resume with the same config/);
-  await assert.rejects(train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, lr: 2e-2 } }), /config hash .*only the optimiser schedule .*allowScheduleChange/);
+  await assert.rejects(
+    train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, batchSize: 3 } }),
+    /config hash .* resume with the same config/,
+  );
+  await assert.rejects(
+    train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 2, lr: 2e-2 } }),
+    /config hash .*only the optimiser schedule .*allowScheduleChange/,
+  );
 });
 
 test("abort stops after the current step and saves a checkpoint to resume from", async () => {
@@ -110,7 +122,12 @@ test("a non-finite loss or gradient (lr 1e30) stops training with an error namin
   await initBackend();
   const dir = tmp();
   await assert.rejects(
-    train({ model: tiny("baseline"), train: { ...trainCfg, steps: 5, lr: 1e30, warmupSteps: 0, ckptEvery: 1 }, source: syntheticSource(3), dir }),
+    train({
+      model: tiny("baseline"),
+      train: { ...trainCfg, steps: 5, lr: 1e30, warmupSteps: 0, ckptEvery: 1 },
+      source: syntheticSource(3),
+      dir,
+    }),
     /training diverged at step 1: loss .*, gradient norm .*last good checkpoint \(step 1\)/,
   );
   const ckpt = loadCheckpoint(dir);
@@ -123,7 +140,12 @@ test("the tensor count stays flat across steps (LST and baseline)", async () => 
   await initBackend();
   for (const kind of ["baseline", "lst"] as const) {
     const counts: number[] = [];
-    const r = await train({ model: tiny(kind), train: { ...trainCfg, steps: 5 }, source: syntheticSource(4), onStep: () => counts.push(tf.memory().numTensors) });
+    const r = await train({
+      model: tiny(kind),
+      train: { ...trainCfg, steps: 5 },
+      source: syntheticSource(4),
+      onStep: () => counts.push(tf.memory().numTensors),
+    });
     assert.deepEqual(counts.slice(1), Array(4).fill(counts[1]), `${kind}: ${counts}`);
     const before = tf.memory().numTensors;
     r.model.dispose();
@@ -134,9 +156,15 @@ test("the tensor count stays flat across steps (LST and baseline)", async () => 
 test("config errors: unknown keys, patching on a baseline, too small a vocabulary", async () => {
   await initBackend();
   const source = syntheticSource(0);
-  await assert.rejects(train({ model: tiny("baseline"), train: { stpes: 3 } as object, source }), /unknown config key 'train.stpes'/);
+  await assert.rejects(
+    train({ model: tiny("baseline"), train: { stpes: 3 } as object, source }),
+    /unknown config key 'train.stpes'/,
+  );
   await assert.rejects(train({ model: tiny("baseline"), patching: { scheme: "static" }, source }), /LST models only/);
-  await assert.rejects(train({ model: { ...tiny("baseline"), vocabSize: 10 }, source }), /smaller than the data's vocabulary 24/);
+  await assert.rejects(
+    train({ model: { ...tiny("baseline"), vocabSize: 10 }, source }),
+    /smaller than the data's vocabulary 24/,
+  );
 });
 
 test("onEval runs every evalEvery steps with the model after that step", async () => {
@@ -152,6 +180,9 @@ test("onEval runs every evalEvery steps with the model after that step", async (
     },
   });
   assert.deepEqual(seen, [2, 4]);
-  assert.deepEqual(r.metrics.map((m) => m.eval?.step), [undefined, 2, undefined, 4, undefined]);
+  assert.deepEqual(
+    r.metrics.map((m) => m.eval?.step),
+    [undefined, 2, undefined, 4, undefined],
+  );
   r.model.dispose();
 });

@@ -25,7 +25,12 @@ function checkAlignments(seq: LmSequence, marks: Uint8Array, name: string): void
  * side unstated): a silence joins the word before it in the same speech run, and a silence that opens the run
  * joins the first word after it; a run of silence only stays one patch. See the worked example in patching.ts.
  */
-export function alignedPatchLengths(seq: LmSequence, align: "word" | "bpe", silence: "separate" | "merged", maxPatchLen = 0): Int32Array {
+export function alignedPatchLengths(
+  seq: LmSequence,
+  align: "word" | "bpe",
+  silence: "separate" | "merged",
+  maxPatchLen = 0,
+): Int32Array {
   const marks = align === "word" ? seq.wordStart : seq.bpeStart;
   checkAlignments(seq, marks, align === "word" ? "wordStart" : "bpeStart");
   let lengths: Int32Array;
@@ -58,8 +63,10 @@ export function alignedPatches(cfg: PatchingConfig): (seq: LmSequence) => Int32A
 
 export const ALIGNED: PatchSchemeDef = {
   check(cfg) {
-    if (cfg.align !== "word" && cfg.align !== "bpe") throw new Error(`patching.align must be 'word' or 'bpe', got '${cfg.align}'`);
-    if (cfg.silence !== "separate" && cfg.silence !== "merged") throw new Error(`patching.silence must be 'separate' or 'merged', got '${cfg.silence}'`);
+    if (cfg.align !== "word" && cfg.align !== "bpe")
+      throw new Error(`patching.align must be 'word' or 'bpe', got '${cfg.align}'`);
+    if (cfg.silence !== "separate" && cfg.silence !== "merged")
+      throw new Error(`patching.silence must be 'separate' or 'merged', got '${cfg.silence}'`);
   },
   build: (cfg) => alignedPatches(cfg),
   needs: { entropyModel: false },

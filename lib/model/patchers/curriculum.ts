@@ -24,7 +24,9 @@ export function curriculumAlignedProb(step: number, total: number, tau1: number,
 export const CURRICULUM: PatchSchemeDef = {
   check(cfg) {
     if (!(cfg.tau1 >= 0 && cfg.tau1 <= cfg.tau2 && cfg.tau2 <= 1)) {
-      throw new Error(`patching needs 0 <= tau1 <= tau2 <= 1 (fractions of training), got tau1=${cfg.tau1}, tau2=${cfg.tau2}`);
+      throw new Error(
+        `patching needs 0 <= tau1 <= tau2 <= 1 (fractions of training), got tau1=${cfg.tau1}, tau2=${cfg.tau2}`,
+      );
     }
   },
   build(cfg, ctx) {
@@ -33,7 +35,9 @@ export const CURRICULUM: PatchSchemeDef = {
     const alignedP = alignedPatches(cfg);
     return (seq, step) => {
       if (step === undefined) throw new Error("curriculum patching needs the training step: call patcher(seq, step)");
-      return drawAligned(cfg.seed, seq, step, curriculumAlignedProb(step, ctx.totalSteps, cfg.tau1, cfg.tau2)) ? alignedP(seq) : staticP(seq);
+      return drawAligned(cfg.seed, seq, step, curriculumAlignedProb(step, ctx.totalSteps, cfg.tau1, cfg.tau2))
+        ? alignedP(seq)
+        : staticP(seq);
     };
   },
   needs: { entropyModel: false },

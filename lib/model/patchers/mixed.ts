@@ -6,7 +6,8 @@ import { staticPatches } from "./static";
 
 export const MIXED: PatchSchemeDef = {
   check(cfg) {
-    if (!(cfg.mixedProb >= 0 && cfg.mixedProb <= 1)) throw new Error(`patching.mixedProb must be in [0, 1], got ${cfg.mixedProb}`);
+    if (!(cfg.mixedProb >= 0 && cfg.mixedProb <= 1))
+      throw new Error(`patching.mixedProb must be in [0, 1], got ${cfg.mixedProb}`);
   },
   build(cfg) {
     const staticP = staticPatches(cfg);
