@@ -16,17 +16,34 @@
  * A step ends with an asynchronous read of its loss, which waits for the device (webgpu queues the update
  * before it); on webgpu the clip factor stays on the device (AdamW.applyOnDevice), as in lib/train/train.ts.
  *
- * Targets (reference size, CPU): LST raw tokens/s >= 2x the baseline's; the baseline >= 0.8x the peer's tokens/s.
+ * The peer runs eager and compiled (`--compile`, torch.compile: a first step of about a minute) by default
+ * (`--peer-modes=`); every ratio is given against each and against the strongest peer configuration (the one with
+ * the most tokens/s over the run). The CPU model and its ISA flags (avx2, avx512f, avx512_bf16, amx) are printed
+ * and written with the results: ratios depend on the CPU.
+ *
+ * Targets (reference size, CPU; issue 19): LST raw tokens/s >= 2.5x the baseline's; the baseline and LST each
+ * >= 1.0x the strongest peer's tokens/s.
+ * `--profile` adds a per-kernel profile of one baseline and one LST step (bench/train-bench/step-profile.ts): time
+ * by kernel name, by module (forward and gradient) and by phase, printed as top-15 tables and written to the JSON.
  * Run: npx tsx bench/train-bench.ts [--steps=10] [--warmup=3] [--rounds=2] [--no-peer] [--backend=tensorflow|webgpu]
- *      [--sizes=reference,d512] [--batch=16] [--peer-device=cpu|cuda]
+ *      [--sizes=reference,d512] [--batch=16] [--peer-device=cpu|cuda] [--peer-modes=eager,compile] [--profile]
  * Results: a table on stdout and data/bench/train-bench.json.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 // gradients are registered by tfjs-node's union package only; on wasm, cpu and webgpu this import brings them
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { modelScopes, profileStep } from "./train-bench/step-profile";
+import {
+  benchPeer,
+  findPeerScript,
+  peerDevice,
+  peerName,
+  peerPython,
+  PEER_MODES,
+  type PeerMode,
+} from "./train-bench/torch-peer";
 import {
   describeBackend,
   initBackend,
@@ -42,7 +59,16 @@ import {
   type LanguageModel,
   type ModelKind,
 } from "../lib";
-import { readsAreAsync, cli as cliArgs, type BatchRow } from "../lib/internal";
+import {
+  readsAreAsync,
+  cli as cliArgs,
+  type BatchRow,
+  readCpuInfo,
+  describeCpu,
+  aggregateKernels,
+  profileTable,
+  type ProfileSummary,
+} from "../lib/internal";
 
 const V = 1000;
 const PATCH = 4;
@@ -66,6 +92,10 @@ interface Args {
   batch: number;
   /** undefined: cuda where torch sees a GPU, else cpu */
   peerDevice?: "cpu" | "cuda";
+  /** the peer's configurations: eager, torch.compile, or both */
+  peerModes: PeerMode[];
+  /** profile one step of each tfjs model per size */
+  profile: boolean;
 }
 
 const BENCH_CLI = {
@@ -88,6 +118,16 @@ const BENCH_CLI = {
       value: "cpu|cuda",
       help: "the PyTorch peer's device (default: cuda where torch sees a GPU, else cpu)",
     },
+    "peer-modes": {
+      type: "string",
+      default: "eager,compile",
+      value: "eager,compile",
+      help: "the PyTorch peer's configurations: eager, torch.compile (--compile), or both",
+    },
+    profile: {
+      type: "boolean",
+      help: "also profile one baseline and one LST step per size: time by kernel, by module and by phase",
+    },
   },
 } as const;
 
@@ -108,6 +148,13 @@ function parseArgs(argv: readonly string[]): Args {
   const pd = v["peer-device"];
   if (pd !== "" && pd !== "cpu" && pd !== "cuda")
     throw new Error(`train-bench: --peer-device must be cpu or cuda, got '${pd}'`);
+  const modes = v["peer-modes"].split(",").filter((m) => m !== "");
+  const badModes = modes.filter((m) => !(PEER_MODES as readonly string[]).includes(m));
+  if (badModes.length || modes.length === 0)
+    throw new Error(
+      `train-bench: --peer-modes must list eager and/or compile (e.g. --peer-modes=eager,compile), ` +
+        `got '${v["peer-modes"]}'`,
+    );
   return {
     steps: v.steps,
     warmup: v.warmup,
@@ -117,6 +164,8 @@ function parseArgs(argv: readonly string[]): Args {
     peerDevice: pd === "" ? undefined : pd,
     peer: !v["no-peer"],
     backend: v.backend || undefined,
+    peerModes: [...new Set(modes)] as PeerMode[],
+    profile: v.profile,
   };
 }
 
@@ -226,110 +275,90 @@ async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
   });
 }
 
-/** The peer's interpreter: the project's .venv-peers if torch imports there, else python3 if it has torch. */
-function peerPython(): string | null {
-  for (const py of [path.join(".venv-peers", "bin", "python"), "python3"]) {
-    const r = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (r.status === 0) return py;
-  }
-  return null;
+interface SizeRatios {
+  lstOverBaseline: number | null;
+  /** the peer configuration each tfjs model is compared with: the faster of those run */
+  strongestPeer: { baseline: string | null; lst: string | null };
+  /** against the strongest peer configuration */
+  baselineOverPeer: number | null;
+  lstOverPeerLst: number | null;
+  /** against each peer configuration run */
+  byPeerMode: Partial<
+    Record<
+      PeerMode,
+      { baselineOverPeer: number | null; lstOverPeerLst: number | null; peerLstOverPeerBaseline: number | null }
+    >
+  >;
 }
 
-/** cuda where the peer's torch sees a GPU (asked once), else cpu. */
-function peerDevice(py: string, args: Args): "cpu" | "cuda" {
-  if (args.peerDevice) return args.peerDevice;
-  const r = spawnSync(py, ["-c", "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"], {
-    encoding: "utf8",
-  });
-  return r.status === 0 ? "cuda" : "cpu";
+interface StepProfile {
+  /** wall-clock of the profiled step's twin run without the profiler (ms) */
+  stepMs: number;
+  /** this model's median step time in the bench rounds (ms) */
+  benchMsStep?: number;
+  /** absent where the backend gives no per-kernel times (then `unavailable` says why, and `stepTime` has tf.time's) */
+  summary?: ProfileSummary;
+  unavailable?: string;
+  /** tf.time of forward + backward: the backend's kernel ms (or its error) and the wall ms */
+  stepTime?: { kernelMs: number | string; wallMs: number };
 }
 
-function benchPeer(
-  py: string,
-  script: string,
-  kind: ModelKind,
+/** Both tfjs models: `warmup` steps (at least 1), one timed step, then one profiled step each. */
+async function profileModels(
   args: Args,
   size: Size,
-  device: "cpu" | "cuda",
-): Result | string {
-  const g = modelSizeConfig(size.preset, "baseline", V);
-  const cli = [
-    "--d",
-    String(g.dModel),
-    "--layers",
-    String(g.nLayers),
-    "--heads",
-    String(g.nHeads),
-    "--seq",
-    String(size.T),
-    "--batch",
-    String(size.B),
-    "--vocab",
-    String(V),
-  ];
-  cli.push(
-    "--steps",
-    String(args.steps),
-    "--warmup",
-    String(args.warmup),
-    "--threads",
-    "2",
-    "--json",
-    "--no-flop-count",
-    "--device",
-    device,
-  );
-  if (kind === "lst") {
-    // the peer's LST gets the same local modules as ours (the size's preset)
-    const l = modelSizeConfig(size.preset, "lst", V).lst;
-    cli.push(
-      "--model",
-      "lst",
-      "--patch",
-      String(PATCH),
-      "--d-local",
-      String(l.dLocal),
-      "--local-heads",
-      String(l.nHeadsLocal),
-      "--enc-layers",
-      String(l.encoderLayers),
-    );
-    cli.push(
-      "--dec-layers",
-      String(l.decoderLayers),
-      "--local-window",
-      String(l.localWindow),
-      "--cross-k",
-      String(l.crossAttnK),
-    );
+  best: Record<string, Result>,
+): Promise<Record<string, StepProfile>> {
+  const out: Record<string, StepProfile> = {};
+  for (const kind of ["baseline", "lst"] as const) {
+    const cfg = modelSizeConfig(size.preset, kind, V, { ropeTheta: 1e4, maxSeqLen: Math.max(size.T + 1, 1024) });
+    const rng = new Rng(kind === "lst" ? 4 : 3);
+    const model = createModel(cfg);
+    const opt = new AdamW(model.variables);
+    const batch = randomBatch(kind, rng, size);
+    for (let i = 0; i < Math.max(1, args.warmup); i++) await trainStep(model, opt, batch);
+    const t0 = performance.now();
+    await trainStep(model, opt, batch);
+    const stepMs = performance.now() - t0;
+    const loss = () => tf.mean(model.tokenNll(batch)) as tf.Scalar;
+    const records = await profileStep(
+      loss,
+      model.variables,
+      async ({ value, grads }) => {
+        // as trainStep
+        if (readsAreAsync()) {
+          const normSq = opt.gradNormSquared(grads);
+          opt.applyOnDevice(grads, 4e-4, normSq);
+          normSq.dispose();
+        } else {
+          opt.apply(grads, 4e-4, await opt.gradNorm(grads));
+        }
+        tf.dispose(grads);
+        await value.data();
+        value.dispose();
+      },
+      modelScopes(kind, model),
+    ).catch((e: Error) => e);
+    const benchMsStep = best[`tfjs ${kind} ${size.name}`]?.msStep;
+    if (records instanceof Error) {
+      // no kernel times on this backend (e.g. webgpu without timestamp queries): tf.time of the whole pass
+      const t = await tf.time(() => {
+        const { value, grads } = tf.variableGrads(loss, model.variables);
+        tf.dispose(grads);
+        value.dispose();
+      });
+      const kernelMs = typeof t.kernelMs === "number" ? t.kernelMs : t.kernelMs.error;
+      out[kind] = { stepMs, benchMsStep, unavailable: records.message, stepTime: { kernelMs, wallMs: t.wallMs } };
+    } else out[kind] = { stepMs, benchMsStep, summary: aggregateKernels(records) };
+    opt.dispose();
+    model.dispose();
   }
-  const r = spawnSync(py, [script, ...cli], { encoding: "utf8", maxBuffer: 1 << 24 });
-  const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{"))
-    return `peer failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`;
-  const j = JSON.parse(line) as {
-    ms_step_median: number;
-    tokens_per_s: number;
-    flops_per_step: number;
-    gflops_per_s: number;
-    params: number;
-    loss_first: number;
-    loss_last: number;
-  };
-  return {
-    name: `torch ${kind} ${size.name}`,
-    msStep: j.ms_step_median,
-    tokensPerS: j.tokens_per_s,
-    flopsPerStep: j.flops_per_step,
-    gflopsPerS: j.gflops_per_s,
-    params: j.params,
-    lossFirst: j.loss_first,
-    lossLast: j.loss_last,
-  };
+  return out;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const cpu = readCpuInfo();
   const report = await initBackend(args.backend ? { backend: args.backend } : {});
   const sizes: Size[] = (args.sizes ?? (onGpu(report) ? ["reference", "d512"] : ["reference"])).map((name) => ({
     name,
@@ -340,9 +369,9 @@ async function main(): Promise<void> {
   console.log(
     `train-bench: ${describeBackend(report)}; sizes ${sizes.map((z) => `${z.name} (B ${z.B} x T ${z.T})`).join(", ")}, V ${V}, LST static p=${PATCH}`,
   );
-  const script = process.env.PEER_BENCH ?? path.resolve("..", "shared", "peers", "torch_lm_bench.py");
+  const script = process.env.PEER_BENCH ?? findPeerScript();
   const py = args.peer && fs.existsSync(script) ? peerPython() : null;
-  const device = py ? peerDevice(py, args) : "cpu";
+  const device = py ? peerDevice(py, args.peerDevice) : "cpu";
   const peerNote = !args.peer
     ? "skipped (--no-peer)"
     : !fs.existsSync(script)
@@ -350,7 +379,8 @@ async function main(): Promise<void> {
       : py === null
         ? "torch not importable (see ../shared/peers/README.md: .venv-peers)"
         : `${py} ${script} --device ${device}`;
-  console.log(`peer: ${peerNote}`);
+  console.log(`peer: ${peerNote}${py ? `; modes ${args.peerModes.join(", ")}` : ""}`);
+  console.log(`cpu: ${describeCpu(cpu)}`);
 
   const runs: Record<string, Result[]> = {};
   const add = (r: Result | string, key: string) => {
@@ -361,8 +391,12 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       for (const r of await benchTfjs(args, size)) add(r, r.name);
       if (py)
-        for (const kind of ["baseline", "lst"] as const)
-          add(benchPeer(py, script, kind, args, size, device), `torch ${kind} ${size.name}`);
+        for (const mode of args.peerModes)
+          for (const kind of ["baseline", "lst"] as const)
+            add(
+              benchPeer(py, script, kind, args, size, device, mode, { V, patch: PATCH }),
+              `${peerName(mode)} ${kind} ${size.name}`,
+            );
     }
   }
   // per configuration, the round with the median step time
@@ -399,26 +433,76 @@ async function main(): Promise<void> {
     x === null
       ? "n/a"
       : `${x.toFixed(2)}x${target ? (x >= target ? ` (target >= ${target}x: met)` : ` (target >= ${target}x: MISSED)`) : ""}`;
-  const ratios: Record<string, Record<string, number | null>> = {};
+  const ratios: Record<string, SizeRatios> = {};
+  const tps = (key: string) => best[key]?.tokensPerS ?? 0;
   for (const { name } of sizes) {
     const k = (who: string, kind: string) => `${who} ${kind} ${name}`;
+    // the strongest peer configuration per model: the one with the most tokens/s (median round) in this run
+    const modes = args.peerModes.filter((m) => best[k(peerName(m), "baseline")] || best[k(peerName(m), "lst")]);
+    const strongest = (kind: string): PeerMode | null =>
+      modes.length ? modes.reduce((a, m) => (tps(k(peerName(m), kind)) > tps(k(peerName(a), kind)) ? m : a)) : null;
+    const sb = strongest("baseline");
+    const sl = strongest("lst");
+    const byPeerMode: SizeRatios["byPeerMode"] = {};
+    for (const m of modes)
+      byPeerMode[m] = {
+        baselineOverPeer: ratio(k("tfjs", "baseline"), k(peerName(m), "baseline")),
+        lstOverPeerLst: ratio(k("tfjs", "lst"), k(peerName(m), "lst")),
+        peerLstOverPeerBaseline: ratio(k(peerName(m), "lst"), k(peerName(m), "baseline")),
+      };
     ratios[name] = {
       lstOverBaseline: ratio(k("tfjs", "lst"), k("tfjs", "baseline")),
-      baselineOverPeer: ratio(k("tfjs", "baseline"), k("torch", "baseline")),
-      lstOverPeerLst: ratio(k("tfjs", "lst"), k("torch", "lst")),
-      peerLstOverPeerBaseline: ratio(k("torch", "lst"), k("torch", "baseline")),
+      strongestPeer: { baseline: sb ? peerName(sb) : null, lst: sl ? peerName(sl) : null },
+      baselineOverPeer: sb ? ratio(k("tfjs", "baseline"), k(peerName(sb), "baseline")) : null,
+      lstOverPeerLst: sl ? ratio(k("tfjs", "lst"), k(peerName(sl), "lst")) : null,
+      byPeerMode,
     };
-    // the targets are the CPU reference size's
+    // the targets are the CPU reference size's (issue 19)
     const cpuRef = name === "reference" && report.backend === "tensorflow" && !onGpu(report);
+    const r = ratios[name];
+    const line = (label: string, x: number | null, a: string, b: string, target?: number) =>
+      console.log(`${label.padEnd(44)} ${fmt(x, cpuRef ? target : undefined)}${range(a, b)}`);
     console.log(`\n${name}:`);
-    console.log(
-      `LST raw tokens/s / baseline: ${fmt(ratios[name].lstOverBaseline, cpuRef ? 2 : undefined)}${range(k("tfjs", "lst"), k("tfjs", "baseline"))}`,
-    );
-    console.log(
-      `baseline / PyTorch peer:     ${fmt(ratios[name].baselineOverPeer, cpuRef ? 0.8 : undefined)}${range(k("tfjs", "baseline"), k("torch", "baseline"))}`,
-    );
-    console.log(`LST / PyTorch peer LST:      ${fmt(ratios[name].lstOverPeerLst)}`);
-    console.log(`peer LST / peer baseline:    ${fmt(ratios[name].peerLstOverPeerBaseline)}`);
+    line("LST raw tokens/s / baseline:", r.lstOverBaseline, k("tfjs", "lst"), k("tfjs", "baseline"), 2.5);
+    if (sb) {
+      const pb = peerName(sb);
+      line(`baseline / strongest peer (${pb}):`, r.baselineOverPeer, k("tfjs", "baseline"), k(pb, "baseline"), 1);
+    }
+    if (sl) {
+      const pl = peerName(sl);
+      line(`LST / strongest peer LST (${pl}):`, r.lstOverPeerLst, k("tfjs", "lst"), k(pl, "lst"), 1);
+    }
+    for (const m of modes) {
+      const p = peerName(m);
+      line(`baseline / ${p}:`, byPeerMode[m]!.baselineOverPeer, k("tfjs", "baseline"), k(p, "baseline"));
+      line(`LST / ${p} LST:`, byPeerMode[m]!.lstOverPeerLst, k("tfjs", "lst"), k(p, "lst"));
+      line(`${p} LST / ${p} baseline:`, byPeerMode[m]!.peerLstOverPeerBaseline, k(p, "lst"), k(p, "baseline"));
+    }
+  }
+
+  const profiles: Record<string, Record<string, StepProfile>> = {};
+  if (args.profile) {
+    for (const size of sizes) {
+      profiles[size.name] = await profileModels(args, size, best);
+      for (const [kind, p] of Object.entries(profiles[size.name])) {
+        if (!p.summary) {
+          console.log(
+            `\nprofile, one ${kind} step (${size.name}): ${p.unavailable}; tf.time: ${JSON.stringify(p.stepTime)}`,
+          );
+          continue;
+        }
+        console.log(
+          `\nprofile, one ${kind} step (${size.name}): ${p.summary.kernels} kernels, ` +
+            `${p.summary.totalMs.toFixed(1)} ms in kernels; the unprofiled step took ${p.stepMs.toFixed(1)} ms ` +
+            `(bench median ${p.benchMsStep?.toFixed(1) ?? "n/a"} ms)`,
+        );
+        console.log(profileTable("kernel", p.summary.byKernel));
+        console.log();
+        console.log(profileTable("module (forward + its gradient)", p.summary.byScope));
+        console.log();
+        console.log(profileTable("phase", p.summary.byPhase));
+      }
+    }
   }
 
   const outDir = path.join("data", "bench");
@@ -435,7 +519,9 @@ async function main(): Promise<void> {
     peerDevice: device,
     runs,
     best,
+    cpu,
     ratios,
+    ...(args.profile ? { profile: profiles } : {}),
   };
   fs.writeFileSync(path.join(outDir, "train-bench.json"), JSON.stringify(out, null, 2));
   console.log(`\nwrote ${path.join(outDir, "train-bench.json")}`);

@@ -15,3 +15,7 @@ export { CliError, cli, intList, keyValues } from "./tooling/cli";
 export { installKernel } from "./tooling/kernelspec";
 export { readNotebook, runNotebook } from "./tooling/notebook-runner";
 export { syntheticSequence } from "./train/synthetic";
+export { describeCpu, parseCpuInfo, readCpuInfo } from "./tooling/cpu-info";
+export type { CpuInfo } from "./tooling/cpu-info";
+export { aggregateKernels, profileTable } from "./tooling/kernel-profile";
+export type { KernelRecord, ProfileRow, ProfileSummary } from "./tooling/kernel-profile";
