@@ -1,6 +1,6 @@
 /**
  * Parameter and FLOP accounting for the baseline and LST, counted the way the PyTorch peer counts them
- * (/work/shared/peers/torch_lm_bench.py, PaLM App. B), so that GFLOP/s figures compare one to one:
+ * (../shared/peers/torch_lm_bench.py, PaLM App. B), so that GFLOP/s figures compare one to one:
  *
  *   FLOPs/step = 6 * MACs_linear + 6 * MACs_attn      (2 FLOPs per multiply-add, x3 for forward + backward)
  *   MACs_linear = sum over every matrix of (rows it is applied to) * in * out
