@@ -10,18 +10,15 @@
  * `spokenBenchmarkItems(runs, bench)` is the same for any benchmark that can be spoken into a dataset
  * (file-eval.ts: a real StoryCloze / HellaSwag file).
  */
-import fs from "fs";
 import path from "path";
 import { writeJsonAtomic } from "../files";
 import { buildExtraBenchmark, extraBenchmark, type Dataset } from "../data/build";
 import type { ExtraBenchKind } from "../data/benchmarks";
 import { encodeItem, type Direction, type EncodedItem, type SpokenItem } from "../data/bench-encode";
-import { scoreItems } from "../eval/evaluate";
 import type { RunItems } from "../eval/paired";
 import type { ItemScore } from "../eval/score";
-import { createModel } from "../model/create";
-import { loadCheckpoint, restoreVariables } from "../train/checkpoint";
 import { datasetFor, experimentContext, type StudyOptions, type StudyRun } from "./study";
+import { readDerivedCache, scoreFromFinalCheckpoint } from "./checkpoint-scores";
 
 const FORMAT = 1;
 /** the directions the paper reports (§5); the cross-modal ones would double the cost */
@@ -56,19 +53,8 @@ export interface RunScores {
 }
 
 function readCache(file: string): RunScores | null {
-  if (!fs.existsSync(file)) return null;
-  let c: Cached;
-  try {
-    c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
-  } catch (e) {
-    throw new Error(
-      `${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`,
-    );
-  }
-  if (c.format === FORMAT && Array.isArray(c.items)) return { items: c.items, skipped: c.skipped ?? {} };
-  throw new Error(
-    `${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`,
-  );
+  const c = readDerivedCache<Cached>(file, FORMAT);
+  return c && { items: c.items, skipped: c.skipped ?? {} };
 }
 
 /**
@@ -94,31 +80,9 @@ async function scoreRun(run: StudyRun, bench: SpokenBenchmark, opts: StudyOption
       else encoded.push(item);
     }
   }
-  const ckpt = loadCheckpoint(path.join(run.record.dir, "train"));
-  if (!ckpt || ckpt.step !== ctx.steps) {
-    throw new Error(
-      `run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`,
-    );
-  }
-  const model = createModel(ctx.model);
-  try {
-    restoreVariables(model.variables, ckpt.params);
-    const items =
-      encoded.length === 0
-        ? []
-        : (
-            await scoreItems(model, encoded, {
-              norm: run.config.eval.norm,
-              patcher: ctx.patcher,
-              batchSize: run.config.eval.batchSize,
-              maxLen: ctx.maxLen,
-            })
-          ).items;
-    writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items, skipped } satisfies Cached);
-    return { items, skipped };
-  } finally {
-    model.dispose();
-  }
+  const { items, step } = await scoreFromFinalCheckpoint(run, ctx, encoded, run.config.eval.norm);
+  writeJsonAtomic(file, { format: FORMAT, step, items, skipped } satisfies Cached);
+  return { items, skipped };
 }
 
 /** Score finished runs on a spoken benchmark (see scoreRun): per-item outcomes per run, and the skipped ids. */

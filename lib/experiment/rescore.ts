@@ -15,16 +15,14 @@
  * run stored in its eval.json, or, for a run that stored none, its items re-scored from the final checkpoint
  * under the run's own normalisation (through the same cache).
  */
-import fs from "fs";
 import path from "path";
 import { writeJsonAtomic } from "../files";
-import { accuracyCells, scoreItems } from "../eval/evaluate";
+import { accuracyCells } from "../eval/evaluate";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { RunItems } from "../eval/paired";
 import { NORMS, rescore, type ItemScore, type Norm } from "../eval/score";
-import { createModel } from "../model/create";
-import { loadCheckpoint, restoreVariables } from "../train/checkpoint";
 import { experimentContext, type StudyOptions, type StudyRun } from "./study";
+import { readDerivedCache, scoreFromFinalCheckpoint } from "./checkpoint-scores";
 
 const FILE = "scores-by-norm.json";
 const FORMAT = 1;
@@ -39,41 +37,12 @@ interface Cached {
 /** The run's items scored with PMI's unconditional NLLs, from its final checkpoint (cached in the run dir). */
 async function pmiScores(run: StudyRun, opts: StudyOptions): Promise<ItemScore[]> {
   const file = path.join(run.record.dir, FILE);
-  if (fs.existsSync(file)) {
-    let c: Cached;
-    try {
-      c = JSON.parse(fs.readFileSync(file, "utf8")) as Cached;
-    } catch (e) {
-      throw new Error(
-        `${file} is not valid JSON (${e instanceof Error ? e.message : String(e)}): delete the file and ask again (it is derived from the checkpoint)`,
-      );
-    }
-    if (c.format === FORMAT && Array.isArray(c.items)) return c.items;
-    throw new Error(
-      `${file} has format ${String(c.format)}, this lab reads ${FORMAT}: delete the file and ask again (it is derived from the checkpoint)`,
-    );
-  }
+  const cached = readDerivedCache<Cached>(file, FORMAT);
+  if (cached) return cached.items;
   const ctx = await experimentContext(run.config, opts);
-  const ckpt = loadCheckpoint(path.join(run.record.dir, "train"));
-  if (!ckpt || ckpt.step !== ctx.steps) {
-    throw new Error(
-      `run ${run.record.dir}: no final checkpoint (found step ${ckpt?.step ?? "none"}, expected ${ctx.steps}); finish the run first (runExperiment)`,
-    );
-  }
-  const model = createModel(ctx.model);
-  try {
-    restoreVariables(model.variables, ckpt.params);
-    const r = await scoreItems(model, ctx.items, {
-      norm: "pmi",
-      patcher: ctx.patcher,
-      batchSize: run.config.eval.batchSize,
-      maxLen: ctx.maxLen,
-    });
-    writeJsonAtomic(file, { format: FORMAT, step: ckpt.step, items: r.items } satisfies Cached);
-    return r.items;
-  } finally {
-    model.dispose();
-  }
+  const r = await scoreFromFinalCheckpoint(run, ctx, ctx.items, "pmi");
+  writeJsonAtomic(file, { format: FORMAT, step: r.step, items: r.items } satisfies Cached);
+  return r.items;
 }
 
 /** Accuracy rows of finished runs under each normalisation (see the header). */
