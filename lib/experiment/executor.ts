@@ -211,8 +211,6 @@ function runProcesses(sub: Submission, x: ExecutorOptions, stop: { children: Set
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Run the missing runs of a grid on the `processes` or `slurm` executor, wait for them (unless `wait: false`)
  * and throw, with each failed task's log, if any run did not finish. The caller then loads the results from the

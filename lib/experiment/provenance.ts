@@ -94,10 +94,6 @@ export function codeHash(lib: string = LIB): string {
   return `lib:${h.digest("hex").slice(0, 12)}`;
 }
 
-function sha12(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex").slice(0, 12);
-}
-
 /**
  * Git's view of `root`: the commit, whether tracked files differ from it (diffHash: sha256 of `git diff HEAD`
  * and of the untracked files under lib/), or why git could not say (not installed, not a repository).

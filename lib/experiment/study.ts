@@ -27,7 +27,7 @@ import { encodeItem, type EncodedItem } from "../data/bench-encode";
 import type { LmSequence, SequenceSource } from "../data/types";
 import { configHash } from "../config";
 import { subSeed } from "../rng";
-import { writeFileAtomic, ensureWritableDir, writeFileDurable } from "../files";
+import { ensureWritableDir, writeFileDurable } from "../files";
 import { runsDir } from "../paths";
 import { modelSizeConfig } from "../model/sizes";
 import { makePatcher, needsEntropyModel, type BuiltPatcher, type PatchingConfig } from "../model/patching";

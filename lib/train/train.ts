@@ -28,7 +28,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { initBackend, readsAreAsync } from "../backend";
 import { configHash, type DeepPartial } from "../config";
-import { writeFileAtomic, appendLine, ensureDir, writeFileDurable } from "../files";
+import { appendLine, ensureDir, writeFileDurable } from "../files";
 import type { SequenceSource } from "../data/types";
 import { resolveModelConfig, type ModelConfig } from "../model/config";
 import { createModel } from "../model/create";
