@@ -43,6 +43,7 @@ import {
   peerPython,
   PEER_MODES,
   type PeerMode,
+  type PeerResult,
 } from "./train-bench/torch-peer";
 import {
   describeBackend,
@@ -181,16 +182,8 @@ interface Size {
   T: number;
 }
 
-interface Result {
-  name: string;
-  msStep: number;
-  tokensPerS: number;
-  flopsPerStep: number;
-  gflopsPerS: number;
-  params?: number;
-  lossFirst?: number;
-  lossLast?: number;
-}
+/** One run's figures, tfjs or the peer's (the peer module defines the shape). */
+type Result = PeerResult;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -214,6 +207,11 @@ function randomBatch(kind: ModelKind, rng: Rng, { B, T }: Size): Batch {
  */
 async function trainStep(model: LanguageModel, opt: AdamW, batch: Batch): Promise<number> {
   const { value, grads } = tf.variableGrads(() => tf.mean(model.tokenNll(batch)) as tf.Scalar, model.variables);
+  return applyStep(opt, value, grads);
+}
+
+/** The update half of `trainStep` (clip + AdamW, on the device where reads are async); returns the loss. */
+async function applyStep(opt: AdamW, value: tf.Scalar, grads: tf.NamedTensorMap): Promise<number> {
   if (readsAreAsync()) {
     const normSq = opt.gradNormSquared(grads);
     opt.applyOnDevice(grads, 4e-4, normSq);
@@ -325,17 +323,7 @@ async function profileModels(
       loss,
       model.variables,
       async ({ value, grads }) => {
-        // as trainStep
-        if (readsAreAsync()) {
-          const normSq = opt.gradNormSquared(grads);
-          opt.applyOnDevice(grads, 4e-4, normSq);
-          normSq.dispose();
-        } else {
-          opt.apply(grads, 4e-4, await opt.gradNorm(grads));
-        }
-        tf.dispose(grads);
-        await value.data();
-        value.dispose();
+        await applyStep(opt, value, grads);
       },
       modelScopes(kind, model),
     ).catch((e: Error) => e);
