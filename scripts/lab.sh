@@ -11,19 +11,9 @@ NOTEBOOKS="${LST_LAB_NOTEBOOKS:-$ROOT/notebooks}"
 if [ ! -x "$VENV/bin/jupyter" ]; then
   command -v python3 >/dev/null || { echo "python3 is needed for Jupyter: sudo apt-get install python3 python3-venv" >&2; exit 1; }
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-  PIP=("$VENV/bin/pip" install -q --retries 1 --timeout 20)
-  # Offline machines with a local package mirror: pip would retry pypi.org for every package (minutes);
-  # when pypi.org does not answer, make the first configured extra index (the mirror) the main one.
-  if ! "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('https://pypi.org/simple/pip/', timeout=5)" >/dev/null 2>&1; then
-    MIRROR="$("$VENV/bin/pip" config get global.extra-index-url 2>/dev/null | awk '{print $1}' || true)"
-    if [ -n "$MIRROR" ]; then
-      echo "pypi.org is unreachable: installing from the configured mirror $MIRROR" >&2
-      export PIP_INDEX_URL="$MIRROR"
-    else
-      PIP+=(--no-index)
-      echo "pypi.org is unreachable: installing from local wheels only (pip's find-links)" >&2
-    fi
-  fi
+  # shellcheck source=scripts/venv-pip.sh
+  source "$ROOT/scripts/venv-pip.sh"
+  venv_pip "$VENV"
   if ! "${PIP[@]}" jupyterlab plotly; then
     echo "jupyterlab could not be installed from pip; trying the classic notebook" >&2
     "${PIP[@]}" notebook || true

@@ -2,7 +2,7 @@
 # The Python side of the interop tests (test/interop/): a virtualenv at .venv-interop (or $LST_INTEROP_VENV)
 # with safetensors, tokenizers, tensorboard, torch (CPU), pandas and numpy from pip. Idempotent: a venv that
 # already imports all of them is left as it is. Prints the venv's python on the last line of stdout.
-# pip reaches pypi.org where it can; on an offline machine with a local mirror, the mirror (see scripts/lab.sh).
+# pip reaches pypi.org where it can; on an offline machine with a local mirror, the mirror (scripts/venv-pip.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -17,17 +17,9 @@ command -v python3 >/dev/null || { echo "python3 is needed for the interop tests
 if [ ! -x "$VENV/bin/pip" ]; then
   python3 -m venv "$VENV" >&2 || { echo "python3 -m venv failed: sudo apt-get install python3-venv" >&2; exit 1; }
 fi
-PIP=("$VENV/bin/pip" install -q --retries 1 --timeout 20)
-if ! "$PY" -c "import urllib.request; urllib.request.urlopen('https://pypi.org/simple/pip/', timeout=5)" >/dev/null 2>&1; then
-  MIRROR="$("$VENV/bin/pip" config get global.extra-index-url 2>/dev/null | awk '{print $1}' || true)"
-  if [ -n "$MIRROR" ]; then
-    echo "pypi.org is unreachable: installing from the configured mirror $MIRROR" >&2
-    export PIP_INDEX_URL="$MIRROR"
-  else
-    PIP+=(--no-index)
-    echo "pypi.org is unreachable: installing from local wheels only (pip's find-links)" >&2
-  fi
-fi
+# shellcheck source=scripts/venv-pip.sh
+source "$ROOT/scripts/venv-pip.sh"
+venv_pip "$VENV"
 # torch: the CPU build (pytorch.org's CPU index where pypi.org answers; the mirror holds only CPU wheels)
 TORCH_INDEX=()
 if [ -z "${PIP_INDEX_URL:-}" ] && [[ " ${PIP[*]} " != *" --no-index "* ]]; then
