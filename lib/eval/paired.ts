@@ -25,7 +25,7 @@
  */
 import { Rng } from "../rng";
 import type { Direction } from "../data/bench-encode";
-import type { RowDirection } from "./metrics";
+import { meanStd, type MeanStd, type RowDirection } from "./metrics";
 
 export type PairedVerdict = "reproduces" | "contradicts" | "inconclusive";
 
@@ -111,6 +111,15 @@ export function cellAccuracy(scores: ReadonlyMap<string, number>): number {
   let sum = 0;
   for (const v of scores.values()) sum += v;
   return sum / scores.size;
+}
+
+/** A cell's accuracy, mean ± std over the runs that scored it (null when none did). */
+export function cellMeanStd(runs: readonly RunItems[], benchmark: string, direction: RowDirection): MeanStd | null {
+  const acc = runs
+    .map((r) => cellScores(r.items, benchmark, direction))
+    .filter((m) => m.size > 0)
+    .map(cellAccuracy);
+  return acc.length ? meanStd(acc) : null;
 }
 
 /**

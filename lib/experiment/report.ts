@@ -16,15 +16,8 @@
  *
  * The report warns (once) when the runs compared come from different code (provenance.ts).
  */
-import { meanStd, type RowDirection } from "../eval/metrics";
-import {
-  cellAccuracy,
-  cellScores,
-  comparePaired,
-  formatPaired,
-  type PairedOptions,
-  type RunItems,
-} from "../eval/paired";
+import type { RowDirection } from "../eval/metrics";
+import { cellMeanStd, comparePaired, formatPaired, type PairedOptions, type RunItems } from "../eval/paired";
 import { warnIfMixedCode } from "./provenance";
 
 export interface Finding {
@@ -278,14 +271,6 @@ export interface ReportRow {
   note: string;
 }
 
-function cellStats(runs: readonly RunItems[], f: Finding): { mean: number; std: number; n: number } | null {
-  const acc = runs
-    .map((r) => cellScores(r.items, f.benchmark, f.direction))
-    .filter((m) => m.size > 0)
-    .map(cellAccuracy);
-  return acc.length ? meanStd(acc) : null;
-}
-
 /**
  * Compare every finding against the per-item scores of measured runs (lib/experiment/rescore.ts `runItems` gives them
  * for StudyRuns). `opts` sets the bootstrap (replicates, seed, level); the default seed 0 makes it repeatable.
@@ -299,8 +284,8 @@ export function reproductionReport(
   return findings.map((f) => {
     const ra = runs.filter((r) => r.model === f.higher);
     const rb = runs.filter((r) => r.model === f.lower);
-    const a = cellStats(ra, f);
-    const b = cellStats(rb, f);
+    const a = cellMeanStd(ra, f.benchmark, f.direction);
+    const b = cellMeanStd(rb, f.benchmark, f.direction);
     const base = {
       claim: f.claim,
       grid: f.grid,

@@ -16,14 +16,7 @@
 import type { Dataset } from "../data/build";
 import { speechDocument } from "../data/interleave";
 import { meanStd, summarize, type ResultRow, type RowDirection } from "../eval/metrics";
-import {
-  cellAccuracy,
-  cellScores,
-  comparePaired,
-  formatPaired,
-  type PairedOptions,
-  type RunItems,
-} from "../eval/paired";
+import { cellMeanStd, comparePaired, formatPaired, type PairedOptions, type RunItems } from "../eval/paired";
 import { accuracyBy } from "../eval/evaluate";
 import type { ItemScore } from "../eval/score";
 import type { BpeTokenizer } from "../tokenizers/bpe";
@@ -96,19 +89,16 @@ export function pairedTable(runs: readonly RunItems[], opts: PairedTableOptions)
     const mine = runs.filter((r) => r.model === model);
     for (const benchmark of benchmarks) {
       for (const direction of directions) {
-        const acc = mine
-          .map((r) => cellScores(r.items, benchmark, direction))
-          .filter((m) => m.size > 0)
-          .map(cellAccuracy);
-        if (acc.length === 0) continue;
-        const { mean, std } = meanStd(acc);
+        const cell = cellMeanStd(mine, benchmark, direction);
+        if (!cell) continue;
+        const { mean, std, n } = cell;
         const row: Record<string, string | number> = {
           model,
           ...(mine[0].group ?? {}),
           benchmark,
           direction,
           "accuracy %": `${pct(mean)} ± ${pct(std)}`,
-          seeds: acc.length,
+          seeds: n,
         };
         const key = `Δ vs ${opts.reference} [95% CI]`;
         const c = model === opts.reference ? null : comparePaired(mine, ref, benchmark, direction, opts);
