@@ -157,13 +157,13 @@ export function modelScopes(kind: ModelKind, model: LanguageModel): ProfileScope
   return [
     { label: "local encoder blocks", obj: field("encoder"), method: "apply" },
     { label: "encoder pooling", obj: model, method: "pool" },
+    { label: "encoder pooling", obj: model, method: "poolDense" },
     { label: "encoder cross-attention", obj: field("encCross"), method: "apply" },
+    { label: "encoder cross-attention", obj: field("encCross"), method: "applyDense" },
     { label: "global transformer", obj: field("global"), method: "apply" },
-    ...(field("decCross") as unknown as object[]).map((obj) => ({
-      label: "decoder cross-attention",
-      obj,
-      method: "apply",
-    })),
+    ...(field("decCross") as unknown as object[]).flatMap((obj) =>
+      ["apply", "applyDense"].map((method) => ({ label: "decoder cross-attention", obj, method })),
+    ),
     ...decoder.layers.map((obj) => ({ label: "local decoder blocks", obj, method: "apply" })),
   ];
 }

@@ -1,10 +1,10 @@
 /**
  * Attention for the baseline and for LST's three modules: rotary embeddings, causal self-attention (dense,
- * or block-local for a sliding window; masks in masks.ts), cross-attention over gathered key groups, and the
- * pre-norm transformer block.
+ * or block-local for a sliding window; masks in masks.ts), cross-attention over gathered key groups or dense
+ * under a mask (cross-masks.ts), and the pre-norm transformer block.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { customGradOne, gatherRows, linear, ParamFactory, RMSNorm, SwiGLU } from "./layers";
+import { customGradOne, gatherRows, linear, ParamFactory, RMSNorm, rmsNormalize, SwiGLU } from "./layers";
 import type { AttnMask, TensorCache } from "./masks";
 
 /**
@@ -183,6 +183,47 @@ export class CrossAttention {
     const [k, v] = tf.unstack(tf.transpose(kv, [2, 0, 3, 1, 4]), 0) as tf.Tensor4D[]; // -> 2 x [N,H,nk,dh]
     return linear(attend(q, k, v, keyMask), this.wo as tf.Tensor2D) as tf.Tensor3D;
   }
+
+  /**
+   * The dense form: every query of a row attends to all nk keys of its row, `mask` [B,nq,nk] (additive,
+   * from cross-masks.ts) keeping the ones it may read. xq [B,nq,C], kv from `denseCrossKv` -> the update
+   * [B,nq,C]. Heads go first ([H,B,...]) so that the mask broadcasts over the leading axis.
+   */
+  applyDense(xq: tf.Tensor3D, kv: CrossKv, mask: tf.Tensor3D): tf.Tensor3D {
+    const [B, nq, C] = xq.shape;
+    const H = this.nHeads;
+    const dh = C / H;
+    const gain = tf.mul(this.qNorm.gain, 1 / Math.sqrt(dh)); // the qNorm gain and the score scale, folded into wq
+    const q0 = tf.reshape(linear(this.qNorm.normalize(xq), this.wq as tf.Tensor2D, gain), [B, nq, H, dh]); // [B,nq,C] -> [B,nq,H,dh]
+    const q = tf.transpose(q0, [2, 0, 1, 3]); // -> [H,B,nq,dh]
+    const qk = tf.matMul(q, kv.k, false, true); // [H,B,nq,nk]
+    const y = tf.matMul(tf.softmax(tf.add(qk, mask)), kv.v); // [H,B,nq,dh]
+    const rows = tf.reshape(tf.transpose(y, [1, 2, 0, 3]), [B, nq, C]); // [H,B,nq,dh] -> [B,nq,H,dh] -> [B,nq,C]
+    return linear(rows, this.wo as tf.Tensor2D) as tf.Tensor3D;
+  }
+}
+
+/** Keys and values of a dense cross-attention, heads first: [H,B,nk,dh] each. */
+export interface CrossKv {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+/**
+ * The k|v projections of several cross-attentions (same width and heads) over one source [B,nk,C], as one
+ * matmul: the source is normalised once (each kvNorm's gain folds into its own wkv rows, see `linear`) and
+ * the layers' wkv are concatenated to [C, L*2C]. The LST decoder's layers all read the same patch vectors.
+ */
+export function denseCrossKv(layers: readonly CrossAttention[], source: tf.Tensor3D): CrossKv[] {
+  const [B, nk, C] = source.shape;
+  const L = layers.length;
+  const H = layers[0].nHeads;
+  const dh = C / H;
+  const scaled = layers.map((a) => tf.mul(a.wkv, tf.reshape(a.kvNorm.gain, [C, 1]))); // [C,2C] * [C,1]
+  const w = (L === 1 ? scaled[0] : tf.concat(scaled, 1)) as tf.Tensor2D; // [C, L*2C]
+  const kv = tf.reshape(linear(rmsNormalize(source), w), [B, nk, 2 * L, H, dh]); // [B,nk,L*2C] -> [B,nk,2L,H,dh]
+  const parts = tf.unstack(tf.transpose(kv, [2, 3, 0, 1, 4]), 0) as tf.Tensor4D[]; // -> [2L,H,B,nk,dh] -> 2L x [H,B,nk,dh]
+  return layers.map((_, i) => ({ k: parts[2 * i], v: parts[2 * i + 1] }));
 }
 
 /** Pre-norm transformer block: x + Attn(RMSNorm x), then + SwiGLU(RMSNorm x). */

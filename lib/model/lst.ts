@@ -16,18 +16,24 @@
  * Documents: with docReset the local and global self-attentions restart after EOS. The decoder of a token
  * reads patch targetPatchId - 1, which is in the token's own document as long as every document starts with
  * a length-1 BOS patch (as the data does): BOS's target reads BOS's own patch.
- * Cross-attentions gather their keys instead of masking a dense [queries x all keys] product: an encoder
- * query sees the lmax slots of its patch's span (padded slots masked), a decoder token its k patch vectors.
+ * Two forms compute the same function with the same variables (`LstForm`, an option of the model, not of
+ * its config). 'gathered': each cross-attention query gathers its keys (an encoder query the lmax slots of
+ * its patch's span, padded slots masked; a decoder token its k patch vectors) and mean pooling gathers the
+ * span. 'fused': every query attends densely to its whole row under a mask that keeps the same keys, and
+ * mean pooling is a matmul (cross-masks.ts): a few large kernels instead of many small ones and no
+ * scatter-add gradients, at T x P*k scores per head and row. 'auto' (the default) takes the fused form up
+ * to DENSE_LIMIT such scores.
  * textPath 'global' feeds text patches (length-1 patches of ids below unitOffset) to the global model from a
  * separate embedding table [unitOffset, d] instead of the encoder; they are still predicted by the decoder.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { EOS } from "../tokenizers/special";
-import { BlockStack, CrossAttention, ropeTables } from "./attention";
+import { BlockStack, CrossAttention, denseCrossKv, ropeTables, type RopeTables } from "./attention";
 import { checkBatchShape, countByModule, eosFlags, nllOfLogits } from "./baseline";
 import { derivedSizes, type ModelConfig } from "./config";
+import { decoderReadMaskData, encoderSpanMaskData, meanPoolData } from "./cross-masks";
 import { gatherRows, linear, ParamFactory, RMSNorm } from "./layers";
-import { NEG, selfAttentionMask, TensorCache } from "./masks";
+import { NEG, selfAttentionMask, TensorCache, type AttnMask } from "./masks";
 import type { Batch, LanguageModel } from "./types";
 
 /** The index arrays one LST forward derives from a batch (pure JS, see `lstBatchLayout`). */
@@ -137,6 +143,24 @@ export function patchSpans(lay: LstLayout, B: number, T: number): PatchSpans {
   return { lmax, idx, valid, full };
 }
 
+/** How LstLM runs pooling and cross-attention (see the top of the file); the function is the same. */
+export type LstForm = "fused" | "gathered" | "auto";
+
+/** Options of an LstLM that are not part of its config (checkpoints and config hashes do not see them). */
+export interface LstOptions {
+  /** default 'auto' */
+  form?: LstForm;
+}
+
+/**
+ * 'auto' takes the fused form while a cross-attention's dense scores, T x P*k per row and head, stay at or
+ * below this. Measured with bench/lst-form.ts (2 shared cores, noisy): at train-bench's reference size
+ * (256 x 65*4 = 66,560) the fused step was faster, at the small lab scale (512 x 192*2 = 196,608) slower
+ * (the dense softmax and its gradient over [H,B,T,P*k] outweigh the gathers); the paper's rows of thousands
+ * of tokens grow the dense work as T^2 while the gathered form's grows as T.
+ */
+export const DENSE_LIMIT = 1 << 17;
+
 export class LstLM implements LanguageModel {
   readonly kind = "lst" as const;
   readonly vocabSize: number;
@@ -157,8 +181,16 @@ export class LstLM implements LanguageModel {
   /** textPath 'global': the global model's own output head (see `logits`) */
   private readonly globalHead: tf.Variable | null;
   private readonly cache = new TensorCache();
+  readonly form: LstForm;
 
-  constructor(readonly config: ModelConfig) {
+  constructor(
+    readonly config: ModelConfig,
+    opts: LstOptions = {},
+  ) {
+    const form = opts.form ?? "auto";
+    if (form !== "fused" && form !== "gathered" && form !== "auto")
+      throw new Error(`LstLM: form must be 'fused', 'gathered' or 'auto', got '${String(form)}'`);
+    this.form = form;
     if (config.kind !== "lst") throw new Error(`LstLM needs kind 'lst', got '${config.kind}': use createModel`);
     const s = derivedSizes(config);
     const l = config.lst;
@@ -198,6 +230,25 @@ export class LstLM implements LanguageModel {
     return tf.sum(tf.mul(slots, tf.tensor4d(w, [B, P, spans.lmax, 1])), 2) as tf.Tensor3D; // [B,P,lmax,dl] -> [B,P,dl]
   }
 
+  /** Whether a forward over rows of T tokens and P patches takes the fused form. */
+  fusedFor(T: number, P: number): boolean {
+    if (this.form !== "auto") return this.form === "fused";
+    return T * P * this.config.lst.crossAttnK <= DENSE_LIMIT;
+  }
+
+  /**
+   * The fused form's pooling, h [B,T,dl] -> [B,P,dl]: the mean as one matmul with the averaging weights of
+   * cross-masks.ts, or the max over the gathered span (repeats are harmless).
+   */
+  private poolDense(h: tf.Tensor3D, lay: LstLayout, B: number, T: number): tf.Tensor3D {
+    const P = lay.P;
+    if (this.config.lst.pooling === "max") {
+      const dl = h.shape[2];
+      return this.pool(tf.reshape(h, [B * T, dl]) as tf.Tensor2D, patchSpans(lay, B, T), B, P); // [B,T,dl] -> [B*T,dl]
+    }
+    return tf.matMul(tf.tensor3d(meanPoolData(lay, B, T), [B, P, T]), h); // [B,P,T] @ [B,T,dl] -> [B,P,dl]
+  }
+
   /** Text patches (a length-1 patch of an id below unitOffset) take textEmbed instead of the encoder vector. */
   private mixTextPatches(z: tf.Tensor3D, batch: Batch, lay: LstLayout): tf.Tensor3D {
     if (!this.textEmbed) return z;
@@ -235,13 +286,36 @@ export class LstLM implements LanguageModel {
     const cfg = this.config;
     const l = cfg.lst;
     const dl = l.dLocal;
-    const k = l.crossAttnK;
     const localRope = ropeTables(this.cache, T, dl / l.nHeadsLocal, cfg.ropeTheta);
     const localMask = selfAttentionMask(this.cache, B, T, l.localWindow, eosFlags(batch.inputs, cfg.docReset));
 
     // (a) patch encoder
     const x = tf.reshape(gatherRows(this.embed as tf.Tensor2D, batch.inputs), [B, T, dl]) as tf.Tensor3D; // [B*T,dl] -> [B,T,dl]
     const h = this.encoder.apply(x, localRope, localMask);
+    const fused = this.fusedFor(T, P);
+    let z = fused ? this.encodeFused(h, lay) : this.encodeGathered(h, lay);
+    if (this.toGlobal) z = linear(z, this.toGlobal as tf.Tensor2D) as tf.Tensor3D; // [B,P,k*dl] -> [B,P,d]
+    z = this.mixTextPatches(z, batch, lay);
+
+    // (b) global transformer over patches
+    const globalRope = ropeTables(this.cache, P, cfg.dModel / cfg.nHeads, cfg.ropeTheta);
+    const globalMask = selfAttentionMask(this.cache, B, P, cfg.slidingWindow, cfg.docReset ? lay.patchEnds : null);
+    const g = this.global.apply(z, globalRope, globalMask); // [B,P,d], before the final norm
+
+    // (c) patch decoder: token t reads the k vectors of patch readPatch[t] (patch 0 where its target is ignored)
+    const gn = this.globalNorm.normalize(g); // the norm's gain is folded into kvProj (layers.ts linear)
+    const patchKv = linear(gn, this.kvProj as tf.Tensor2D, this.globalNorm.gain); // [B,P,d] -> [B,P,k*dl]
+    const y = fused
+      ? this.decodeFused(h, patchKv, lay, localRope, localMask)
+      : this.decodeGathered(h, patchKv, lay, localRope, localMask);
+    return { y, gn: gn as tf.Tensor3D, lay };
+  }
+
+  /** (a) the gathered form: pool [B*P] spans, cross-attend each patch's k queries to its gathered span -> [B,P,k*dl]. */
+  private encodeGathered(h: tf.Tensor3D, lay: LstLayout): tf.Tensor3D {
+    const [B, T, dl] = h.shape;
+    const { P } = lay;
+    const k = this.config.lst.crossAttnK;
     const hRows = tf.reshape(h, [B * T, dl]) as tf.Tensor2D; // [B,T,dl] -> [B*T,dl]
     const spans = patchSpans(lay, B, T);
     const q0 = tf.reshape(linear(this.pool(hRows, spans, B, P), this.poolProj as tf.Tensor2D), [
@@ -256,21 +330,37 @@ export class LstLM implements LanguageModel {
           [B * P, 1, 1, spans.lmax],
         );
     const zq = tf.add(q0, this.encCross.apply(q0, hRows, spans.idx, spans.lmax, spanMask)); // [B*P,k,dl]
-    let z = tf.reshape(zq, [B, P, k * dl]) as tf.Tensor3D; // [B*P,k,dl] -> [B,P,k*dl]
-    if (this.toGlobal) z = linear(z, this.toGlobal as tf.Tensor2D) as tf.Tensor3D; // [B,P,k*dl] -> [B,P,d]
-    z = this.mixTextPatches(z, batch, lay);
+    return tf.reshape(zq, [B, P, k * dl]) as tf.Tensor3D; // [B*P,k,dl] -> [B,P,k*dl]
+  }
 
-    // (b) global transformer over patches
-    const globalRope = ropeTables(this.cache, P, cfg.dModel / cfg.nHeads, cfg.ropeTheta);
-    const globalMask = selfAttentionMask(this.cache, B, P, cfg.slidingWindow, cfg.docReset ? lay.patchEnds : null);
-    const g = this.global.apply(z, globalRope, globalMask); // [B,P,d], before the final norm
-
-    // (c) patch decoder: token t reads the k vectors of patch readPatch[t] (patch 0 where its target is ignored)
-    const gn = this.globalNorm.normalize(g); // the norm's gain is folded into kvProj (layers.ts linear)
-    const kvRows = tf.reshape(linear(gn, this.kvProj as tf.Tensor2D, this.globalNorm.gain), [
-      B * P * k,
+  /** (a) the fused form: the P*k queries of a row attend densely to its T tokens under the span mask -> [B,P,k*dl]. */
+  private encodeFused(h: tf.Tensor3D, lay: LstLayout): tf.Tensor3D {
+    const [B, T, dl] = h.shape;
+    const { P } = lay;
+    const k = this.config.lst.crossAttnK;
+    const q0 = tf.reshape(linear(this.poolDense(h, lay, B, T), this.poolProj as tf.Tensor2D), [
+      B,
+      P * k,
       dl,
-    ]) as tf.Tensor2D; // [B,P,k*dl] -> [B*P*k,dl]
+    ]) as tf.Tensor3D; // [B,P,k*dl] -> [B,P*k,dl]
+    const mask = tf.tensor3d(encoderSpanMaskData(lay, B, T, k), [B, P * k, T]);
+    const [kv] = denseCrossKv([this.encCross], h);
+    const zq = tf.add(q0, this.encCross.applyDense(q0, kv, mask)); // [B,P*k,dl]
+    return tf.reshape(zq, [B, P, k * dl]) as tf.Tensor3D; // [B,P*k,dl] -> [B,P,k*dl]
+  }
+
+  /** (c) the gathered form: each token gathers the k vectors of the patch it reads, before every decoder block. */
+  private decodeGathered(
+    h: tf.Tensor3D,
+    patchKv: tf.Tensor,
+    lay: LstLayout,
+    rope: RopeTables,
+    mask: AttnMask,
+  ): tf.Tensor3D {
+    const [B, T, dl] = h.shape;
+    const { P } = lay;
+    const k = this.config.lst.crossAttnK;
+    const kvRows = tf.reshape(patchKv, [B * P * k, dl]) as tf.Tensor2D; // [B,P,k*dl] -> [B*P*k,dl]
     const readIdx = new Int32Array(B * T * k);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
@@ -282,9 +372,34 @@ export class LstLM implements LanguageModel {
     for (let i = 0; i < this.decCross.length; i++) {
       const update = this.decCross[i].apply(tf.reshape(y, [B * T, 1, dl]) as tf.Tensor3D, kvRows, readIdx, k, null); // [B,T,dl] -> [B*T,1,dl]
       y = tf.add(y, tf.reshape(update, [B, T, dl])) as tf.Tensor3D; // [B*T,1,dl] -> [B,T,dl]
-      y = this.decoder.layers[i].apply(y, localRope, localMask);
+      y = this.decoder.layers[i].apply(y, rope, mask);
     }
-    return { y, gn: gn as tf.Tensor3D, lay };
+    return y;
+  }
+
+  /**
+   * (c) the fused form: the tokens of a row attend densely to its P*k patch vectors under the read mask (built
+   * once, shared by every layer); the layers' k|v projections of the patch vectors are one matmul.
+   */
+  private decodeFused(
+    h: tf.Tensor3D,
+    patchKv: tf.Tensor,
+    lay: LstLayout,
+    rope: RopeTables,
+    mask: AttnMask,
+  ): tf.Tensor3D {
+    const [B, T, dl] = h.shape;
+    const { P } = lay;
+    const k = this.config.lst.crossAttnK;
+    const source = tf.reshape(patchKv, [B, P * k, dl]) as tf.Tensor3D; // [B,P,k*dl] -> [B,P*k,dl]
+    const kvs = denseCrossKv(this.decCross, source);
+    const readMask = tf.tensor3d(decoderReadMaskData(lay, B, T, k), [B, T, P * k]);
+    let y = h;
+    for (let i = 0; i < this.decCross.length; i++) {
+      y = tf.add(y, this.decCross[i].applyDense(y, kvs[i], readMask)) as tf.Tensor3D;
+      y = this.decoder.layers[i].apply(y, rope, mask);
+    }
+    return y;
   }
 
   /**
