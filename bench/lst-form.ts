@@ -14,8 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, BOS, describeBackend, initBackend, modelSizeConfig, Rng, toBatch, type Batch } from "../lib";
-import { cli, type BatchRow } from "../lib/internal";
-import { LstLM, type LstForm } from "../lib/model/lst";
+import { cli, LstLM, type BatchRow, type LstForm } from "../lib/internal";
 
 const SIZES = {
   small: { preset: "cpuSmall", B: 16, T: 512, P: 192, V: 1128 },

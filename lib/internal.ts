@@ -11,6 +11,8 @@ export { lockNow } from "./experiment/lock";
 export type { HeldLock } from "./experiment/lock";
 export { experimentModelConfig } from "./experiment/study";
 export type { BatchRow } from "./model/batch";
+export { LstLM } from "./model/lst";
+export type { LstForm } from "./model/lst";
 export { CliError, cli, intList, keyValues } from "./tooling/cli";
 export { installKernel } from "./tooling/kernelspec";
 export { readNotebook, runNotebook } from "./tooling/notebook-runner";
