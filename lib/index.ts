@@ -142,9 +142,19 @@ export { accuracyVsKnob, accuracyVsMix, accuracyVsSize, computeSavingBars } from
 export { patchFigure, spansFromAligned, speechPatchLengths } from "./viz/patch-figure";
 export { paperLayout, MODEL_COLORS } from "./viz/paper-style";
 export type { Figure } from "./viz/paper-style";
-export { SCALES, labScale, resolveExperiment, LAB_FORMAT, LAB_MIX, PAPER_MIX } from "./experiment/experiment";
+export {
+  SCALES,
+  labScale,
+  resolveExperiment,
+  LAB_FORMAT,
+  LAB_MIX,
+  PAPER_MIX,
+  ASSUMED_GPU_TFLOPS,
+} from "./experiment/experiment";
 export type { ExperimentConfig, ExperimentSpec, LabScale } from "./experiment/experiment";
-export { GRIDS, GRID_SUMMARY, expandGrid, selectGrid } from "./experiment/grids";
+export { GRIDS, GRID_SUMMARY, expandGrid, gridEntries, selectGrid } from "./experiment/grids";
+export { runFlops, scaleBudget, estimatedStepMs } from "./experiment/scale-budget";
+export type { RunFlops, ScaleBudgetRow } from "./experiment/scale-budget";
 export { planGrid, formatPlan, planSummary, MEASURED_STEP_MS } from "./experiment/plan";
 export type { GridPlan, PlannedRun, RunState } from "./experiment/plan";
 export {
@@ -157,12 +167,10 @@ export {
   UNKNOWN_CODE,
 } from "./experiment/provenance";
 export type { ProvenanceSegment, RunProvenance, GitInfo } from "./experiment/provenance";
+export { runGrid, gridStatus, scaleRows, scaleRuns } from "./experiment/grid-study";
+export type { GridOptions } from "./experiment/grid-study";
 export {
   runExperiment,
-  runGrid,
-  gridStatus,
-  scaleRows,
-  scaleRuns,
   datasetFor,
   datasetSource,
   entropyModelFor,
@@ -176,7 +184,7 @@ export { extraBenchmarkItems, spokenBenchmarkItems } from "./experiment/extra-ev
 export type { ScoredRunItems, SpokenBenchmark, RunScores } from "./experiment/extra-eval";
 export { fileBenchmark, fileBenchmarkItems, fileEvalLines } from "./experiment/file-eval";
 export type { FileEval, FileEvalOptions } from "./experiment/file-eval";
-export type { StudyRun, StudyOptions, GridOptions } from "./experiment/study";
+export type { StudyRun, StudyOptions } from "./experiment/study";
 export { resolveExecutor, printGridState } from "./experiment/executor";
 export type { ExecutorOptions } from "./experiment/executor";
 export type { RunStatus, RunState as JobRunState } from "./experiment/grid-jobs";

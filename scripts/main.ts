@@ -8,6 +8,8 @@
  *   npm start -- --grid=mixRatio                another grid (see lib/experiment/grids.ts)
  *   npm start -- --scale=smoke --seeds=1        another scale / seeds
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
+ *   npm start -- --grid=phoneticPatching --where=budget:16x   an opt-in cell (lib/experiment/grids.ts)
+ *   npm start -- --scale=gpu --dry-run --tflops=40   the one-GPU scale's plan, estimated at 40 TFLOP/s
  *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/experiment/rescore.ts)
  *   npm start -- --chain=1                      also score the runs on the chain tier (tier 5: two facts from
  *                                               different sentences; built and scored once, then cached)
@@ -36,7 +38,7 @@ const MAIN_CLI = {
     scale: {
       type: "string",
       default: process.env.LST_SCALE ?? "small",
-      value: "smoke|small|paper",
+      value: "smoke|small|gpu|paper",
       help: "the lab scale (env LST_SCALE)",
     },
     seeds: { type: "string", value: "1,2,3", help: "seeds to run (default: the scale's)" },
@@ -62,6 +64,11 @@ const MAIN_CLI = {
     "dry-run": {
       type: "boolean",
       help: "list the runs this command would train (cached ones marked) with estimated times, and exit",
+    },
+    tflops: {
+      type: "number",
+      value: "N",
+      help: "--dry-run: estimate every run to train from its FLOPs at N sustained TFLOP/s (default: measured step times; a GPU scale's assumed rate)",
     },
     "rerun-stale": {
       type: "boolean",
@@ -108,6 +115,7 @@ const MAIN_CLI = {
     "npm start",
     "npm start -- --grid mixRatio --scale=smoke --seeds=1,2",
     "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run",
+    "npm start -- --grid=phoneticPatching --where=budget:16x --scale=gpu --dry-run",
     "npm start -- --list-grids",
   ],
 } as const;
@@ -166,14 +174,23 @@ async function main(): Promise<void> {
   const seeds = intList("seeds", args.seeds) ?? scale.seeds;
   if (args["list-grids"]) {
     console.log(`grids at scale '${scale.name}' (runs per seed; --grid=NAME runs one, --dry-run shows its plan):`);
-    for (const name of Object.keys(lab.GRIDS))
-      console.log(
-        `  ${name.padEnd(18)}${String(lab.GRIDS[name](scale).length).padStart(3)}  ${GRID_SUMMARY[name] ?? ""}`,
-      );
+    for (const name of Object.keys(lab.GRIDS)) {
+      const n = lab.gridEntries(name, scale).length;
+      const extra = lab.gridEntries(name, scale, true).length - n; // opt-in entries: run when --where names them
+      const optIn = extra ? ` (+${extra} opt-in)` : "";
+      console.log(`  ${name.padEnd(18)}${String(n).padStart(3)}  ${GRID_SUMMARY[name] ?? ""}${optIn}`);
+    }
     return;
   }
+  const tflops = parsed.given.has("tflops") ? args.tflops : undefined;
   if (args["dry-run"]) {
-    const plan = planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] });
+    const plan = planGrid(args.grid, scale, {
+      seeds,
+      where,
+      runsRoot: args.runs,
+      rerunStale: args["rerun-stale"],
+      tflops,
+    });
     console.log(formatPlan(plan));
     return;
   }
@@ -184,7 +201,9 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    planSummary(planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"] })),
+    planSummary(
+      planGrid(args.grid, scale, { seeds, where, runsRoot: args.runs, rerunStale: args["rerun-stale"], tflops }),
+    ),
   );
 
   // The dataset first (built once, then cached), with its size and build speed.

@@ -1,6 +1,6 @@
 /**
  * One experiment = one fully resolved config = one run directory. This file holds the config type, its
- * defaults, the lab scales (smoke / small / paper), and the resolver; `study.ts` runs a config and
+ * defaults, the lab scales (smoke / small / gpu / paper), and the resolver; `study.ts` runs a config and
  * `grids.ts` expands the paper's ablations into lists of them.
  *
  * What a config pins down (everything that changes a result is in it, so its hash is the run's key):
@@ -62,6 +62,12 @@ export interface LabScale {
   mix: ExperimentConfig["mix"];
   /** benchmark items evaluated per benchmark (0 = all built) */
   evalItems: number;
+  /**
+   * A GPU scale's planning assumption, not a measurement: the sustained training throughput (TFLOP/s) its time
+   * estimates use. `--dry-run` estimates an untimed run as its FLOPs at this rate (scale-budget.ts) until a step
+   * time is measured (bench/step-time.ts) or runs of its shape finish. The CPU scales leave it out: they are timed.
+   */
+  assumedTflops?: number;
 }
 
 /**
@@ -76,8 +82,38 @@ export const PAPER_MIX: ExperimentConfig["mix"] = { mixRatio: [1, 2], speechOnly
 export const LAB_MIX: ExperimentConfig["mix"] = { mixRatio: [1, 2], speechOnlyFrac: 0.3 };
 
 /**
+ * The sustained training throughput the GPU scales' time estimates assume: an assumption, not a measurement
+ * (no GPU run is recorded in this repo). Float32 training through TensorFlow's GPU kernels (tfjs-node-gpu,
+ * `npm run setup:gpu`) or WebGPU reaches a fraction of a GPU's peak; `npx tsx bench/step-time.ts --scale=gpu`
+ * on the GPU measures the real step time, and `--dry-run --tflops=<measured>` re-estimates with it. A small
+ * model's GPU step is bound by per-kernel overhead more than by FLOPs, so for it the estimate is a lower bound.
+ */
+export const ASSUMED_GPU_TFLOPS = 20;
+
+/**
  * Lab scales. `smoke` runs in seconds (CI notebooks and tests); `small` is the CPU study (the main job:
- * minutes per run on 2 cores); `paper` is for a GPU machine.
+ * minutes per run on 2 cores); `gpu` is sized for one GPU; `paper` for a cluster of them.
+ *
+ * `gpu`, the one-GPU scale, and why (its hours: `npx tsx scripts/scale-budget.ts --scale=gpu`, README
+ * "Running at GPU scale"; the FLOPs are lib/model/flops.ts's, the hours an estimate at ASSUMED_GPU_TFLOPS):
+ *   size     gpuSmall: d512 x 8 global, LST local d256 with 1 encoder + 3 decoder layers (model/sizes.ts),
+ *            about 25x the cpuSmall's parameters
+ *   rows     384 global units (2x the small scale's 192); LST's local modules take up to 1024 raw tokens a row,
+ *            the small scale's 8/3 raw tokens per global unit
+ *   tokens   32 rows x 384 = 12,288 global units a step; 3,000 steps = 37M a 1x run, about 1.3 per baseline
+ *            parameter: the small scale's regime (1.2M units for its 1.1M parameters), so the two compare. The
+ *            grids' 4x and 16x cells go to 147M and 590M; 16x is about 21 units per parameter, near the
+ *            compute-optimal ratio of dense LMs (about 20), which is why the phonetic 16x cell is worth a GPU.
+ *   data     the `paper` preset (data/config.ts: 8,000 paired stories, K 501, 500 items a benchmark): the small
+ *            preset's 600 paired stories would each be read hundreds of times at these token counts, and 500
+ *            items a benchmark give the paired statistics 2.5x the items. It is built on the CPU (TTS, k-means)
+ *            before the first run, once, then cached.
+ *   mix      LAB_MIX, as the CPU scales (the calibration's choice), so the gpu cells extend the CPU study;
+ *            the `paper` scale keeps PAPER_MIX
+ *   train    10% warm-up (as `small`); the lab's default learning rate, not tuned at this size
+ * `paper` is gpuBase at 20,000 steps of 32 x 1024: about 60x the gpu scale's FLOPs a run (same command), so
+ * its grids are for the slurm executor on many GPUs.
+ * Existing run keys: smoke and small are unchanged by the GPU scales (a run's key is its resolved config).
  */
 export const SCALES: Record<string, LabScale> = {
   smoke: {
@@ -116,6 +152,25 @@ export const SCALES: Record<string, LabScale> = {
     mix: LAB_MIX,
     evalItems: 0,
   },
+  gpu: {
+    name: "gpu",
+    data: "paper",
+    size: "gpuSmall",
+    seeds: [1, 2, 3],
+    train: {
+      steps: 3000,
+      batchSize: 32,
+      seqLen: 384,
+      globalLen: 384,
+      maxRawLen: 1024,
+      warmupSteps: 300,
+      logEvery: 50,
+      ckptEvery: 500,
+    },
+    mix: LAB_MIX,
+    evalItems: 0,
+    assumedTflops: ASSUMED_GPU_TFLOPS,
+  },
   paper: {
     name: "paper",
     data: "paper",
@@ -133,6 +188,7 @@ export const SCALES: Record<string, LabScale> = {
     },
     mix: PAPER_MIX,
     evalItems: 0,
+    assumedTflops: ASSUMED_GPU_TFLOPS,
   },
 };
 

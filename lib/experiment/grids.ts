@@ -27,6 +27,13 @@
  *                 the paper's: no speech-only documents), baseline and LST                           16
  *   phoneticPatching  baseline vs LST static / aligned / curriculum on phonetic units, 1x and 4x budget: do
  *                 word-aligned patches lift S→S once a word's units are the same across voices? (Tab. 3, 5)   8
+ *                 + the 16x cell, opt-in (below): `--where=budget:16x`                                    + 4
+ *
+ * Opt-in entries (`optIn`): an entry a grid offers but does not run unless asked for by name. The phonetic
+ * 16x cell costs 16 / (1 + 4) = 3.2x the rest of its grid, so running it by default would make
+ * `npm start -- --grid=phoneticPatching` take 4.2x as long ((1 + 4 + 16) / (1 + 4) the steps). It runs only
+ * when `where` names its key (`budget: "16x"`), at every scale, with the same configs whether it trains here,
+ * on a GPU backend or through an executor; the tables (`scaleRuns`) show it once it is in the run store.
  */
 import { resolveDataConfig } from "../data/config";
 import { PAPER_MIX, type ExperimentSpec, type LabScale } from "./experiment";
@@ -35,6 +42,8 @@ export interface GridEntry {
   spec: ExperimentSpec;
   /** the knob this grid varies and the value of this entry, for tables and figures */
   group: Record<string, string | number>;
+  /** a group key that `where` must name for this entry to run (see the header); absent = a default entry */
+  optIn?: string;
 }
 
 const baseline = (name = "baseline"): ExperimentSpec => ({ name, variant: "baseline" });
@@ -75,6 +84,14 @@ function unitCell(
 function byModel(specs: ExperimentSpec[]): GridEntry[] {
   return specs.map((spec) => ({ spec, group: { model: spec.name } }));
 }
+
+/** The scaling grid's model sizes at each scale (model/sizes.ts): what the scale can afford, its own size included. */
+const SCALING_SIZES: Record<string, string[]> = {
+  smoke: ["smoke"],
+  small: ["smoke", "cpuSmall"],
+  gpu: ["cpuSmall", "gpuSmall", "gpuBase"],
+  paper: ["gpuSmall", "gpuBase"],
+};
 
 /** Grid presets. `scale` lets the scaling grid pick sizes the scale can afford. */
 export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
@@ -156,8 +173,7 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     return out;
   },
   scaling: (scale) => {
-    const sizes =
-      scale.name === "paper" ? ["gpuSmall", "gpuBase"] : scale.name === "smoke" ? ["smoke"] : ["smoke", "cpuSmall"];
+    const sizes = SCALING_SIZES[scale.name] ?? SCALING_SIZES.small;
     const out: GridEntry[] = [];
     for (const size of sizes) {
       const own = size === scale.size; // the scale's own size: the main job's runs
@@ -213,13 +229,15 @@ export const GRIDS: Record<string, (scale: LabScale) => GridEntry[]> = {
     return out;
   },
   // The baseline and LST static entries are the calibration grid's phonetic runs (unitCell: same configs, same names).
+  // The 16x cell is opt-in (the header): `where` must name budget 16x.
   phoneticPatching: (scale) => {
     const out: GridEntry[] = [];
-    for (const mult of [1, 4]) {
+    for (const mult of [1, 4, 16]) {
       const group = { units: "phonetic", budget: `${mult}x` };
       const cell = (spec: ExperimentSpec, model: string): GridEntry => ({
         spec: unitCell(spec, "phonetic", mult, scale, scale.mix),
         group: { model, ...group },
+        ...(mult === 16 ? { optIn: "budget" } : {}),
       });
       out.push(
         cell(baseline(), "baseline"),
@@ -251,26 +269,38 @@ export const GRID_SUMMARY: Record<string, string> = {
   jitter: "aligner boundary noise 0, 1, 2, 4 frames",
   textPath: "LST with text through the local modules vs in and out of the global model (§1 [I])",
   calibration: "unit source x budget (1x, 4x) x mix (the scale's, the paper's), baseline and LST",
-  phoneticPatching: "baseline vs LST static / aligned / curriculum on phonetic units, 1x and 4x budget",
+  phoneticPatching:
+    "baseline vs LST static / aligned / curriculum on phonetic units, 1x and 4x budget (16x: --where=budget:16x)",
 };
 
 export interface GridRun extends GridEntry {
   seed: number;
 }
 
-/** Expand a named grid at a scale into one entry per (spec, seed); `seeds` overrides the scale's seeds. */
-export function expandGrid(name: string, scale: LabScale, seeds: number[] = scale.seeds): GridRun[] {
+/** The entries of a grid at a scale; its opt-in ones only `withOptIn` (without: what `--list-grids` counts). */
+export function gridEntries(name: string, scale: LabScale, withOptIn = false): GridEntry[] {
   const make = GRIDS[name];
   if (!make) throw new Error(`unknown grid '${name}': choose one of ${Object.keys(GRIDS).join(", ")}`);
+  return make(scale).filter((e) => withOptIn || e.optIn === undefined);
+}
+
+/**
+ * Expand a named grid at a scale into one entry per (spec, seed); `seeds` overrides the scale's seeds. Opt-in
+ * entries (the header) are left out unless `withOptIn` (scaleRuns reads them from the store that way).
+ */
+export function expandGrid(name: string, scale: LabScale, seeds: number[] = scale.seeds, withOptIn = false): GridRun[] {
+  const entries = gridEntries(name, scale, withOptIn);
   if (seeds.length === 0) throw new Error(`grid '${name}': give at least one seed`);
   const out: GridRun[] = [];
-  for (const e of make(scale)) for (const seed of seeds) out.push({ spec: { ...e.spec, seed }, group: e.group, seed });
+  for (const e of entries) for (const seed of seeds) out.push({ ...e, spec: { ...e.spec, seed }, seed });
   return out;
 }
 
 /**
  * The runs of a grid whose group has every value in `where` (compared as strings, so the CLI's text matches
- * numbers), e.g. selectGrid('calibration', scale, [1], { units: 'phonetic', budget: '1x' }). None is an error.
+ * numbers), e.g. selectGrid('calibration', scale, [1], { units: 'phonetic', budget: '1x' }). An opt-in entry is
+ * kept only when `where` names its key: { budget: '16x' } selects the phonetic 16x cell, { model: 'baseline' }
+ * does not. None is an error.
  */
 export function selectGrid(
   name: string,
@@ -278,8 +308,10 @@ export function selectGrid(
   seeds: number[] = scale.seeds,
   where: Record<string, string | number> = {},
 ): GridRun[] {
-  const out = expandGrid(name, scale, seeds).filter((e) =>
-    Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)),
+  const out = expandGrid(name, scale, seeds, true).filter(
+    (e) =>
+      (e.optIn === undefined || e.optIn in where) &&
+      Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)),
   );
   if (out.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
   return out;

@@ -7,7 +7,11 @@
  *             (finished before provenance was recorded), 'partial' (started, resumes), 'new'
  *   estimate  steps x the measured step time of its model kind at this size and training shape:
  *             1. the median of the finished runs of that shape in the run store (their metrics.jsonl `ms`),
- *             2. else MEASURED_STEP_MS below, for the scale's own size (measured by bench/step-time.ts).
+ *             2. else MEASURED_STEP_MS below, for the scale's own size (measured by bench/step-time.ts),
+ *             3. else, at a GPU scale (its `assumedTflops`), the step's FLOPs at that sustained rate: an
+ *                estimate from an assumption, and the plan says so (scale-budget.ts).
+ *             `tflops` (`--dry-run --tflops=N`) puts every run to train on 3. at N TFLOP/s: what it would take on
+ *             hardware of that measured rate (a GPU for the small scale's 16x cell, say).
  *             Training only: evaluation and a first dataset build come on top.
  *
  * A data-controlled run's steps depend on the dataset (budgetSteps), which a plan does not build: it counts
@@ -20,6 +24,7 @@ import { runsDir } from "../paths";
 import { resolveExperiment, type ExperimentConfig, type LabScale } from "./experiment";
 import { selectGrid } from "./grids";
 import { currentCode, runFreshness } from "./provenance";
+import { estimatedStepMs, runFlops } from "./scale-budget";
 
 /**
  * Median ms per training step after warm-up, baseline and LST (static 4), at each scale's own size and shapes.
@@ -69,6 +74,8 @@ export interface PlanOptions {
   where?: Record<string, string | number>;
   runsRoot?: string;
   rerunStale?: boolean;
+  /** estimate every run to train from its FLOPs at this sustained TFLOP/s (see the header) */
+  tflops?: number;
 }
 
 type Shape = string;
@@ -122,6 +129,9 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
   const entries = selectGrid(name, scale, opts.seeds, opts.where);
   const measured = storeStepTimes(runsRoot);
   const code = currentCode().code;
+  if (opts.tflops !== undefined && !(opts.tflops > 0))
+    throw new Error(`tflops (the sustained TFLOP/s to estimate with) must be a number > 0, got ${opts.tflops}`);
+  const tflops = opts.tflops ?? scale.assumedTflops;
   const runs: PlannedRun[] = entries.map((e) => {
     const cfg = resolveExperiment(e.spec, scale);
     const dir = store.runDir(cfg);
@@ -138,12 +148,20 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
     const table = MEASURED_STEP_MS[scale.name];
     let stepMs: number | null = null;
     let stepTime = `${kind} ${cfg.size}: not measured (run \`npx tsx bench/step-time.ts --scale=${scale.name}\`)`;
-    if (fromStore) {
+    if (fromStore && opts.tflops === undefined) {
       stepMs = median(fromStore);
       stepTime = `${kind} ${cfg.size} ${Math.round(stepMs)} ms: median of ${fromStore.length} finished run${fromStore.length === 1 ? "" : "s"} in ${runsRoot}`;
-    } else if (table && table[kind] > 0 && cfg.size === scale.size) {
+    } else if (table && table[kind] > 0 && cfg.size === scale.size && opts.tflops === undefined) {
       stepMs = table[kind];
       stepTime = `${kind} ${cfg.size} ${stepMs} ms: measured by \`${table.by}\``;
+    } else if (tflops !== undefined) {
+      stepMs = estimatedStepMs(cfg, tflops);
+      const gflop = (runFlops(cfg).flopsPerStep / 1e9).toFixed(0);
+      const why =
+        opts.tflops !== undefined
+          ? "the rate given"
+          : `the scale's assumed rate, not measured: \`npx tsx bench/step-time.ts --scale=${scale.name}\` on the GPU measures it`;
+      stepTime = `${kind} ${cfg.size} ${Math.round(stepMs)} ms: estimated, ${gflop} GFLOP a step at ${tflops} TFLOP/s sustained (${why})`;
     }
     return {
       id: path.basename(dir),

@@ -6,8 +6,8 @@
  *   smoke      CI and unit tests: d 32 x 2 layers, local d 16; a step takes milliseconds
  *   cpuSmall   lab runs on 2 CPU cores (minutes a run): d 128 x 4, local d 64
  *   reference  the bench size, d 256 x 4 x 4 heads (the PyTorch peer's defaults); local d 64 x (1 + 1) layers, crossAttnK 4
- *   gpuSmall   d 512 x 8, local d 256 (1 encoder + 3 decoder layers)
- *   gpuBase    d 768 x 12, local d 384 (1 + 4), windows of 512 as in the paper
+ *   gpuSmall   d 512 x 8, local d 256 (1 encoder + 3 decoder layers): the `gpu` scale's, sized for one GPU
+ *   gpuBase    d 768 x 12, local d 384 (1 + 4), windows of 512 as in the paper: the `paper` scale's
  *   paper1B    the paper's Table 7 (d 2048 x 25, local d 1024, 1 + 9 layers): for accounting only
  *
  * maxSeqLen only bounds the rows a forward accepts (raw tokens for the baseline and LST's local modules);

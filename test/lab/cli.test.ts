@@ -10,7 +10,7 @@ import { SCALES, resolveExperiment } from "../../lib/experiment/experiment";
 import { selectGrid } from "../../lib/experiment/grids";
 import { RunStore } from "../../lib/experiment/runs";
 import { PROVENANCE_FILE, readProvenance } from "../../lib/experiment/provenance";
-import { runGrid } from "../../lib/experiment/study";
+import { runGrid } from "../../lib/experiment/grid-study";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const made: string[] = [];
@@ -202,6 +202,7 @@ test("--dry-run plan of a tiny grid: cached runs marked, a stale one shown, the 
 test("every script answers --help with its flags and exits 0; main's --dry-run and unknown flags work end to end", () => {
   const scripts = [
     "scripts/main.ts",
+    "scripts/scale-budget.ts",
     "scripts/train.ts",
     "scripts/notebooks.ts",
     "scripts/kernel.ts",

@@ -10,7 +10,7 @@ import type { ItemScore } from "../../lib/eval/score";
 import { RunStore } from "../../lib/experiment/runs";
 import { SCALES, resolveExperiment, type LabScale } from "../../lib/experiment/experiment";
 import { expandGrid } from "../../lib/experiment/grids";
-import { scaleRuns } from "../../lib/experiment/study";
+import { scaleRuns } from "../../lib/experiment/grid-study";
 import { runItems } from "../../lib/experiment/rescore";
 import { pairedTable } from "../../lib/viz/tables";
 import { pairedBars } from "../../lib/viz/figures";
