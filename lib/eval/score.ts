@@ -1,10 +1,11 @@
 /**
  * Multiple-choice scoring: which ending of a benchmark item does the model find most likely after the prompt?
  *
- * Each (item, ending) pair becomes one row `prompt ++ ending`; rows are sorted by length, batched with toBatch
- * (with patch lengths from the eval patcher for LST) and run through `model.tokenNll` at token level, through the
- * model's own output head, so LST and the baselines are scored the same way whatever the patching (paper §5:
- * "mean log-prob per token of the ending tokens given the prompt").
+ * Each (item, ending) pair becomes one row `prompt ++ ending`; identical rows run once, the rest are grouped by
+ * length into forward passes (batching.ts: by default a padded-token budget over a few bucket lengths), batched
+ * with toBatch (with patch lengths from the eval patcher for LST) and run through `model.tokenNll` at token
+ * level, through the model's own output head, so LST and the baselines are scored the same way whatever the
+ * patching (paper §5: "mean log-prob per token of the ending tokens given the prompt").
  *
  * Which positions belong to the ending. A row of n = np + ne ids has inputs ids[0..n-2] and targets ids[1..n-1];
  * the ending ids ids[np..n-1] are the targets of input positions np-1 .. n-2. Worked example (a test):
@@ -27,6 +28,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { toBatch, type BatchRow } from "../model/batch";
+import { bucketLength, planBatches, type Batching } from "./batching";
 import type { LanguageModel } from "../model/types";
 import type { EncodedItem } from "../data/bench-encode";
 import { concatSequences } from "../data/bench-encode";
@@ -44,8 +46,15 @@ export interface ScoreOptions {
   norm?: Norm;
   /** required for LST models, must be absent for baselines */
   patcher?: EvalPatcher;
-  /** rows per forward pass, default 32 */
+  /**
+   * rows per forward pass, default 32: exactly, under batching "rows"; for the longest rows under "tokens",
+   * where shorter rows go more at a time within the same padded-token budget (batching.ts)
+   */
   batchSize?: number;
+  /** how rows are grouped into forward passes: "tokens" (the default) or "rows" (batching.ts) */
+  batching?: Batching;
+  /** called once per forward pass with its shape and real tokens (benches, progress) */
+  onBatch?: (info: BatchInfo) => void;
   /** at most this many input positions per row, cutting the oldest prompt tokens (0 = no limit, the default) */
   maxLen?: number;
 }
@@ -133,16 +142,58 @@ function unconditionalPrefix(ending: LmSequence): LmSequence {
   };
 }
 
+/** What one forward pass of endingNll held (ScoreOptions.onBatch): for benches and progress lines. */
+export interface BatchInfo {
+  /** rows in the batch (B) */
+  rows: number;
+  /** input positions each row is padded to */
+  T: number;
+  /** LST only: patches each row is padded to */
+  P?: number;
+  /** input positions that hold a row's token (the rest is padding) */
+  tokens: number;
+}
+
+export interface NllOptions {
+  /** how rows are grouped into forward passes (batching.ts), default "tokens" */
+  batching?: Batching;
+  /** called once per forward pass, in order */
+  onBatch?: (info: BatchInfo) => void;
+}
+
+/** A key that two rows share iff their ids and the annotations a patcher reads are equal. */
+function seqKey(seq: LmSequence): string {
+  let flags = "";
+  for (let i = 0; i < seq.ids.length; i++) {
+    flags += String.fromCharCode(
+      seq.isSpeech[i] | (seq.wordStart[i] << 1) | (seq.silence[i] << 2) | (seq.bpeStart[i] << 3),
+    );
+  }
+  return `${seq.ids.join(",")}|${flags}`;
+}
+
+/** Patches holding at least one of the first n-1 ids (the input positions of a row of n ids). */
+function inputPatches(patchLengths: Int32Array, n: number): number {
+  let covered = 0;
+  let p = 0;
+  while (covered < n - 1) covered += patchLengths[p++];
+  return p;
+}
+
 /**
- * Summed NLL of each row's ending targets. Rows are sorted by length so a batch pads little; results come back
- * in the input order. Every forward inside tf.tidy; each batch's NLL is read asynchronously (webgpu has no
- * synchronous read), after the next batch's forward is queued, so a GPU is not left idle during the read.
+ * Summed NLL of each row's ending targets; results come back in the input order. Rows with equal ids and
+ * annotations run once (a pmi unconditional row shared by the S2S and T2S forms of an item, or one row whose
+ * prompt/ending split differs), which is exact: a row's NLLs do not depend on the other rows of its batch.
+ * The rows are grouped by `opts.batching` (batching.ts; under "tokens" an LST batch also pads its patch count
+ * to a bucket). One tf.tidy per forward; each batch's NLL [B, T] is read with one asynchronous read (webgpu has
+ * no synchronous read), after the next batch's forward is queued, so a GPU is not left idle during the read.
  */
 export async function endingNll(
   model: LanguageModel,
   rows: readonly ScoreRow[],
   patcher: EvalPatcher | undefined,
   batchSize: number,
+  opts: NllOptions = {},
 ): Promise<Float64Array> {
   if (model.kind === "lst" && patcher === undefined) {
     throw new Error(
@@ -152,31 +203,52 @@ export async function endingNll(
   if (model.kind !== "lst" && patcher !== undefined) {
     throw new Error(`a '${model.kind}' model takes no patcher: drop opts.patcher (patches are for LST only)`);
   }
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  const batching = opts.batching ?? "tokens";
+  // unique sequences, and for each the rows (input indices) that read it
+  const uniq: LmSequence[] = [];
+  const readers: number[][] = [];
+  const seen = new Map<string, number>();
+  rows.forEach((r, i) => {
+    const key = seqKey(r.seq);
+    let u = seen.get(key);
+    if (u === undefined) {
+      u = uniq.length;
+      seen.set(key, u);
+      uniq.push(r.seq);
+      readers.push([]);
+    }
+    readers[u].push(i);
+  });
+  const lengths = uniq.map((seq) => seq.ids.length - 1);
+  const plan = planBatches(lengths, batchSize, batching);
   const out = new Float64Array(rows.length);
-  const order = rows.map((_, i) => i).sort((a, b) => rows[a].seq.ids.length - rows[b].seq.ids.length || a - b);
-  const run = (s: number): { idx: number[]; T: number; nllT: tf.Tensor } => {
-    const idx = order.slice(s, s + batchSize);
-    const batchRows: BatchRow[] = idx.map((i) => {
-      const seq = rows[i].seq;
-      return patcher ? { ids: seq.ids, patchLengths: patcher(seq) } : { ids: seq.ids };
-    });
-    const T = Math.max(...idx.map((i) => rows[i].seq.ids.length - 1));
-    const batch = toBatch(batchRows, { T });
+  const run = (k: number): { idx: number[]; T: number; nllT: tf.Tensor } => {
+    const { rows: idx, T } = plan[k];
+    const batchRows: BatchRow[] = idx.map((u) =>
+      patcher ? { ids: uniq[u].ids, patchLengths: patcher(uniq[u]) } : { ids: uniq[u].ids },
+    );
+    let P: number | undefined;
+    if (patcher && batching === "tokens") {
+      const most = Math.max(...batchRows.map((r) => inputPatches(r.patchLengths as Int32Array, r.ids.length)));
+      P = Math.min(bucketLength(most), T); // most <= T, and T is a bucket or the longest row
+    }
+    const batch = toBatch(batchRows, { T, P });
+    opts.onBatch?.({ rows: idx.length, T, P: batch.P, tokens: idx.reduce((a, u) => a + lengths[u], 0) });
     return { idx, T, nllT: tf.tidy(() => model.tokenNll(batch)) }; // nllT [B, T]
   };
-  let next = order.length > 0 ? run(0) : null;
-  for (let s = 0; next !== null; s += batchSize) {
+  let next = plan.length > 0 ? run(0) : null;
+  for (let k = 0; next !== null; k++) {
     const { idx, T, nllT } = next;
     try {
-      next = s + batchSize < order.length ? run(s + batchSize) : null;
+      next = k + 1 < plan.length ? run(k + 1) : null;
       const nll = await nllT.data();
-      idx.forEach((i, b) => {
-        const { from, count } = rows[i];
-        let sum = 0;
-        for (let t = from; t < from + count; t++) sum += nll[b * T + t];
-        out[i] = sum;
+      idx.forEach((u, b) => {
+        for (const i of readers[u]) {
+          const { from, count } = rows[i];
+          let sum = 0;
+          for (let t = from; t < from + count; t++) sum += nll[b * T + t];
+          out[i] = sum;
+        }
       });
     } catch (e) {
       next?.nllT.dispose();
@@ -240,7 +312,7 @@ export async function scoreEndings(
     dropped.push(most);
     if (norm === "pmi") for (const e of it.endings) rows.push(endingRow(unconditionalPrefix(e), e));
   }
-  const nll = await endingNll(model, rows, opts.patcher, batchSize);
+  const nll = await endingNll(model, rows, opts.patcher, batchSize, { batching: opts.batching, onBatch: opts.onBatch });
   const out: ItemScore[] = [];
   let r = 0;
   items.forEach((it, i) => {
