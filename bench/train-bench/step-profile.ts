@@ -160,9 +160,17 @@ export function modelScopes(kind: ModelKind, model: LanguageModel): ProfileScope
     { label: "encoder pooling", obj: model, method: "poolDense" },
     { label: "encoder cross-attention", obj: field("encCross"), method: "apply" },
     { label: "encoder cross-attention", obj: field("encCross"), method: "applyDense" },
+    { label: "encoder cross-attention", obj: field("encCross"), method: "applyCompact" },
+    // the rest of each form's encoder and decoder (k|v projections, gathers, residual adds); inner labels win
+    ...["encodeGathered", "encodeFused"].map((method) => ({ label: "encoder cross-attention", obj: model, method })),
+    ...["decodeGathered", "decodeFused", "decodeCompact"].map((method) => ({
+      label: "decoder cross-attention",
+      obj: model,
+      method,
+    })),
     { label: "global transformer", obj: field("global"), method: "apply" },
     ...(field("decCross") as unknown as object[]).flatMap((obj) =>
-      ["apply", "applyDense"].map((method) => ({ label: "decoder cross-attention", obj, method })),
+      ["apply", "applyDense", "applyCompact"].map((method) => ({ label: "decoder cross-attention", obj, method })),
     ),
     ...decoder.layers.map((obj) => ({ label: "local decoder blocks", obj, method: "apply" })),
   ];

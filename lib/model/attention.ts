@@ -4,6 +4,7 @@
  * under a mask (cross-masks.ts), and the pre-norm transformer block.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { attendCompact } from "./compact-attention";
 import { customGradOne, gatherRows, linear, ParamFactory, RMSNorm, rmsNormalize, SwiGLU } from "./layers";
 import type { AttnMask, TensorCache } from "./masks";
 
@@ -201,6 +202,24 @@ export class CrossAttention {
     const rows = tf.reshape(tf.transpose(y, [1, 2, 0, 3]), [B, nq, C]); // [H,B,nq,dh] -> [B,nq,H,dh] -> [B,nq,C]
     return linear(rows, this.wo as tf.Tensor2D) as tf.Tensor3D;
   }
+
+  /**
+   * The compact form, for a few keys per query group: group g's nq queries attend to its own nk keys, k and v
+   * [N,nk,C] (gathered by the caller, see lst-compact.ts), through products and sums over the head dim
+   * instead of N*H tiny matmuls (compact-attention.ts). xq [N,nq,C], `keyMask` [N,1,1,nk] (additive) or
+   * null -> the update [N,nq,C].
+   */
+  applyCompact(xq: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyMask: tf.Tensor4D | null): tf.Tensor3D {
+    const [N, nq, C] = xq.shape;
+    const nk = k.shape[1];
+    const H = this.nHeads;
+    const dh = C / H;
+    const gain = tf.mul(this.qNorm.gain, 1 / Math.sqrt(dh)); // the qNorm gain and the score scale, folded into wq
+    const q = tf.reshape(linear(this.qNorm.normalize(xq), this.wq as tf.Tensor2D, gain), [N, nq, H, dh]); // [N,nq,C] -> [N,nq,H,dh]
+    const heads = (t: tf.Tensor3D) => tf.reshape(t, [N, nk, H, dh]) as tf.Tensor4D; // [N,nk,C] -> [N,nk,H,dh]
+    const y = tf.reshape(attendCompact(q as tf.Tensor4D, heads(k), heads(v), keyMask), [N, nq, C]); // [N,nq,H,dh] -> [N,nq,C]
+    return linear(y, this.wo as tf.Tensor2D) as tf.Tensor3D;
+  }
 }
 
 /** Keys and values of a dense cross-attention, heads first: [H,B,nk,dh] each. */
@@ -210,18 +229,26 @@ export interface CrossKv {
 }
 
 /**
- * The k|v projections of several cross-attentions (same width and heads) over one source [B,nk,C], as one
- * matmul: the source is normalised once (each kvNorm's gain folds into its own wkv rows, see `linear`) and
- * the layers' wkv are concatenated to [C, L*2C]. The LST decoder's layers all read the same patch vectors.
+ * The k|v projections of several cross-attentions (same width) over source rows [M,C], as one matmul: the
+ * source is normalised once (each kvNorm's gain folds into its own wkv rows, see `linear`) and the layers'
+ * wkv are concatenated -> [M, L*2C], layer i's keys at columns 2iC.., its values at (2i+1)C.. The LST
+ * decoder's layers all read the same patch vectors.
  */
+export function crossKvProjection(layers: readonly CrossAttention[], source: tf.Tensor2D): tf.Tensor2D {
+  const C = source.shape[1];
+  const scaled = layers.map((a) => tf.mul(a.wkv, tf.reshape(a.kvNorm.gain, [C, 1]))); // [C,2C] * [C,1]
+  const w = (layers.length === 1 ? scaled[0] : tf.concat(scaled, 1)) as tf.Tensor2D; // [C, L*2C]
+  return linear(rmsNormalize(source), w) as tf.Tensor2D;
+}
+
+/** `crossKvProjection` over one source [B,nk,C], heads first for `applyDense`. */
 export function denseCrossKv(layers: readonly CrossAttention[], source: tf.Tensor3D): CrossKv[] {
   const [B, nk, C] = source.shape;
   const L = layers.length;
   const H = layers[0].nHeads;
   const dh = C / H;
-  const scaled = layers.map((a) => tf.mul(a.wkv, tf.reshape(a.kvNorm.gain, [C, 1]))); // [C,2C] * [C,1]
-  const w = (L === 1 ? scaled[0] : tf.concat(scaled, 1)) as tf.Tensor2D; // [C, L*2C]
-  const kv = tf.reshape(linear(rmsNormalize(source), w), [B, nk, 2 * L, H, dh]); // [B,nk,L*2C] -> [B,nk,2L,H,dh]
+  const rows = crossKvProjection(layers, tf.reshape(source, [B * nk, C]) as tf.Tensor2D); // [B,nk,C] -> [B*nk,C]
+  const kv = tf.reshape(rows, [B, nk, 2 * L, H, dh]); // [B*nk,L*2C] -> [B,nk,2L,H,dh]
   const parts = tf.unstack(tf.transpose(kv, [2, 3, 0, 1, 4]), 0) as tf.Tensor4D[]; // -> [2L,H,B,nk,dh] -> 2L x [H,B,nk,dh]
   return layers.map((_, i) => ({ k: parts[2 * i], v: parts[2 * i + 1] }));
 }

@@ -16,135 +16,34 @@
  * Documents: with docReset the local and global self-attentions restart after EOS. The decoder of a token
  * reads patch targetPatchId - 1, which is in the token's own document as long as every document starts with
  * a length-1 BOS patch (as the data does): BOS's target reads BOS's own patch.
- * Two forms compute the same function with the same variables (`LstForm`, an option of the model, not of
+ * Three forms compute the same function with the same variables (`LstForm`, an option of the model, not of
  * its config). 'gathered': each cross-attention query gathers its keys (an encoder query the lmax slots of
  * its patch's span, padded slots masked; a decoder token its k patch vectors) and mean pooling gathers the
  * span. 'fused': every query attends densely to its whole row under a mask that keeps the same keys, and
  * mean pooling is a matmul (cross-masks.ts): a few large kernels instead of many small ones and no
- * scatter-add gradients, at T x P*k scores per head and row. 'auto' (the default) takes the fused form up
- * to DENSE_LIMIT such scores.
+ * scatter-add gradients, at T x P*k scores per head and row. 'compact': the gathered form, but the decoder's
+ * cross-attention (one query, k keys per token) by products and sums with a fused gradient instead of tiny
+ * matmuls, and one k|v matmul for all decoder layers (lst-compact.ts, compact-attention.ts). 'auto' (the
+ * default) takes `AUTO_FORM`.
  * textPath 'global' feeds text patches (length-1 patches of ids below unitOffset) to the global model from a
  * separate embedding table [unitOffset, d] instead of the encoder; they are still predicted by the decoder.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { EOS } from "../tokenizers/special";
 import { BlockStack, CrossAttention, denseCrossKv, ropeTables, type RopeTables } from "./attention";
 import { checkBatchShape, countByModule, eosFlags, nllOfLogits } from "./baseline";
 import { derivedSizes, type ModelConfig } from "./config";
 import { decoderReadMaskData, encoderSpanMaskData, meanPoolData } from "./cross-masks";
 import { gatherRows, linear, ParamFactory, RMSNorm } from "./layers";
+import { decoderKv } from "./lst-compact";
+import { decoderReadRows, lstBatchLayout, patchSpans, type LstLayout, type PatchSpans } from "./lst-layout";
 import { NEG, selfAttentionMask, TensorCache, type AttnMask } from "./masks";
 import type { Batch, LanguageModel } from "./types";
 
-/** The index arrays one LST forward derives from a batch (pure JS, see `lstBatchLayout`). */
-export interface LstLayout {
-  P: number;
-  /** [B*P] first token position of each patch in its row, -1 for an empty (padding) patch */
-  start: Int32Array;
-  /** [B*P] number of tokens of each patch (0 for padding) */
-  length: Int32Array;
-  /** [B*P] 1 where the patch's last token is EOS (global document reset) */
-  patchEnds: Uint8Array;
-  /** [B*T] global patch each decoder position reads (targetPatchIds - 1), -1 for padding (decoded from patch 0) */
-  readPatch: Int32Array;
-}
-
-/**
- * Validate the LST fields of a batch and derive the patch layout. The worked example of types.ts
- * (one row, patchIds [0,1,2,2,2,2,3,4,5], targetPatchIds [1,2,2,2,2,3,4,5,6], P = 6) gives
- * start [0,1,2,6,7,8], length [1,1,4,1,1,1], readPatch [0,1,1,1,1,2,3,4,5].
- */
-export function lstBatchLayout(batch: Batch): LstLayout {
-  const { B, T, patchIds, targetPatchIds, P } = batch;
-  if (!patchIds || !targetPatchIds || P === undefined) {
-    throw new Error(
-      "an LST batch needs patchIds, targetPatchIds and P: build it with toBatch(rows, { T }) from rows with patchLengths (lib/model/batch.ts)",
-    );
-  }
-  if (patchIds.length !== B * T || targetPatchIds.length !== B * T) {
-    throw new Error(
-      `batch.patchIds/targetPatchIds have ${patchIds.length}/${targetPatchIds.length} entries, expected B*T = ${B * T}`,
-    );
-  }
-  if (!Number.isInteger(P) || P < 1) throw new Error(`batch.P must be a positive integer, got ${P}`);
-  const start = new Int32Array(B * P).fill(-1);
-  const length = new Int32Array(B * P);
-  const patchEnds = new Uint8Array(B * P);
-  const readPatch = new Int32Array(B * T).fill(-1);
-  for (let b = 0; b < B; b++) {
-    let prev = -1;
-    for (let t = 0; t < T; t++) {
-      const i = b * T + t;
-      const p = patchIds[i];
-      if (p === -1) {
-        prev = P; // padding: no real token may follow
-        continue;
-      }
-      if (!Number.isInteger(p) || p >= P || (p !== prev && p !== prev + 1)) {
-        throw new Error(
-          `row ${b}, position ${t}: patch id ${p} after ${prev} (P=${P}); patch ids must start at 0 and grow by 0 or 1 per token, padding (-1) only at the end`,
-        );
-      }
-      if (p !== prev) start[b * P + p] = t;
-      length[b * P + p]++;
-      patchEnds[b * P + p] = batch.inputs[i] === EOS ? 1 : 0;
-      prev = p;
-      const tp = targetPatchIds[i];
-      // subtle: an ignored target may still carry its patch id (the last position of a scoring or
-      // generation batch), so its logits read the right patch; only -1 there means "no patch".
-      if (batch.targets[i] === -1 && tp === -1) continue;
-      const lastOfPatch = t === T - 1 || patchIds[i + 1] !== p;
-      if (!(tp === p || (tp === p + 1 && lastOfPatch)) || tp < 1 || tp > P) {
-        throw new Error(
-          `row ${b}, position ${t}: targetPatchId ${tp} with patchId ${p} (P=${P}) would break causality; it must equal the patch id of the next token (p, or p+1 after a patch's last token) and be >= 1`,
-        );
-      }
-      readPatch[i] = tp - 1;
-    }
-  }
-  return { P, start, length, patchEnds, readPatch };
-}
-
-/** Every patch's span as lmax token rows (see `patchSpans`). */
-export interface PatchSpans {
-  /** the longest patch, in tokens */
-  lmax: number;
-  /** [B*P*lmax] row of h (b*T + t) for each span slot; slots past the patch's end repeat its last token */
-  idx: Int32Array;
-  /** [B*P*lmax] 1 for a real slot (j < length), 0 for a repeated one; an empty patch keeps slot 0 */
-  valid: Float32Array;
-  /** whether every slot is real (no mask needed) */
-  full: boolean;
-}
-
-/**
- * The span slots of every patch, for pooling and the encoder cross-attention. Example (the worked row of
- * types.ts, lengths [1,1,4,1,1,1], T = 9): lmax 4, patch 0 -> idx [0,0,0,0] valid [1,0,0,0],
- * patch 2 -> idx [2,3,4,5] valid [1,1,1,1], patch 5 -> idx [8,8,8,8] valid [1,0,0,0].
- */
-export function patchSpans(lay: LstLayout, B: number, T: number): PatchSpans {
-  const { P, start, length } = lay;
-  let lmax = 1;
-  for (let i = 0; i < length.length; i++) lmax = Math.max(lmax, length[i]);
-  const idx = new Int32Array(B * P * lmax);
-  const valid = new Float32Array(B * P * lmax);
-  let full = true;
-  for (let b = 0; b < B; b++) {
-    for (let p = 0; p < P; p++) {
-      const n = length[b * P + p];
-      const o = (b * P + p) * lmax;
-      for (let j = 0; j < lmax; j++) {
-        idx[o + j] = n > 0 ? b * T + start[b * P + p] + Math.min(j, n - 1) : b * T;
-        valid[o + j] = j < Math.max(n, 1) ? 1 : 0;
-        if (valid[o + j] === 0) full = false;
-      }
-    }
-  }
-  return { lmax, idx, valid, full };
-}
+export { decoderReadRows, lstBatchLayout, patchSpans, type LstLayout, type PatchSpans } from "./lst-layout";
 
 /** How LstLM runs pooling and cross-attention (see the top of the file); the function is the same. */
-export type LstForm = "fused" | "gathered" | "auto";
+export type LstForm = "fused" | "gathered" | "compact" | "auto";
+const FORMS: readonly LstForm[] = ["fused", "gathered", "compact", "auto"];
 
 /** Options of an LstLM that are not part of its config (checkpoints and config hashes do not see them). */
 export interface LstOptions {
@@ -153,13 +52,15 @@ export interface LstOptions {
 }
 
 /**
- * 'auto' takes the fused form while a cross-attention's dense scores, T x P*k per row and head, stay at or
- * below this. Measured with bench/lst-form.ts (2 shared cores, noisy): at train-bench's reference size
- * (256 x 65*4 = 66,560) the fused step was faster, at the small lab scale (512 x 192*2 = 196,608) slower
- * (the dense softmax and its gradient over [H,B,T,P*k] outweigh the gathers); the paper's rows of thousands
- * of tokens grow the dense work as T^2 while the gathered form's grows as T.
+ * The form 'auto' takes. Measured with `npx tsx bench/lst-form.ts --sizes=small,reference
+ * --forms=gathered,fused,compact --steps=8 --warmup=2` (one process, steps interleaved; 2 cores shared with
+ * other jobs, so only ratios: the median of per-step time ratios against gathered, wall / CPU): at the lab's
+ * small scale (cpuSmall, 16 x 512 tokens, 192 patches, k 2) compact 1.03x / 1.04x, fused 0.77x / 0.77x; at
+ * train-bench's reference size (16 x 256, 65 patches, k 4) compact 1.01x / 1.01x, fused 0.95x / 0.96x (earlier
+ * runs: compact 1.02-1.06x, fused 0.78-0.97x; an earlier session measured fused 1.15-1.2x at reference).
+ * The compact decoder's cross-attention takes ~20% less kernel time than the gathered one (--profile).
  */
-export const DENSE_LIMIT = 1 << 17;
+export const AUTO_FORM: Exclude<LstForm, "auto"> = "compact";
 
 export class LstLM implements LanguageModel {
   readonly kind = "lst" as const;
@@ -188,8 +89,7 @@ export class LstLM implements LanguageModel {
     opts: LstOptions = {},
   ) {
     const form = opts.form ?? "auto";
-    if (form !== "fused" && form !== "gathered" && form !== "auto")
-      throw new Error(`LstLM: form must be 'fused', 'gathered' or 'auto', got '${String(form)}'`);
+    if (!FORMS.includes(form)) throw new Error(`LstLM: form must be one of ${FORMS.join(", ")}, got '${String(form)}'`);
     this.form = form;
     if (config.kind !== "lst") throw new Error(`LstLM needs kind 'lst', got '${config.kind}': use createModel`);
     const s = derivedSizes(config);
@@ -230,10 +130,9 @@ export class LstLM implements LanguageModel {
     return tf.sum(tf.mul(slots, tf.tensor4d(w, [B, P, spans.lmax, 1])), 2) as tf.Tensor3D; // [B,P,lmax,dl] -> [B,P,dl]
   }
 
-  /** Whether a forward over rows of T tokens and P patches takes the fused form. */
-  fusedFor(T: number, P: number): boolean {
-    if (this.form !== "auto") return this.form === "fused";
-    return T * P * this.config.lst.crossAttnK <= DENSE_LIMIT;
+  /** The form a forward takes ('auto' resolved). */
+  resolvedForm(): Exclude<LstForm, "auto"> {
+    return this.form === "auto" ? AUTO_FORM : this.form;
   }
 
   /**
@@ -292,8 +191,8 @@ export class LstLM implements LanguageModel {
     // (a) patch encoder
     const x = tf.reshape(gatherRows(this.embed as tf.Tensor2D, batch.inputs), [B, T, dl]) as tf.Tensor3D; // [B*T,dl] -> [B,T,dl]
     const h = this.encoder.apply(x, localRope, localMask);
-    const fused = this.fusedFor(T, P);
-    let z = fused ? this.encodeFused(h, lay) : this.encodeGathered(h, lay);
+    const form = this.resolvedForm();
+    let z = form === "fused" ? this.encodeFused(h, lay) : this.encodeGathered(h, lay);
     if (this.toGlobal) z = linear(z, this.toGlobal as tf.Tensor2D) as tf.Tensor3D; // [B,P,k*dl] -> [B,P,d]
     z = this.mixTextPatches(z, batch, lay);
 
@@ -305,13 +204,20 @@ export class LstLM implements LanguageModel {
     // (c) patch decoder: token t reads the k vectors of patch readPatch[t] (patch 0 where its target is ignored)
     const gn = this.globalNorm.normalize(g); // the norm's gain is folded into kvProj (layers.ts linear)
     const patchKv = linear(gn, this.kvProj as tf.Tensor2D, this.globalNorm.gain); // [B,P,d] -> [B,P,k*dl]
-    const y = fused
-      ? this.decodeFused(h, patchKv, lay, localRope, localMask)
-      : this.decodeGathered(h, patchKv, lay, localRope, localMask);
+    const y =
+      form === "fused"
+        ? this.decodeFused(h, patchKv, lay, localRope, localMask)
+        : form === "compact"
+          ? this.decodeCompact(h, patchKv, lay, localRope, localMask)
+          : this.decodeGathered(h, patchKv, lay, localRope, localMask);
     return { y, gn: gn as tf.Tensor3D, lay };
   }
 
-  /** (a) the gathered form: pool [B*P] spans, cross-attend each patch's k queries to its gathered span -> [B,P,k*dl]. */
+  /**
+   * (a) the gathered (and compact) form: pool [B*P] spans, cross-attend each patch's k queries to its gathered
+   * span -> [B,P,k*dl]. (Products and sums, as the compact decoder, were slower here: k queries x lmax keys
+   * make broadcast products of [B*P,k,lmax,C]; bench/lst-form.ts --profile.)
+   */
   private encodeGathered(h: tf.Tensor3D, lay: LstLayout): tf.Tensor3D {
     const [B, T, dl] = h.shape;
     const { P } = lay;
@@ -371,6 +277,26 @@ export class LstLM implements LanguageModel {
     let y = h;
     for (let i = 0; i < this.decCross.length; i++) {
       const update = this.decCross[i].apply(tf.reshape(y, [B * T, 1, dl]) as tf.Tensor3D, kvRows, readIdx, k, null); // [B,T,dl] -> [B*T,1,dl]
+      y = tf.add(y, tf.reshape(update, [B, T, dl])) as tf.Tensor3D; // [B*T,1,dl] -> [B,T,dl]
+      y = this.decoder.layers[i].apply(y, rope, mask);
+    }
+    return y;
+  }
+
+  /** (c) the compact form: each token's k keys and values per layer, gathered up front (lst-compact.ts). */
+  private decodeCompact(
+    h: tf.Tensor3D,
+    patchKv: tf.Tensor,
+    lay: LstLayout,
+    rope: RopeTables,
+    mask: AttnMask,
+  ): tf.Tensor3D {
+    const [B, T, dl] = h.shape;
+    const kvs = decoderKv(this.decCross, patchKv as tf.Tensor3D, decoderReadRows(lay, B, T));
+    let y = h;
+    for (let i = 0; i < this.decCross.length; i++) {
+      const q = tf.reshape(y, [B * T, 1, dl]) as tf.Tensor3D; // [B,T,dl] -> [B*T,1,dl]
+      const update = this.decCross[i].applyCompact(q, kvs[i].k, kvs[i].v, null);
       y = tf.add(y, tf.reshape(update, [B, T, dl])) as tf.Tensor3D; // [B*T,1,dl] -> [B,T,dl]
       y = this.decoder.layers[i].apply(y, rope, mask);
     }
