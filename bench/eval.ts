@@ -16,6 +16,7 @@
  * Run: npx tsx bench/eval.ts [--items=32] [--batch-size=16] [--rounds=3]
  */
 import {
+  type Batching,
   describeBackend,
   initBackend,
   scoreEndings,
@@ -32,7 +33,6 @@ import {
   Rng,
 } from "../lib";
 import { cli } from "../lib/internal";
-import type { Batching } from "../lib/eval/batching";
 
 const vocab = makeVocab(1000, 128);
 const DIRECTIONS = ["S2S", "T2T", "T2S", "S2T"] as const;

@@ -130,6 +130,7 @@ export { writeMetricsCsv, writeTensorboard, metricsCsv } from "./train/metrics-e
 export { scoreItems, evaluate, accuracyBy, accuracyCells } from "./eval/evaluate";
 export type { EvalResult, AccuracyCell } from "./eval/evaluate";
 export { rescore, NORMS } from "./eval/score";
+export type { Batching } from "./eval/batching";
 export type { Norm, ItemScore } from "./eval/score";
 export { meanStd, macroScore, summarize, withMacroRows, rowsFromEval } from "./eval/metrics";
 export type { ResultRow, SummaryRow } from "./eval/metrics";

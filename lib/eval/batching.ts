@@ -4,7 +4,7 @@
  *
  *   rows    a fixed row count: rows sorted by length, `batchSize` at a time, each batch padded to its longest
  *           row. Every batch has its own padded length, so a backend meets a new shape almost every batch.
- *   tokens  a token budget (the default): rows sorted by length, cut into runs of neighbours, each run one
+ *   tokens  a token budget: rows sorted by length, cut into runs of neighbours, each run one
  *           batch padded to the bucket length (below) of its longest row, with rows x padded length within
  *           budget = batchSize x the longest row's bucket. The longest rows go `batchSize` at a time, as with
  *           `rows` (the same peak memory); short rows go many at a time, where a CPU's per-op overhead would
@@ -28,6 +28,14 @@
  */
 
 export type Batching = "tokens" | "rows";
+
+/**
+ * "rows": on 2 quiet cores of an Intel Xeon (family 6 model 207) the token budget was no faster than the fixed
+ * row count (`npx tsx bench/eval.ts --items=32 --rounds=3`: CPU-time ratio tokens/rows 0.94x to 0.99x for the
+ * baseline and LST, mean and pmi), because sorted rows already waste only 6-7% on padding there and the bucketed
+ * plan pads more (10-12%). "tokens" stays for backends with a high per-pass cost (webgpu) and many short rows.
+ */
+export const DEFAULT_BATCHING: Batching = "rows";
 export const BATCHINGS: readonly Batching[] = ["tokens", "rows"];
 
 /**

@@ -2,7 +2,7 @@
  * Multiple-choice scoring: which ending of a benchmark item does the model find most likely after the prompt?
  *
  * Each (item, ending) pair becomes one row `prompt ++ ending`; identical rows run once, the rest are grouped by
- * length into forward passes (batching.ts: by default a padded-token budget over a few bucket lengths), batched
+ * length into forward passes (batching.ts: by default a fixed row count over rows sorted by length), batched
  * with toBatch (with patch lengths from the eval patcher for LST) and run through `model.tokenNll` at token
  * level, through the model's own output head, so LST and the baselines are scored the same way whatever the
  * patching (paper §5: "mean log-prob per token of the ending tokens given the prompt").
@@ -28,7 +28,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { toBatch, type BatchRow } from "../model/batch";
-import { bucketLength, planBatches, type Batching } from "./batching";
+import { bucketLength, DEFAULT_BATCHING, planBatches, type Batching } from "./batching";
 import type { LanguageModel } from "../model/types";
 import type { EncodedItem } from "../data/bench-encode";
 import { concatSequences } from "../data/bench-encode";
@@ -51,7 +51,7 @@ export interface ScoreOptions {
    * where shorter rows go more at a time within the same padded-token budget (batching.ts)
    */
   batchSize?: number;
-  /** how rows are grouped into forward passes: "tokens" (the default) or "rows" (batching.ts) */
+  /** how rows are grouped into forward passes: "rows" (the default) or "tokens" (batching.ts, DEFAULT_BATCHING) */
   batching?: Batching;
   /** called once per forward pass with its shape and real tokens (benches, progress) */
   onBatch?: (info: BatchInfo) => void;
@@ -155,7 +155,7 @@ export interface BatchInfo {
 }
 
 export interface NllOptions {
-  /** how rows are grouped into forward passes (batching.ts), default "tokens" */
+  /** how rows are grouped into forward passes (batching.ts), default "rows" */
   batching?: Batching;
   /** called once per forward pass, in order */
   onBatch?: (info: BatchInfo) => void;
@@ -203,7 +203,7 @@ export async function endingNll(
   if (model.kind !== "lst" && patcher !== undefined) {
     throw new Error(`a '${model.kind}' model takes no patcher: drop opts.patcher (patches are for LST only)`);
   }
-  const batching = opts.batching ?? "tokens";
+  const batching = opts.batching ?? DEFAULT_BATCHING;
   // unique sequences, and for each the rows (input indices) that read it
   const uniq: LmSequence[] = [];
   const readers: number[][] = [];

@@ -125,6 +125,7 @@ async function compare(model: LanguageModel, patcher?: Patcher): Promise<void> {
         maxLen,
         patcher,
         batchSize: 4,
+        batching: "tokens",
         onBatch: (b) => batches.push(b),
       });
       const rows = await scoreEndings(model, list, { norm, maxLen, patcher, batchSize: 4, batching: "rows" });
