@@ -45,7 +45,7 @@ const MAIN_CLI = {
     where: {
       type: "string",
       value: "key:value,...",
-      help: "only the grid entries whose group has these values, e.g. units:phonetic,budget:1x",
+      help: "only the grid entries whose group has these values (a|b: either), e.g. units:phonetic,budget:1x or model:baseline|lst-aligned",
     },
     backend: {
       type: "string",

@@ -300,7 +300,8 @@ export function expandGrid(name: string, scale: LabScale, seeds: number[] = scal
  * The runs of a grid whose group has every value in `where` (compared as strings, so the CLI's text matches
  * numbers), e.g. selectGrid('calibration', scale, [1], { units: 'phonetic', budget: '1x' }). An opt-in entry is
  * kept only when `where` names its key: { budget: '16x' } selects the phonetic 16x cell, { model: 'baseline' }
- * does not. None is an error.
+ * does not. A value with `|` takes any of its alternatives: { budget: '4x', model: 'baseline|lst-aligned' } is
+ * two models of the 4x cell. None is an error.
  */
 export function selectGrid(
   name: string,
@@ -311,7 +312,7 @@ export function selectGrid(
   const out = expandGrid(name, scale, seeds, true).filter(
     (e) =>
       (e.optIn === undefined || e.optIn in where) &&
-      Object.entries(where).every(([k, v]) => String(e.group[k]) === String(v)),
+      Object.entries(where).every(([k, v]) => String(v).split("|").includes(String(e.group[k]))),
   );
   if (out.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
   return out;

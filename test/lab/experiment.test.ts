@@ -77,6 +77,14 @@ test("selectGrid keeps the runs whose group matches every where-value, compared 
   );
   // numbers in a group match their text form (the CLI passes text)
   assert.equal(selectGrid("jitter", smoke, [1], { jitterFrames: "4" }).length, 1);
+  // alternatives: two models of the 4x cell, for two seeds
+  const two = selectGrid("phoneticPatching", smoke, [1, 2], { budget: "4x", model: "baseline|lst-aligned" });
+  assert.deepEqual(two.map((e) => `${e.group.model}:${e.seed}`).sort(), [
+    "baseline:1",
+    "baseline:2",
+    "lst-aligned:1",
+    "lst-aligned:2",
+  ]);
   assert.equal(selectGrid("default", smoke, [1]).length, 3);
   assert.throws(
     () => selectGrid("calibration", smoke, [1], { units: "phonetc" }),
