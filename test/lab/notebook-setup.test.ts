@@ -32,6 +32,6 @@ test("notebookSetup rejects a name that is not a notebook's and an unknown scale
   );
   await assert.rejects(
     notebookSetup("04-baseline-vs-lst", { scale: "huge", log: () => {} }),
-    /unknown lab scale 'huge'.*choose one of smoke, small, paper/,
+    /unknown lab scale 'huge'.*choose one of smoke, small, gpu, paper/,
   );
 });
