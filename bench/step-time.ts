@@ -20,7 +20,7 @@ const CLI = {
   command: "npx tsx bench/step-time.ts",
   summary: "Median training step time (ms) of the baseline and LST at a lab scale's model size and shapes.",
   flags: {
-    scale: { type: "string", default: "small", help: "the lab scale (smoke, small, paper)" },
+    scale: { type: "string", default: "small", help: "the lab scale (smoke, small, gpu, paper)" },
     steps: { type: "number", default: 12, help: "steps per model (the first 2 are warm-up)" },
   },
 } as const;

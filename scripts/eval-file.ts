@@ -18,7 +18,7 @@ const HELP = `usage: npm run eval-file -- --file=<path> [options]
 
   --file=<path>      StoryCloze CSV (.csv; Topic-StoryCloze when the name has 'topic' or 'tsc') or HellaSwag JSONL (.jsonl)
   --grid=<name>      whose finished runs to score (default: default)
-  --scale=<name>     smoke | small | paper (default: LST_SCALE, else small)
+  --scale=<name>     smoke | small | gpu | paper (default: LST_SCALE, else small)
   --seeds=1,2,3      only these seeds (default: the scale's)
   --where=k:v,...    only the grid entries whose group has these values
   --kind=sc|tsc|hs   read the file as this benchmark kind (default: by extension and name)
