@@ -322,7 +322,8 @@ async function main(): Promise<void> {
 
   const base = path.join(
     args.out,
-    `${args.grid}${args.where ? `-${args.where.replace(/[:,]/g, "-")}` : ""}-${scale.name}`,
+    // --where=budget:4x,model:baseline|lst-aligned -> phoneticPatching-budget-4x-model-baseline+lst-aligned-small
+    `${args.grid}${args.where ? `-${args.where.replace(/[:,]/g, "-").replace(/\|/g, "+")}` : ""}-${scale.name}`,
   );
   const csv = lab.toCsv(rows);
   lab.writeFileAtomic(`${base}.csv`, csv);
