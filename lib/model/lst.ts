@@ -267,13 +267,9 @@ export class LstLM implements LanguageModel {
     const { P } = lay;
     const k = this.config.lst.crossAttnK;
     const kvRows = tf.reshape(patchKv, [B * P * k, dl]) as tf.Tensor2D; // [B,P,k*dl] -> [B*P*k,dl]
+    const rows = decoderReadRows(lay, B, T); // token -> its patch's row b*P + r; its k key rows are row*k .. row*k+k-1
     const readIdx = new Int32Array(B * T * k);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const r = Math.max(lay.readPatch[b * T + t], 0);
-        for (let i = 0; i < k; i++) readIdx[(b * T + t) * k + i] = (b * P + r) * k + i;
-      }
-    }
+    for (let j = 0; j < B * T; j++) for (let i = 0; i < k; i++) readIdx[j * k + i] = rows[j] * k + i;
     let y = h;
     for (let i = 0; i < this.decCross.length; i++) {
       const update = this.decCross[i].apply(tf.reshape(y, [B * T, 1, dl]) as tf.Tensor3D, kvRows, readIdx, k, null); // [B,T,dl] -> [B*T,1,dl]
