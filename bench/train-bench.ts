@@ -62,6 +62,7 @@ import {
 } from "../lib";
 import {
   readsAreAsync,
+  checkDeviceErrors,
   cli as cliArgs,
   type BatchRow,
   readCpuInfo,
@@ -222,6 +223,7 @@ async function applyStep(opt: AdamW, value: tf.Scalar, grads: tf.NamedTensorMap)
   tf.dispose(grads);
   const v = (await value.data())[0];
   value.dispose();
+  checkDeviceErrors("reading a bench step's loss");
   return v;
 }
 

@@ -22,6 +22,13 @@
  * rewritten exactly as a pad of lower rank: an unpadded dimension merges into the one before it (a pad
  * [a, b] there becomes [a n, b n] for the merged size n), until at most 4 dimensions remain.
  *
+ * Device errors. A command the device rejects (a binding larger than `maxStorageBufferBindingSize`, say: the
+ * attention scores of d512 x T1024 x B16 are 512 MiB, over lavapipe's 128 MiB) is not an exception in WebGPU:
+ * Dawn prints it, skips the command and the tensor reads back as zeros. `initWebgpu` listens for such
+ * `uncapturederror` events on the backend's device and keeps the first; `takeWebgpuError()` returns it (and
+ * clears it), and `lib/backend.ts`'s `checkDeviceErrors` turns it into an error naming the limit and the fix,
+ * called after every host read of training steps and evaluation scores.
+ *
  * Exit: with the instance held here and no `navigator` global, a script exits when its work is done (the
  * webgpu parity test checks that its child processes exit). `XDG_RUNTIME_DIR` is set to the temp dir when
  * unset (the Vulkan loader warns without it).
@@ -168,6 +175,7 @@ export async function initWebgpu(opts: { allowSoftware: boolean }): Promise<Webg
       if (!(await tf.setBackend("webgpu")))
         return { ok: false, why: `tfjs's webgpu backend failed to initialise on ${probe.adapter.description}` };
       patchKernels();
+      watchDeviceErrors();
     } catch (e) {
       return { ok: false, why: `tfjs's webgpu backend did not start on ${probe.adapter.description}: ${errText(e)}` };
     } finally {
@@ -179,6 +187,45 @@ export async function initWebgpu(opts: { allowSoftware: boolean }): Promise<Webg
   }
   return probe;
 }
+
+/** The first device error since the last `takeWebgpuError()`, and how many came. */
+const deviceErrors: { first: string | null; count: number } = { first: null, count: 0 };
+
+interface ErrorEventTarget {
+  addEventListener(type: "uncapturederror", listener: (ev: { error?: { message?: string } }) => void): void;
+}
+
+/** Keep the first `uncapturederror` of the webgpu backend's device (see the header). */
+function watchDeviceErrors(): void {
+  const device = (tf.backend() as unknown as { device?: ErrorEventTarget }).device;
+  if (!device || typeof device.addEventListener !== "function") return;
+  device.addEventListener("uncapturederror", (ev) => {
+    deviceErrors.count += 1;
+    if (deviceErrors.first === null) deviceErrors.first = String(ev.error?.message ?? ev);
+  });
+}
+
+/**
+ * The device errors since the last call, or null; clears them. `message` starts with the first error's first
+ * line and, for a binding over the adapter's limit, says how large the limit is and what to change.
+ */
+export function takeWebgpuError(): { message: string; count: number } | null {
+  if (deviceErrors.first === null) return null;
+  const first = deviceErrors.first;
+  const count = deviceErrors.count;
+  deviceErrors.first = null;
+  deviceErrors.count = 0;
+  const line = first.split("\n")[0].trim();
+  const bind = /binding size \((\d+)\).*maximum storage buffer binding size \((\d+)\)/i.exec(first);
+  const fix = bind
+    ? `a binding of ${bind[1]} bytes (${mib(Number(bind[1]))} MiB) is over this adapter's ${bind[2]} bytes ` +
+      `(${mib(Number(bind[2]))} MiB) per binding: ` +
+      "lower the batch size or the row length, or train on LST_BACKEND=tensorflow"
+    : "the results since the last read are not valid; rerun with LST_BACKEND=tensorflow to compare";
+  return { message: `${line} (${count} device error${count === 1 ? "" : "s"}); ${fix}`, count };
+}
+
+const mib = (bytes: number): string => String(Math.round((bytes / 2 ** 20) * 10) / 10);
 
 type KernelFunc = (args: {
   inputs: Record<string, tf.TensorInfo>;

@@ -17,7 +17,7 @@ process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
 import * as tf from "@tensorflow/tfjs-core";
 import fs from "fs";
 import os from "os";
-import { describeAdapterLine, hasGpuDevice, initWebgpu, type WebgpuAdapter } from "./backend-webgpu";
+import { describeAdapterLine, hasGpuDevice, initWebgpu, takeWebgpuError, type WebgpuAdapter } from "./backend-webgpu";
 
 export const BACKENDS = ["tensorflow", "webgpu", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -254,6 +254,17 @@ export function describeBackend(r: BackendReport = backendReport()): string {
 /** Whether the active backend keeps tensors off the host, so that every read is asynchronous (webgpu). */
 export function readsAreAsync(): boolean {
   return tf.getBackend() === "webgpu";
+}
+
+/**
+ * Throw if the webgpu device rejected a command since the last check (it does so silently: the outputs read
+ * back as zeros; see lib/backend-webgpu.ts). `where` names what was being read, for the message. A no-op on
+ * the other backends, whose kernels throw.
+ */
+export function checkDeviceErrors(where: string): void {
+  if (tf.getBackend() !== "webgpu") return;
+  const e = takeWebgpuError();
+  if (e) throw new Error(`webgpu: the GPU rejected a command before ${where}: ${e.message}`);
 }
 
 export { tf };

@@ -5,7 +5,7 @@
  * Everything else a script uses comes from lib/index.ts. test/architecture/import-rules.test.ts checks that
  * scripts/ and bench/ import lib/ only through these two files.
  */
-export { readsAreAsync } from "./backend";
+export { checkDeviceErrors, readsAreAsync } from "./backend";
 export { readSubmission } from "./experiment/grid-jobs";
 export { lockNow } from "./experiment/lock";
 export type { HeldLock } from "./experiment/lock";

@@ -4,6 +4,8 @@
  *
  *   lst-gpu-bundle/
  *     run.sh                  unpacks the payload once, then runs `bench`, `train` or `info` (see run.sh)
+ *     check.sh                the GPU check (scripts/gpu-bundle/check.sh): info, bench, 50 training steps
+ *     peer/torch_lm_bench.py  the PyTorch peer (PEER_BENCH, else ../shared/peers/), where found
  *     README.txt, bundle.json what is inside, versions and sources
  *     app/lst.js              the lab bundled by esbuild (scripts/gpu-bundle/entry.ts): tfjs-core, the webgpu, wasm
  *                             and cpu backends, Dawn's JS; no libtensorflow (tfjs-node stays external and absent)
@@ -266,6 +268,13 @@ async function main(): Promise<void> {
   const id = payloadHash.digest("hex").slice(0, 16);
   const runSh = fs.readFileSync(path.join(ROOT, "scripts", "gpu-bundle", "run.sh"), "utf8").replace("@BUNDLE_ID@", id);
   fs.writeFileSync(path.join(dir, "run.sh"), runSh, { mode: 0o755 });
+  fs.copyFileSync(path.join(ROOT, "scripts", "gpu-bundle", "check.sh"), path.join(dir, "check.sh"));
+  fs.chmodSync(path.join(dir, "check.sh"), 0o755);
+  const peer = peerScript();
+  if (peer) {
+    fs.mkdirSync(path.join(dir, "peer"), { recursive: true });
+    fs.copyFileSync(peer, path.join(dir, "peer", "torch_lm_bench.py"));
+  }
   const commit =
     spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() || "unknown";
   const dirty =
@@ -287,6 +296,9 @@ async function main(): Promise<void> {
     vulkanLoader: vulkan,
     libstdcxx: cxx,
     data: `${data} (${DATA_PRESET} preset, JSON files only)`,
+    peer: peer
+      ? `peer/torch_lm_bench.py from ${path.relative(ROOT, peer)}`
+      : "none (../shared/peers/torch_lm_bench.py not found)",
     files: [] as { rel: string; bytes: number }[],
   };
   fs.writeFileSync(path.join(dir, "README.txt"), readme(manifest));
@@ -308,6 +320,12 @@ async function main(): Promise<void> {
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/** The PyTorch peer to bundle for check.sh: PEER_BENCH, else ../shared/peers/torch_lm_bench.py beside the repo. */
+function peerScript(): string | null {
+  const p = process.env.PEER_BENCH || path.resolve(ROOT, "..", "shared", "peers", "torch_lm_bench.py");
+  return fs.existsSync(p) ? p : null;
+}
+
 function readme(m: {
   id: string;
   lab: string;
@@ -316,13 +334,15 @@ function readme(m: {
   tfjs: string;
   vulkanLoader: string;
   data: string;
+  peer: string;
 }): string {
   return `LST Lab: portable GPU run (bundle ${m.id}, lab ${m.lab})
 
   tar -xf ${NAME}.tar && cd ${NAME}
   ./run.sh info                     node, the WebGPU adapter Dawn finds, the Vulkan loader in use
-  ./run.sh bench                    the training bench at the reference size (tokens/s, ms/step, GFLOP/s)
-  ./run.sh bench --size=gpuSmall --seq=1024 --no-peer
+  ./check.sh [OUTDIR]               the GPU check: info, the bench at d512 and reference, 50 training steps
+  ./run.sh bench                    the training bench (reference size, plus d512 on a GPU; tokens/s, ms/step)
+  ./run.sh bench --sizes=d512 --no-peer
   ./run.sh train --data=${DATA_PRESET} --model.kind=lst --train.steps=50 --runDir=data/runs/lst-${DATA_PRESET}
 
 Backend: LST_BACKEND=webgpu unless set (LST_BACKEND=wasm or cpu also work; no libtensorflow is bundled).
@@ -331,7 +351,8 @@ NVIDIA's driver ships its ICD (nvidia_icd.json; in a container NVIDIA_DRIVER_CAP
 graphics); on a CPU-only machine Mesa >= 25's lavapipe works (slowly). No Node.js and no network needed.
 Results: data/bench/train-bench.json and data/runs/ in this folder.
 
-Inside: ${m.node}; ${m.webgpu}; ${m.tfjs}; Vulkan loader ${m.vulkanLoader}; data ${m.data}.
+Inside: ${m.node}; ${m.webgpu}; ${m.tfjs}; Vulkan loader ${m.vulkanLoader}; data ${m.data}; PyTorch peer ${m.peer}
+(the bench runs it where python3 has torch, on cuda when torch sees a GPU).
 `;
 }
 

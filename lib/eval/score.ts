@@ -27,6 +27,7 @@
  * The first kept speech token then starts an aligned segment (the patchers need one there).
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkDeviceErrors } from "../backend";
 import { toBatch, type BatchRow } from "../model/batch";
 import { bucketLength, DEFAULT_BATCHING, planBatches, type Batching } from "./batching";
 import type { LanguageModel } from "../model/types";
@@ -242,6 +243,7 @@ export async function endingNll(
     try {
       next = k + 1 < plan.length ? run(k + 1) : null;
       const nll = await nllT.data();
+      checkDeviceErrors("reading evaluation scores");
       idx.forEach((u, b) => {
         for (const i of readers[u]) {
           const { from, count } = rows[i];

@@ -10,6 +10,7 @@
  * Layout of the one read, for steps s1..sk: [nll(s1) (B*T values), loss(s1), normSq(s1), nll(s2), ...].
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkDeviceErrors } from "../backend";
 
 export interface PendingStep<T> {
   /** whatever the caller needs to finish the step (step number, batch, lr, ...) */
@@ -55,6 +56,7 @@ export class StepReads<T> {
     let values: Float32Array;
     try {
       values = (await flat.data()) as Float32Array;
+      checkDeviceErrors(`reading ${steps.length} training step${steps.length === 1 ? "" : "s"}`);
     } finally {
       flat.dispose();
       for (const p of steps) tf.dispose([p.nll, p.value, p.normSq]);

@@ -63,6 +63,7 @@ test("gpu-bundle builds a folder and a .tar under 64 MiB without libtensorflow",
   const files = manifest.files.map((f) => f.rel);
   for (const f of [
     "run.sh",
+    "check.sh",
     "app/lst.js",
     "app/tfjs-backend-wasm-simd.wasm",
     "payload/node.xz",
