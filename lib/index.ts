@@ -26,7 +26,8 @@ export {
 
 // tokenizers
 export * from "./tokenizers/special";
-export { BpeTokenizer, BPE_FORMAT, BPE_VERSION, preTokenize } from "./tokenizers/bpe";
+export { BpeTokenizer, BPE_FORMAT, BPE_VERSION } from "./tokenizers/bpe";
+export { preTokenize } from "./tokenizers/text-bytes";
 export { bpeToHuggingFace, saveHuggingFaceTokenizer, encodeWithSpecials } from "./tokenizers/bpe-hf";
 export { UnitBpe } from "./tokenizers/unit-bpe";
 

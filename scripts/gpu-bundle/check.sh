@@ -8,7 +8,7 @@
 # 3. a 50-step LST training run on the bundled smoke data, whose logged losses must equal the CPU's
 #    (`npx tsx scripts/train.ts --data=smoke --model.kind=lst --train.steps=50` on the lab's machine).
 # Each step has its own time limit, so a hang in one still leaves the others' results. Logs and the bench JSON
-# go to OUTDIR. About 6 minutes on an H200 (torch.compile takes most of it); no network, no Node.js needed.
+# go to OUTDIR. About 6 to 7 minutes on an H200 (torch.compile takes most of it); no network, no Node.js needed.
 set -u
 case "$0" in */*) HERE=$(cd "${0%/*}" && pwd) ;; *) HERE=$(pwd) ;; esac
 OUTD=${1:-$HERE/check-results}

@@ -76,6 +76,11 @@ test("gpu-bundle builds a folder and a .tar under 64 MiB without libtensorflow",
     "the smoke dataset",
   );
   assert.ok(!files.some((f) => /tensorflow|tfjs_binding/.test(f)), "no libtensorflow");
+  // the GPU check is POSIX sh (dash here), and carries the PyTorch peer where ../shared/peers has it
+  const checkSyntax = spawnSync("sh", ["-n", path.join(out, NAME, "check.sh")], { encoding: "utf8" });
+  assert.equal(checkSyntax.status, 0, checkSyntax.stderr);
+  if (fs.existsSync(path.resolve(ROOT, "..", "shared", "peers", "torch_lm_bench.py")))
+    assert.ok(files.includes("peer/torch_lm_bench.py"), "the peer is bundled");
   assert.deepEqual(
     manifest.backendsBundled.filter((b) => b !== "webgpu"),
     ["wasm", "cpu"],
