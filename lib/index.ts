@@ -155,8 +155,8 @@ export {
 } from "./experiment/experiment";
 export type { ExperimentConfig, ExperimentSpec, LabScale } from "./experiment/experiment";
 export { GRIDS, GRID_SUMMARY, expandGrid, gridEntries, selectGrid } from "./experiment/grids";
-export { runFlops, scaleBudget, estimatedStepMs } from "./experiment/scale-budget";
-export type { RunFlops, ScaleBudgetRow } from "./experiment/scale-budget";
+export { runFlops, scaleBudget, estimatedStepMs, parseTflops, describeTflops } from "./experiment/scale-budget";
+export type { RunFlops, ScaleBudgetRow, Tflops } from "./experiment/scale-budget";
 export { planGrid, formatPlan, planSummary, MEASURED_STEP_MS } from "./experiment/plan";
 export type { GridPlan, PlannedRun, RunState } from "./experiment/plan";
 export {

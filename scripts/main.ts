@@ -10,6 +10,7 @@
  *   npm start -- --grid=calibration --where=units:phonetic,budget:1x   a part of a grid (by its group values)
  *   npm start -- --grid=phoneticPatching --where=budget:16x   an opt-in cell (lib/experiment/grids.ts)
  *   npm start -- --scale=gpu --dry-run --tflops=40   the one-GPU scale's plan, estimated at 40 TFLOP/s
+ *   npm start -- --scale=gpu --dry-run --tflops=baseline:13,lst:4.8   ... at a (measured) rate per model kind
  *   npm start -- --norms=1                      also re-score the runs under mean, sum and PMI (lib/experiment/rescore.ts)
  *   npm start -- --chain=1                      also score the runs on the chain tier (tier 5: two facts from
  *                                               different sentences; built and scored once, then cached)
@@ -50,7 +51,7 @@ const MAIN_CLI = {
     backend: {
       type: "string",
       default: process.env.LST_BACKEND ?? "",
-      value: "tensorflow|wasm|cpu",
+      value: "tensorflow|webgpu|wasm|cpu",
       help: "force a TensorFlow.js backend (env LST_BACKEND)",
     },
     out: { type: "string", default: lab.figuresDir(), value: "DIR", help: "where figures and the CSV go" },
@@ -66,9 +67,9 @@ const MAIN_CLI = {
       help: "list the runs this command would train (cached ones marked) with estimated times, and exit",
     },
     tflops: {
-      type: "number",
-      value: "N",
-      help: "--dry-run: estimate every run to train from its FLOPs at N sustained TFLOP/s (default: measured step times; a GPU scale's assumed rate)",
+      type: "string",
+      value: "N|baseline:N,lst:M",
+      help: "--dry-run: estimate every run to train from its FLOPs at N sustained TFLOP/s, or one rate per model kind (default: measured step times; a GPU scale's assumed rate)",
     },
     "rerun-stale": {
       type: "boolean",
@@ -116,6 +117,7 @@ const MAIN_CLI = {
     "npm start -- --grid mixRatio --scale=smoke --seeds=1,2",
     "npm start -- --grid=calibration --where=units:phonetic,budget:1x --dry-run",
     "npm start -- --grid=phoneticPatching --where=budget:16x --scale=gpu --dry-run",
+    "npm start -- --grid=phoneticPatching --where=budget:16x --scale=gpu --dry-run --tflops=baseline:13,lst:4.8",
     "npm start -- --list-grids",
   ],
 } as const;
@@ -182,7 +184,13 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const tflops = parsed.given.has("tflops") ? args.tflops : undefined;
+  let tflops: lab.Tflops | undefined;
+  if (parsed.given.has("tflops"))
+    try {
+      tflops = lab.parseTflops(args.tflops);
+    } catch (e) {
+      throw new CliError(`--tflops: ${e instanceof Error ? e.message : String(e)}`);
+    }
   if (args["dry-run"]) {
     const plan = planGrid(args.grid, scale, {
       seeds,

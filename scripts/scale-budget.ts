@@ -2,12 +2,14 @@
  * A lab scale's compute budget, written out: per run of the baseline and LST (static patches of 4) at the
  * scale's size and shapes, and at 1x, 4x and 16x its steps (the grids' budget cells), the tokens a step, the
  * steps, the training FLOPs (lib/model/flops.ts) and the hours at a sustained throughput. The hours are an
- * estimate: the FLOPs are counted, the throughput is assumed (the scale's `assumedTflops`) or given (--tflops).
+ * estimate: the FLOPs are counted, the throughput is assumed (the scale's `assumedTflops`) or given (--tflops:
+ * one rate, or one per model kind, since LST's many small local kernels sustain less than the baseline's).
  * It also prints the rate the CPU scales' measured step times (MEASURED_STEP_MS) correspond to, which shows
  * what the FLOP count means in time on the machine that measured them.
  *
  *   npx tsx scripts/scale-budget.ts                      the gpu scale at its assumed TFLOP/s
  *   npx tsx scripts/scale-budget.ts --scale=paper --tflops=40
+ *   npx tsx scripts/scale-budget.ts --tflops=baseline:13,lst:4.8   a measured rate per model kind
  */
 import * as lab from "../lib";
 import { cli, CliError, intList } from "../lib/internal";
@@ -19,23 +21,36 @@ const CLI = {
   flags: {
     scale: { type: "string", default: "gpu", value: "smoke|small|gpu|paper", help: "the lab scale" },
     tflops: {
-      type: "number",
-      value: "N",
-      help: "sustained TFLOP/s to estimate hours with (default: the scale's assumedTflops)",
+      type: "string",
+      value: "N|baseline:N,lst:M",
+      help: "sustained TFLOP/s to estimate hours with, one rate or one per model kind (default: the scale's assumedTflops)",
     },
     mults: { type: "string", default: "1,4,16", value: "1,4,16", help: "budget multiples of the scale's steps" },
   },
-  examples: ["npx tsx scripts/scale-budget.ts", "npx tsx scripts/scale-budget.ts --scale=small --tflops=20"],
+  examples: [
+    "npx tsx scripts/scale-budget.ts",
+    "npx tsx scripts/scale-budget.ts --scale=small --tflops=20",
+    "npx tsx scripts/scale-budget.ts --scale=gpu --tflops=baseline:13,lst:4.8",
+  ],
 } as const;
 
 const fmt = (x: number, digits = 1): string => x.toLocaleString("en-US", { maximumFractionDigits: digits });
+
+/** --tflops: `N` or `baseline:N,lst:M` (lib/experiment/scale-budget.ts); a bad value is a usage error. */
+function tflopsArg(text: string): lab.Tflops {
+  try {
+    return lab.parseTflops(text);
+  } catch (e) {
+    throw new CliError(`--tflops: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 function main(): void {
   const parsed = cli(CLI);
   const args = parsed.values;
   const scale = lab.labScale(args.scale);
   const mults = intList("mults", args.mults) ?? [1];
-  const tflops = parsed.given.has("tflops") ? args.tflops : scale.assumedTflops;
+  const tflops = parsed.given.has("tflops") ? tflopsArg(args.tflops) : scale.assumedTflops;
   if (tflops === undefined)
     throw new CliError(`scale '${scale.name}' assumes no GPU throughput: give one, e.g. --tflops=20`);
   const first = lab.scaleBudget(scale, { tflops });
@@ -45,7 +60,7 @@ function main(): void {
       `batch ${scale.train.batchSize} x ${scale.train.seqLen} tokens (LST: ${scale.train.globalLen} patches, ${scale.train.maxRawLen} raw), ${scale.train.steps} steps, ${scale.seeds.length} seeds`,
   );
   console.log(
-    `hours at ${tflops} TFLOP/s sustained (${parsed.given.has("tflops") ? "given" : "the scale's assumption, not measured"}): an estimate, FLOPs / throughput\n`,
+    `hours at ${lab.describeTflops(tflops)} sustained (${parsed.given.has("tflops") ? "given" : "the scale's assumption, not measured"}): an estimate, FLOPs / throughput\n`,
   );
   console.log(
     "| budget | model | params | global units / step | raw tokens / step | GFLOP / step | steps | PFLOP | est. hours |",

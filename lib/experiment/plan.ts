@@ -11,7 +11,8 @@
  *             3. else, at a GPU scale (its `assumedTflops`), the step's FLOPs at that sustained rate: an
  *                estimate from an assumption, and the plan says so (scale-budget.ts).
  *             `tflops` (`--dry-run --tflops=N`) puts every run to train on 3. at N TFLOP/s: what it would take on
- *             hardware of that measured rate (a GPU for the small scale's 16x cell, say).
+ *             hardware of that measured rate (a GPU for the small scale's 16x cell, say); one rate per model
+ *             kind (`--tflops=baseline:N,lst:M`) estimates each run at its kind's rate.
  *             Training only: evaluation and a first dataset build come on top.
  *
  * A data-controlled run's steps depend on the dataset (budgetSteps), which a plan does not build: it counts
@@ -24,7 +25,7 @@ import { runsDir } from "../paths";
 import { resolveExperiment, type ExperimentConfig, type LabScale } from "./experiment";
 import { selectGrid } from "./grids";
 import { currentCode, runFreshness } from "./provenance";
-import { estimatedStepMs, runFlops } from "./scale-budget";
+import { estimatedStepMs, runFlops, tflopsFor, tflopsProblem, type Tflops } from "./scale-budget";
 
 /**
  * Median ms per training step after warm-up, baseline and LST (static 4), at each scale's own size and shapes.
@@ -74,8 +75,8 @@ export interface PlanOptions {
   where?: Record<string, string | number>;
   runsRoot?: string;
   rerunStale?: boolean;
-  /** estimate every run to train from its FLOPs at this sustained TFLOP/s (see the header) */
-  tflops?: number;
+  /** estimate every run to train from its FLOPs at this sustained TFLOP/s, or its kind's (see the header) */
+  tflops?: Tflops;
 }
 
 type Shape = string;
@@ -129,8 +130,11 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
   const entries = selectGrid(name, scale, opts.seeds, opts.where);
   const measured = storeStepTimes(runsRoot);
   const code = currentCode().code;
-  if (opts.tflops !== undefined && !(opts.tflops > 0))
-    throw new Error(`tflops (the sustained TFLOP/s to estimate with) must be a number > 0, got ${opts.tflops}`);
+  const bad = opts.tflops === undefined ? null : tflopsProblem(opts.tflops);
+  if (bad !== null)
+    throw new Error(
+      `tflops (the sustained TFLOP/s to estimate with) must be a number > 0${typeof opts.tflops === "number" ? "" : " or one per kind, { baseline, lst }"}, got ${bad}`,
+    );
   const tflops = opts.tflops ?? scale.assumedTflops;
   const runs: PlannedRun[] = entries.map((e) => {
     const cfg = resolveExperiment(e.spec, scale);
@@ -158,10 +162,12 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
       stepMs = estimatedStepMs(cfg, tflops);
       const gflop = (runFlops(cfg).flopsPerStep / 1e9).toFixed(0);
       const why =
-        opts.tflops !== undefined
-          ? "the rate given"
-          : `the scale's assumed rate, not measured: \`npx tsx bench/step-time.ts --scale=${scale.name}\` on the GPU measures it`;
-      stepTime = `${kind} ${cfg.size} ${Math.round(stepMs)} ms: estimated, ${gflop} GFLOP a step at ${tflops} TFLOP/s sustained (${why})`;
+        opts.tflops === undefined
+          ? `the scale's assumed rate, not measured: \`npx tsx bench/step-time.ts --scale=${scale.name}\` on the GPU measures it`
+          : typeof opts.tflops === "number"
+            ? "the rate given"
+            : `the rate given for ${kind}`;
+      stepTime = `${kind} ${cfg.size} ${Math.round(stepMs)} ms: estimated, ${gflop} GFLOP a step at ${tflopsFor(tflops, kind)} TFLOP/s sustained (${why})`;
     }
     return {
       id: path.basename(dir),

@@ -12,7 +12,14 @@ import {
   type ExperimentConfig,
 } from "../../lib/experiment/experiment";
 import { expandGrid, gridEntries, GRIDS, selectGrid } from "../../lib/experiment/grids";
-import { estimatedStepMs, runFlops, scaleBudget } from "../../lib/experiment/scale-budget";
+import {
+  describeTflops,
+  estimatedStepMs,
+  parseTflops,
+  runFlops,
+  scaleBudget,
+  tflopsFor,
+} from "../../lib/experiment/scale-budget";
 import { formatPlan, planGrid } from "../../lib/experiment/plan";
 import { gridStatus, scaleRuns } from "../../lib/experiment/grid-study";
 import { RunStore } from "../../lib/experiment/runs";
@@ -144,6 +151,96 @@ test("a run's FLOPs come from its shapes: the baseline by hand, LST's local modu
   assert.throws(() => scaleBudget(small), /scale 'small' states no assumedTflops .*pass tflops/);
   assert.throws(() => scaleBudget(gpu, { tflops: 0 }), /must be > 0 TFLOP\/s, got 0/);
   assert.throws(() => scaleBudget(gpu, { mult: 1.5 }), /mult must be an integer >= 1, got 1.5/);
+});
+
+test("a throughput is one rate or one per model kind: parseTflops reads both forms and names what it cannot read", () => {
+  assert.equal(parseTflops("13"), 13);
+  assert.equal(parseTflops("13.5"), 13.5);
+  assert.equal(parseTflops(" 20 "), 20);
+  assert.deepEqual(parseTflops("baseline:13,lst:4.8"), { baseline: 13, lst: 4.8 });
+  assert.deepEqual(parseTflops("lst:4.8, baseline:13"), { baseline: 13, lst: 4.8 });
+  const forms = "give a number > 0 (e.g. 13 or 13.5) or one per model kind (e.g. baseline:13,lst:4.8)";
+  const bad = (text: string, why: string) =>
+    assert.throws(() => parseTflops(text), {
+      message: `cannot read '${text}' as a sustained TFLOP/s: ${why}; ${forms}`,
+    });
+  bad("lsr:4", "unknown model kind 'lsr' (the kinds: baseline, lst)");
+  bad("baseline:13,lsr:4", "unknown model kind 'lsr' (the kinds: baseline, lst)");
+  bad("baseline:13", "no rate for lst (the per-kind form names every kind)");
+  bad("baseline:13,lst:0", "lst's rate 0 is not > 0");
+  bad("baseline:x,lst:4", "baseline's rate 'x' is not a number");
+  bad("baseline:13,baseline:2,lst:4", "'baseline' is given twice");
+  bad("0", "0 is not > 0");
+  bad("-1", "-1 is not > 0");
+  bad("NaN", "'NaN' is not a number");
+  bad("", "it is empty");
+  assert.equal(tflopsFor(20, "lst"), 20);
+  assert.equal(tflopsFor({ baseline: 13, lst: 4.8 }, "lst"), 4.8);
+  assert.equal(describeTflops(20), "20 TFLOP/s");
+  assert.equal(describeTflops({ baseline: 13, lst: 4.8 }), "baseline 13, lst 4.8 TFLOP/s");
+});
+
+test("a rate per kind: each row of a scale's budget and each run's step time at its own kind's rate", () => {
+  const perKind = { baseline: 13, lst: 4.8 };
+  const both = scaleBudget(gpu, { tflops: perKind, mult: 4 });
+  assert.deepEqual(both.tflops, perKind);
+  assert.equal(both.rows[0].kind, "baseline");
+  assert.equal(both.rows[0].hours, scaleBudget(gpu, { tflops: 13, mult: 4 }).rows[0].hours);
+  assert.equal(both.rows[1].kind, "lst");
+  assert.equal(both.rows[1].hours, scaleBudget(gpu, { tflops: 4.8, mult: 4 }).rows[1].hours);
+  const lst = resolveExperiment({ name: "lst-static", patching: { scheme: "static", patchSize: 4 } }, gpu);
+  assert.equal(estimatedStepMs(lst, perKind), estimatedStepMs(lst, 4.8));
+  assert.throws(() => scaleBudget(gpu, { tflops: { baseline: 13, lst: 0 } }), /must be > 0 TFLOP\/s, got lst 0$/);
+  assert.throws(
+    () => scaleBudget(gpu, { tflops: { baseline: 13, lsr: 4 } as never }),
+    /got \{"baseline":13,"lsr":4\}: the per-kind form takes exactly baseline and lst/,
+  );
+  assert.throws(() => estimatedStepMs(lst, { baseline: NaN, lst: 4.8 }), /got baseline NaN$/);
+
+  const runsRoot = tmp();
+  const plan = planGrid("phoneticPatching", gpu, { where: { budget: "16x" }, runsRoot, tflops: perKind });
+  assert.equal(plan.runs.length, 12);
+  for (const r of plan.runs) {
+    const cfg = resolveExperiment(
+      selectGrid("phoneticPatching", gpu, [r.seed], { budget: "16x", model: r.group.model as string })[0].spec,
+      gpu,
+    );
+    const kind = cfg.variant === "lst" ? "lst" : "baseline";
+    assert.equal(r.stepMs, estimatedStepMs(cfg, perKind[kind]), r.name);
+    assert.match(
+      r.stepTime,
+      new RegExp(`^${kind} .* at ${perKind[kind]} TFLOP/s sustained \\(the rate given for ${kind}\\)$`),
+    );
+  }
+  assert.deepEqual(
+    [...new Set(plan.runs.map((r) => r.stepTime.split(" ")[0]))].sort(),
+    ["baseline", "lst"],
+    "the cell has both kinds",
+  );
+  assert.throws(
+    () => planGrid("default", gpu, { runsRoot, tflops: { baseline: 13, lst: -1 } }),
+    /tflops .* must be a number > 0 or one per kind, \{ baseline, lst \}, got lst -1/,
+  );
+  assert.deepEqual(fs.readdirSync(runsRoot), [], "a plan writes nothing");
+});
+
+test("the CLIs take --tflops per kind, and a bad one is a usage error naming it", () => {
+  const run = (script: string, ...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, script), ...args], { cwd: ROOT, encoding: "utf8" });
+  const ok = run("scripts/scale-budget.ts", "--scale=gpu", "--tflops=baseline:13,lst:4.8", "--mults=1");
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /hours at baseline 13, lst 4\.8 TFLOP\/s sustained \(given\)/);
+  const rows = scaleBudget(gpu, { tflops: { baseline: 13, lst: 4.8 } }).rows;
+  const hours = rows.map((r) => r.hours.toLocaleString("en-US", { maximumFractionDigits: 2 }).replace(".", "\\."));
+  assert.match(ok.stdout, new RegExp(`\\| 1x \\| baseline \\|.*\\| ${hours[0]} \\|`));
+  assert.match(ok.stdout, new RegExp(`\\| 1x \\| LST static 4 \\|.*\\| ${hours[1]} \\|`));
+  const bad = run("scripts/scale-budget.ts", "--scale=gpu", "--tflops=lsr:4");
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--tflops: cannot read 'lsr:4' .*unknown model kind 'lsr'.*baseline:13,lst:4\.8/);
+  assert.equal(bad.stdout, "", "nothing is printed before the usage error");
+  const main = run("scripts/main.ts", "--scale=gpu", "--dry-run", "--tflops=baseline:13");
+  assert.equal(main.status, 2, main.stderr);
+  assert.match(main.stderr, /--tflops: cannot read 'baseline:13' .*no rate for lst/);
 });
 
 test("a dry-run plan at the gpu scale estimates from FLOPs and says so; tflops re-estimates; small keeps its measured times", () => {
