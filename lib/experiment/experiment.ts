@@ -82,11 +82,13 @@ export const PAPER_MIX: ExperimentConfig["mix"] = { mixRatio: [1, 2], speechOnly
 export const LAB_MIX: ExperimentConfig["mix"] = { mixRatio: [1, 2], speechOnlyFrac: 0.3 };
 
 /**
- * The sustained training throughput the GPU scales' time estimates assume: an assumption, not a measurement
- * (no GPU run is recorded in this repo). Float32 training through TensorFlow's GPU kernels (tfjs-node-gpu,
- * `npm run setup:gpu`) or WebGPU reaches a fraction of a GPU's peak; `npx tsx bench/step-time.ts --scale=gpu`
- * on the GPU measures the real step time, and `--dry-run --tflops=<measured>` re-estimates with it. A small
- * model's GPU step is bound by per-kernel overhead more than by FLOPs, so for it the estimate is a lower bound.
+ * The sustained training throughput the GPU scales' time estimates assume: an assumption, not a measurement.
+ * Float32 training through TensorFlow's GPU kernels (tfjs-node-gpu, `npm run setup:gpu`) or WebGPU reaches a
+ * fraction of a GPU's peak: on an H200 the webgpu backend sustained about 13 TFLOP/s on the baseline and 5 on
+ * LST at gpuSmall (README, "Running at GPU scale", with the command), so `--dry-run --tflops=baseline:N,lst:M`
+ * re-estimates with measured rates; `npx tsx bench/step-time.ts --scale=gpu` on the GPU measures the step time
+ * at this scale's shapes. A small model's GPU step is bound by per-kernel overhead more than by FLOPs, so for it
+ * the estimate is a lower bound.
  */
 export const ASSUMED_GPU_TFLOPS = 20;
 
