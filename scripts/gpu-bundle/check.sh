@@ -6,9 +6,11 @@
 #    on webgpu next to the PyTorch peer (peer/torch_lm_bench.py, on cuda where torch sees a GPU), eager and
 #    compiled, 3 rounds at d512 and 1 at reference;
 # 3. a 50-step LST training run on the bundled smoke data, whose logged losses must equal the CPU's
-#    (`npx tsx scripts/train.ts --data=smoke --model.kind=lst --train.steps=50` on the lab's machine).
+#    (`npx tsx scripts/train.ts --data=smoke --model.kind=lst --train.steps=50` on the lab's machine);
+# 4. the step time at the gpu scale's shapes (bench/step-time.ts --scale=gpu: the ms a step that
+#    `npm start -- --scale=gpu --dry-run --tflops=...` estimates).
 # Each step has its own time limit, so a hang in one still leaves the others' results. Logs and the bench JSON
-# go to OUTDIR. About 6 to 7 minutes on an H200 (torch.compile takes most of it); no network, no Node.js needed.
+# go to OUTDIR. About 7 minutes on an H200 (torch.compile takes most of it); no network, no Node.js needed.
 set -u
 case "$0" in */*) HERE=$(cd "${0%/*}" && pwd) ;; *) HERE=$(pwd) ;; esac
 OUTD=${1:-$HERE/check-results}
@@ -38,6 +40,8 @@ cp "$HERE/data/bench/train-bench.json" "$OUTD/bench-d512.json" 2>/dev/null
 step "train (50 LST steps, smoke data)"
 timeout 150 "$HERE/run.sh" train --data=smoke --model.kind=lst --train.steps=50 2>&1 | quiet > "$OUTD/train.txt"
 tail -9 "$OUTD/train.txt"
+step "step time at the gpu scale"
+timeout 180 "$HERE/run.sh" step-time --scale=gpu --steps=8 2>&1 | quiet | tee "$OUTD/step-time-gpu.txt"
 step "bench reference"
 rm -f "$HERE/data/bench/train-bench.json"
 timeout 240 "$HERE/run.sh" bench --sizes=reference --steps=10 --warmup=3 --rounds=1 2>&1 | quiet > "$OUTD/bench-ref.txt"

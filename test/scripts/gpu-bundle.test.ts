@@ -166,6 +166,14 @@ test("the unpacked bundle trains on its smoke data (LST_BACKEND=cpu)", { timeout
   assert.match(r.stdout, /done: lst, \d+ parameters, steps 0\.\.2, final loss \d+\.\d+/);
 });
 
+test("the unpacked bundle times a lab scale's step (step-time, LST_BACKEND=cpu)", { timeout: 300_000 }, (t) => {
+  if (!built) return t.skip("bundle not built");
+  const r = runBundle(["step-time", "--scale=smoke", "--steps=3"], { LST_BACKEND: "cpu" });
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.stdout, /backend: cpu/);
+  for (const kind of ["baseline", "lst"]) assert.match(r.stdout, new RegExp(`${kind}\\b.*\\d+ ms`), r.stdout);
+});
+
 test(
   "the unpacked bundle runs the bench on webgpu, its default, matching wasm's losses",
   {
