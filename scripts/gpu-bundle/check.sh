@@ -32,19 +32,19 @@ step() { echo "=== $1 $(date +%T)"; }
 } | tee "$OUTD/machine.txt"
 step info
 timeout 120 "$HERE/run.sh" info 2>&1 | quiet | tee "$OUTD/info.txt"
-step "bench d512"
-rm -f "$HERE/data/bench/train-bench.json"
-timeout 420 "$HERE/run.sh" bench --sizes=d512 --steps=10 --warmup=3 --rounds=3 2>&1 | quiet > "$OUTD/bench-d512.txt"
-tail -22 "$OUTD/bench-d512.txt"
-cp "$HERE/data/bench/train-bench.json" "$OUTD/bench-d512.json" 2>/dev/null
+# bench NAME SECONDS ROUNDS: the training bench at size NAME, its table on stdout, log and JSON in OUTD
+bench() {
+  step "bench $1"
+  rm -f "$HERE/data/bench/train-bench.json"
+  timeout "$2" "$HERE/run.sh" bench --sizes="$1" --steps=10 --warmup=3 --rounds="$3" 2>&1 | quiet > "$OUTD/bench-$1.txt"
+  tail -22 "$OUTD/bench-$1.txt"
+  cp "$HERE/data/bench/train-bench.json" "$OUTD/bench-$1.json" 2>/dev/null
+}
+bench d512 420 3
 step "train (50 LST steps, smoke data)"
 timeout 150 "$HERE/run.sh" train --data=smoke --model.kind=lst --train.steps=50 2>&1 | quiet > "$OUTD/train.txt"
 tail -9 "$OUTD/train.txt"
 step "step time at the gpu scale"
 timeout 180 "$HERE/run.sh" step-time --scale=gpu --steps=8 2>&1 | quiet | tee "$OUTD/step-time-gpu.txt"
-step "bench reference"
-rm -f "$HERE/data/bench/train-bench.json"
-timeout 240 "$HERE/run.sh" bench --sizes=reference --steps=10 --warmup=3 --rounds=1 2>&1 | quiet > "$OUTD/bench-ref.txt"
-tail -16 "$OUTD/bench-ref.txt"
-cp "$HERE/data/bench/train-bench.json" "$OUTD/bench-ref.json" 2>/dev/null
+bench reference 240 1
 step "end (results in $OUTD)"
