@@ -13,7 +13,7 @@ export { experimentModelConfig } from "./experiment/study";
 export type { BatchRow } from "./model/batch";
 export { LstLM } from "./model/lst";
 export type { LstForm } from "./model/lst";
-export { CliError, cli, intList, keyValues } from "./tooling/cli";
+export { CliError, cli, flagValue, intList, keyValues } from "./tooling/cli";
 export { installKernel } from "./tooling/kernelspec";
 export { readNotebook, runNotebook } from "./tooling/notebook-runner";
 export { syntheticSequence } from "./train/synthetic";

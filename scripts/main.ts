@@ -27,7 +27,7 @@
 import path from "path";
 import * as lab from "../lib";
 import { GRID_SUMMARY, formatPlan, planGrid, planSummary } from "../lib";
-import { cli, CliError, intList, keyValues } from "../lib/internal";
+import { cli, CliError, flagValue, intList, keyValues } from "../lib/internal";
 
 /** The main job's flags: one line each (lib/tooling/cli.ts). */
 const MAIN_CLI = {
@@ -184,13 +184,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  let tflops: lab.Tflops | undefined;
-  if (parsed.given.has("tflops"))
-    try {
-      tflops = lab.parseTflops(args.tflops);
-    } catch (e) {
-      throw new CliError(`--tflops: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  const tflops = parsed.given.has("tflops") ? flagValue("tflops", args.tflops, lab.parseTflops) : undefined;
   if (args["dry-run"]) {
     const plan = planGrid(args.grid, scale, {
       seeds,

@@ -12,7 +12,7 @@
  *   npx tsx scripts/scale-budget.ts --tflops=baseline:13,lst:4.8   a measured rate per model kind
  */
 import * as lab from "../lib";
-import { cli, CliError, intList } from "../lib/internal";
+import { cli, CliError, flagValue, intList } from "../lib/internal";
 
 const CLI = {
   command: "npx tsx scripts/scale-budget.ts",
@@ -36,21 +36,12 @@ const CLI = {
 
 const fmt = (x: number, digits = 1): string => x.toLocaleString("en-US", { maximumFractionDigits: digits });
 
-/** --tflops: `N` or `baseline:N,lst:M` (lib/experiment/scale-budget.ts); a bad value is a usage error. */
-function tflopsArg(text: string): lab.Tflops {
-  try {
-    return lab.parseTflops(text);
-  } catch (e) {
-    throw new CliError(`--tflops: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
 function main(): void {
   const parsed = cli(CLI);
   const args = parsed.values;
   const scale = lab.labScale(args.scale);
   const mults = intList("mults", args.mults) ?? [1];
-  const tflops = parsed.given.has("tflops") ? tflopsArg(args.tflops) : scale.assumedTflops;
+  const tflops = parsed.given.has("tflops") ? flagValue("tflops", args.tflops, lab.parseTflops) : scale.assumedTflops;
   if (tflops === undefined)
     throw new CliError(`scale '${scale.name}' assumes no GPU throughput: give one, e.g. --tflops=20`);
   const first = lab.scaleBudget(scale, { tflops });

@@ -225,6 +225,15 @@ export function intList(flag: string, text: string): number[] | undefined {
   return xs;
 }
 
+/** `parse(text)` for a flag whose parser lives in the library; its error becomes a usage error naming the flag. */
+export function flagValue<T>(flag: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (e) {
+    throw new CliError(`--${flag}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 /** `--where=units:phonetic,budget:1x` -> { units: "phonetic", budget: "1x" }. */
 export function keyValues(flag: string, text: string): Record<string, string> {
   const out: Record<string, string> = {};
