@@ -37,7 +37,6 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { modelScopes, profileStep } from "./train-bench/step-profile";
 import {
   benchPeer,
-  findPeerScript,
   peerDevice,
   peerName,
   peerPython,
@@ -65,6 +64,7 @@ import {
   checkDeviceErrors,
   cli as cliArgs,
   type BatchRow,
+  findPeerScript,
   readCpuInfo,
   describeCpu,
   aggregateKernels,
@@ -359,12 +359,13 @@ async function main(): Promise<void> {
   console.log(
     `train-bench: ${describeBackend(report)}; sizes ${sizes.map((z) => `${z.name} (B ${z.B} x T ${z.T})`).join(", ")}, V ${V}, LST static p=${PATCH}`,
   );
-  const script = process.env.PEER_BENCH ?? findPeerScript();
-  const py = args.peer && fs.existsSync(script) ? peerPython() : null;
+  const peer = findPeerScript();
+  const script = peer.path;
+  const py = args.peer && peer.found ? peerPython() : null;
   const device = py ? peerDevice(py, args.peerDevice) : "cpu";
   const peerNote = !args.peer
     ? "skipped (--no-peer)"
-    : !fs.existsSync(script)
+    : !peer.found
       ? `not found at ${script} (set PEER_BENCH)`
       : py === null
         ? "torch not importable (see ../shared/peers/README.md: .venv-peers)"

@@ -19,5 +19,7 @@ export { readNotebook, runNotebook } from "./tooling/notebook-runner";
 export { syntheticSequence } from "./train/synthetic";
 export { describeCpu, parseCpuInfo, readCpuInfo } from "./tooling/cpu-info";
 export type { CpuInfo } from "./tooling/cpu-info";
+export { findPeerScript, PEER_SCRIPT_REL } from "./tooling/peer-script";
+export type { PeerScript } from "./tooling/peer-script";
 export { aggregateKernels, profileTable } from "./tooling/kernel-profile";
 export type { KernelRecord, ProfileRow, ProfileSummary } from "./tooling/kernel-profile";

@@ -25,6 +25,7 @@ import crypto from "crypto";
 import fs from "fs";
 import os from "os";
 import path from "path";
+import { findPeerScript } from "../lib/internal";
 
 const ROOT = path.resolve(__dirname, "..");
 const NAME = "lst-gpu-bundle";
@@ -270,10 +271,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, "run.sh"), runSh, { mode: 0o755 });
   fs.copyFileSync(path.join(ROOT, "scripts", "gpu-bundle", "check.sh"), path.join(dir, "check.sh"));
   fs.chmodSync(path.join(dir, "check.sh"), 0o755);
-  const peer = peerScript();
-  if (peer) {
+  const peer = findPeerScript(ROOT);
+  if (peer.found) {
     fs.mkdirSync(path.join(dir, "peer"), { recursive: true });
-    fs.copyFileSync(peer, path.join(dir, "peer", "torch_lm_bench.py"));
+    fs.copyFileSync(peer.path, path.join(dir, "peer", "torch_lm_bench.py"));
   }
   const commit =
     spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() || "unknown";
@@ -296,9 +297,9 @@ async function main(): Promise<void> {
     vulkanLoader: vulkan,
     libstdcxx: cxx,
     data: `${data} (${DATA_PRESET} preset, JSON files only)`,
-    peer: peer
-      ? `peer/torch_lm_bench.py from ${path.relative(ROOT, peer)}`
-      : "none (../shared/peers/torch_lm_bench.py not found)",
+    peer: peer.found
+      ? `peer/torch_lm_bench.py from ${path.relative(ROOT, peer.path)}`
+      : `none (not found at ${path.relative(ROOT, peer.path)}; set PEER_BENCH)`,
     files: [] as { rel: string; bytes: number }[],
   };
   fs.writeFileSync(path.join(dir, "README.txt"), readme(manifest));
@@ -320,12 +321,6 @@ async function main(): Promise<void> {
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-/** The PyTorch peer to bundle for check.sh: PEER_BENCH, else ../shared/peers/torch_lm_bench.py beside the repo. */
-function peerScript(): string | null {
-  const p = process.env.PEER_BENCH || path.resolve(ROOT, "..", "shared", "peers", "torch_lm_bench.py");
-  return fs.existsSync(p) ? p : null;
-}
-
 function readme(m: {
   id: string;
   lab: string;
@@ -340,9 +335,11 @@ function readme(m: {
 
   tar -xf ${NAME}.tar && cd ${NAME}
   ./run.sh info                     node, the WebGPU adapter Dawn finds, the Vulkan loader in use
-  ./check.sh [OUTDIR]               the GPU check: info, the bench at d512 and reference, 50 training steps
+  ./check.sh [OUTDIR]               the GPU check: info, the bench at d512 and reference, 50 training steps,
+                                    the gpu scale's step time
   ./run.sh bench                    the training bench (reference size, plus d512 on a GPU; tokens/s, ms/step)
   ./run.sh bench --sizes=d512 --no-peer
+  ./run.sh step-time --scale=gpu    ms per step of each model at the gpu scale (what --dry-run estimates)
   ./run.sh train --data=${DATA_PRESET} --model.kind=lst --train.steps=50 --runDir=data/runs/lst-${DATA_PRESET}
 
 Backend: LST_BACKEND=webgpu unless set (LST_BACKEND=wasm or cpu also work; no libtensorflow is bundled).

@@ -4,7 +4,6 @@
  * (`--compile`), on the CPU or on cuda. Each run prints one JSON line, read into the bench's result shape.
  */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { modelSizeConfig, type ModelKind } from "../../lib";
 
@@ -24,19 +23,6 @@ export const PEER_MODES = ["eager", "compile"] as const;
 export type PeerMode = (typeof PEER_MODES)[number];
 /** The peer's name in results and ratios: "torch" (eager) or "torch.compile". */
 export const peerName = (m: PeerMode) => (m === "eager" ? "torch" : "torch.compile");
-
-/**
- * ../shared/peers/torch_lm_bench.py, looked up from the repo's parent directories (a git worktree may sit one
- * level deeper than the clone); the first candidate where none exists.
- */
-export function findPeerScript(): string {
-  const rel = path.join("shared", "peers", "torch_lm_bench.py");
-  const first = path.resolve("..", rel);
-  for (let dir = path.resolve(".."); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, rel))) return path.join(dir, rel);
-    if (path.dirname(dir) === dir) return first;
-  }
-}
 
 /** The peer's interpreter: the project's .venv-peers if torch imports there, else python3 if it has torch. */
 export function peerPython(): string | null {
