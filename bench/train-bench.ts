@@ -34,16 +34,10 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
 // gradients are registered by tfjs-node's union package only; on wasm, cpu and webgpu this import brings them
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { parseArgs, SIZES, type Args, type SizeName } from "./train-bench/args";
+import { median, medianRound, ratioLines, sizeRatios, type SizeRatios } from "./train-bench/ratios";
 import { modelScopes, profileStep } from "./train-bench/step-profile";
-import {
-  benchPeer,
-  peerDevice,
-  peerName,
-  peerPython,
-  PEER_MODES,
-  type PeerMode,
-  type PeerResult,
-} from "./train-bench/torch-peer";
+import { benchPeer, peerDevice, peerName, peerPython, type PeerMode, type PeerResult } from "./train-bench/torch-peer";
 import {
   describeBackend,
   initBackend,
@@ -62,7 +56,6 @@ import {
 import {
   readsAreAsync,
   checkDeviceErrors,
-  cli as cliArgs,
   type BatchRow,
   findPeerScript,
   readCpuInfo,
@@ -74,102 +67,6 @@ import {
 
 const V = 1000;
 const PATCH = 4;
-
-/** The bench sizes: a model preset (lib/model/sizes.ts) and the row length. */
-const SIZES = {
-  smoke: { preset: "smoke", T: 32 }, // a quick check (the portable bundle's test), not the bench
-  reference: { preset: "reference", T: 256 },
-  d512: { preset: "gpuSmall", T: 1024 },
-} as const;
-type SizeName = keyof typeof SIZES;
-
-interface Args {
-  steps: number;
-  warmup: number;
-  rounds: number;
-  peer: boolean;
-  backend?: string;
-  /** undefined: reference, plus d512 on a GPU backend */
-  sizes?: SizeName[];
-  batch: number;
-  /** undefined: cuda where torch sees a GPU, else cpu */
-  peerDevice?: "cpu" | "cuda";
-  /** the peer's configurations: eager, torch.compile, or both */
-  peerModes: PeerMode[];
-  /** profile one step of each tfjs model per size */
-  profile: boolean;
-}
-
-const BENCH_CLI = {
-  command: "npx tsx bench/train-bench.ts",
-  summary: "Training throughput of the baseline and LST at the reference size, next to the PyTorch peer.",
-  flags: {
-    steps: { type: "number", default: 10, help: "timed steps per round" },
-    warmup: { type: "number", default: 3, help: "warm-up steps per round" },
-    rounds: { type: "number", default: 2, help: "rounds (medians and ratios are over rounds)" },
-    "no-peer": { type: "boolean", help: "skip the PyTorch peer" },
-    backend: { type: "string", value: "tensorflow|webgpu|wasm|cpu", help: "force a TensorFlow.js backend" },
-    batch: { type: "number", default: 16, help: "rows per step" },
-    sizes: {
-      type: "string",
-      value: "reference,d512",
-      help: "model sizes to run (default: reference, plus d512 on a GPU backend)",
-    },
-    "peer-device": {
-      type: "string",
-      value: "cpu|cuda",
-      help: "the PyTorch peer's device (default: cuda where torch sees a GPU, else cpu)",
-    },
-    "peer-modes": {
-      type: "string",
-      default: "eager,compile",
-      value: "eager,compile",
-      help: "the PyTorch peer's configurations: eager, torch.compile (--compile), or both",
-    },
-    profile: {
-      type: "boolean",
-      help: "also profile one baseline and one LST step per size: time by kernel, by module and by phase",
-    },
-  },
-} as const;
-
-function parseArgs(argv: readonly string[]): Args {
-  const { values: v } = cliArgs(BENCH_CLI, argv);
-  for (const k of ["steps", "warmup", "rounds", "batch"] as const) {
-    if (!Number.isInteger(v[k]) || v[k] < 0)
-      throw new Error(`train-bench: --${k} must be a non-negative integer, got ${v[k]}`);
-  }
-  let sizes: SizeName[] | undefined;
-  if (v.sizes) {
-    const names = v.sizes.split(",");
-    const bad = names.filter((n) => !(n in SIZES));
-    if (bad.length)
-      throw new Error(`train-bench: unknown size '${bad.join(",")}'; use ${Object.keys(SIZES).join(", ")}`);
-    sizes = names as SizeName[];
-  }
-  const pd = v["peer-device"];
-  if (pd !== "" && pd !== "cpu" && pd !== "cuda")
-    throw new Error(`train-bench: --peer-device must be cpu or cuda, got '${pd}'`);
-  const modes = v["peer-modes"].split(",").filter((m) => m !== "");
-  const badModes = modes.filter((m) => !(PEER_MODES as readonly string[]).includes(m));
-  if (badModes.length || modes.length === 0)
-    throw new Error(
-      `train-bench: --peer-modes must list eager and/or compile (e.g. --peer-modes=eager,compile), ` +
-        `got '${v["peer-modes"]}'`,
-    );
-  return {
-    steps: v.steps,
-    warmup: v.warmup,
-    rounds: v.rounds,
-    batch: v.batch,
-    sizes,
-    peerDevice: pd === "" ? undefined : pd,
-    peer: !v["no-peer"],
-    backend: v.backend || undefined,
-    peerModes: [...new Set(modes)] as PeerMode[],
-    profile: v.profile,
-  };
-}
 
 /** Whether the backend computes on a GPU (then the d512 size joins the default sizes). */
 function onGpu(r: BackendReport): boolean {
@@ -185,8 +82,6 @@ interface Size {
 
 /** One run's figures, tfjs or the peer's (the peer module defines the shape). */
 type Result = PeerResult;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Random rows of T+1 ids; for LST, patch lengths [1, 4, 4, ...] (BOS alone, then static patches). */
 function randomBatch(kind: ModelKind, rng: Rng, { B, T }: Size): Batch {
@@ -273,22 +168,6 @@ async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
       lossLast: s.losses[s.losses.length - 1],
     };
   });
-}
-
-interface SizeRatios {
-  lstOverBaseline: number | null;
-  /** the peer configuration each tfjs model is compared with: the faster of those run */
-  strongestPeer: { baseline: string | null; lst: string | null };
-  /** against the strongest peer configuration */
-  baselineOverPeer: number | null;
-  lstOverPeerLst: number | null;
-  /** against each peer configuration run */
-  byPeerMode: Partial<
-    Record<
-      PeerMode,
-      { baselineOverPeer: number | null; lstOverPeerLst: number | null; peerLstOverPeerBaseline: number | null }
-    >
-  >;
 }
 
 interface StepProfile {
@@ -392,8 +271,7 @@ async function main(): Promise<void> {
   }
   // per configuration, the round with the median step time
   const best: Record<string, Result> = {};
-  for (const [key, rs] of Object.entries(runs))
-    best[key] = [...rs].sort((a, b) => a.msStep - b.msStep)[Math.floor(rs.length / 2)];
+  for (const [key, rs] of Object.entries(runs)) best[key] = medianRound(rs);
 
   console.log(
     `\n| run (${report.backend}${report.adapter ? `, ${report.adapter.description}` : ""}; peer ${device}) | ms/step | tokens/s | GFLOP/step | GFLOP/s | params | loss first -> last |`,
@@ -405,70 +283,14 @@ async function main(): Promise<void> {
       `| ${r.name} | ${r.msStep.toFixed(1)} | ${r.tokensPerS.toFixed(0)} | ${(r.flopsPerStep / 1e9).toFixed(2)} | ${r.gflopsPerS.toFixed(1)} | ${r.params ?? ""} | ${loss} |`,
     );
   }
-  // ratios are paired within a round (same load), then the median over rounds
-  const perRound = (a: string, b: string) => {
-    const ra = runs[a] ?? [];
-    const rb = runs[b] ?? [];
-    return ra.slice(0, Math.min(ra.length, rb.length)).map((r, i) => r.tokensPerS / rb[i].tokensPerS);
-  };
-  const ratio = (a: string, b: string) => {
-    const per = perRound(a, b);
-    return per.length ? median(per) : null;
-  };
-  // the spread of the per-round ratios says how far a verdict can be trusted on a noisy machine
-  const range = (a: string, b: string) => {
-    const per = perRound(a, b);
-    return per.length > 1 ? `, rounds ${Math.min(...per).toFixed(2)}-${Math.max(...per).toFixed(2)}` : "";
-  };
-  const fmt = (x: number | null, target?: number) =>
-    x === null
-      ? "n/a"
-      : `${x.toFixed(2)}x${target ? (x >= target ? ` (target >= ${target}x: met)` : ` (target >= ${target}x: MISSED)`) : ""}`;
+  // ratios are paired within a round (same load), then the median over rounds (bench/train-bench/ratios.ts)
   const ratios: Record<string, SizeRatios> = {};
-  const tps = (key: string) => best[key]?.tokensPerS ?? 0;
   for (const { name } of sizes) {
-    const k = (who: string, kind: string) => `${who} ${kind} ${name}`;
-    // the strongest peer configuration per model: the one with the most tokens/s (median round) in this run
-    const modes = args.peerModes.filter((m) => best[k(peerName(m), "baseline")] || best[k(peerName(m), "lst")]);
-    const strongest = (kind: string): PeerMode | null =>
-      modes.length ? modes.reduce((a, m) => (tps(k(peerName(m), kind)) > tps(k(peerName(a), kind)) ? m : a)) : null;
-    const sb = strongest("baseline");
-    const sl = strongest("lst");
-    const byPeerMode: SizeRatios["byPeerMode"] = {};
-    for (const m of modes)
-      byPeerMode[m] = {
-        baselineOverPeer: ratio(k("tfjs", "baseline"), k(peerName(m), "baseline")),
-        lstOverPeerLst: ratio(k("tfjs", "lst"), k(peerName(m), "lst")),
-        peerLstOverPeerBaseline: ratio(k(peerName(m), "lst"), k(peerName(m), "baseline")),
-      };
-    ratios[name] = {
-      lstOverBaseline: ratio(k("tfjs", "lst"), k("tfjs", "baseline")),
-      strongestPeer: { baseline: sb ? peerName(sb) : null, lst: sl ? peerName(sl) : null },
-      baselineOverPeer: sb ? ratio(k("tfjs", "baseline"), k(peerName(sb), "baseline")) : null,
-      lstOverPeerLst: sl ? ratio(k("tfjs", "lst"), k(peerName(sl), "lst")) : null,
-      byPeerMode,
-    };
+    ratios[name] = sizeRatios(runs, name, args.peerModes);
     // the targets are the CPU reference size's (issue 19)
     const cpuRef = name === "reference" && report.backend === "tensorflow" && !onGpu(report);
-    const r = ratios[name];
-    const line = (label: string, x: number | null, a: string, b: string, target?: number) =>
-      console.log(`${label.padEnd(44)} ${fmt(x, cpuRef ? target : undefined)}${range(a, b)}`);
     console.log(`\n${name}:`);
-    line("LST raw tokens/s / baseline:", r.lstOverBaseline, k("tfjs", "lst"), k("tfjs", "baseline"), 2.5);
-    if (sb) {
-      const pb = peerName(sb);
-      line(`baseline / strongest peer (${pb}):`, r.baselineOverPeer, k("tfjs", "baseline"), k(pb, "baseline"), 1);
-    }
-    if (sl) {
-      const pl = peerName(sl);
-      line(`LST / strongest peer LST (${pl}):`, r.lstOverPeerLst, k("tfjs", "lst"), k(pl, "lst"), 1);
-    }
-    for (const m of modes) {
-      const p = peerName(m);
-      line(`baseline / ${p}:`, byPeerMode[m]!.baselineOverPeer, k("tfjs", "baseline"), k(p, "baseline"));
-      line(`LST / ${p} LST:`, byPeerMode[m]!.lstOverPeerLst, k("tfjs", "lst"), k(p, "lst"));
-      line(`${p} LST / ${p} baseline:`, byPeerMode[m]!.peerLstOverPeerBaseline, k(p, "lst"), k(p, "baseline"));
-    }
+    for (const l of ratioLines(runs, name, ratios[name], args.peerModes, cpuRef)) console.log(l);
   }
 
   const profiles: Record<string, Record<string, StepProfile>> = {};
