@@ -186,7 +186,7 @@ test("--dry-run plan of a tiny grid: cached runs marked, a stale one shown, the 
   );
   const b2 = again.runs.find((r) => r.name === "baseline" && r.seed === 2)!;
   assert.equal(b2.stepMs, 50);
-  assert.match(b2.stepTime, /median of 1 finished run in /);
+  assert.match(b2.stepTime, /median step of 1 finished run in /);
 
   // cachedOnly: the finished runs come back, nothing trains, the plan is shown
   const lines: string[] = [];
@@ -257,4 +257,27 @@ test("every script answers --help with its flags and exits 0; main's --dry-run a
   );
   assert.notEqual(train.status, 0);
   assert.match(train.stderr, /unknown config key 'model\.knd'\. Known keys here: kind,/);
+});
+
+test("--dry-run times a new run by the fastest finished run of its shape (each run's median step)", async () => {
+  const runsRoot = tmp();
+  const scale = SCALES.smoke;
+  const store = new RunStore(runsRoot);
+  const cells = [{ benchmark: "sc", direction: "S2S", n: 8, correct: 4, accuracy: 0.5, chance: 0.5 }];
+  const baselineOf = (seed: number) =>
+    resolveExperiment(selectGrid("default", scale, [seed], { model: "baseline" })[0].spec, scale);
+  // seed 1 ran on quiet cores (one 400 ms spike: the median ignores it); seed 2 shared its cores (120 ms a step)
+  const logged = { 1: [999, 999, 40, 50, 400, 50, 60], 2: [999, 999, 120, 110, 130] } as const;
+  for (const seed of [1, 2] as const) {
+    const cfg = baselineOf(seed);
+    await store.ensure(cfg, `${cfg.name}/${seed}`, async (dir) => {
+      const lines = logged[seed].map((ms, step) => JSON.stringify({ step, loss: 1, ms }));
+      fs.writeFileSync(path.join(dir, "metrics.jsonl"), lines.join("\n") + "\n");
+      return { eval: { cells } };
+    });
+  }
+  const plan = planGrid("default", scale, { seeds: [3], runsRoot, where: { model: "baseline" } });
+  const r = plan.runs[0];
+  assert.equal(r.stepMs, 50); // seed 1's median of [40, 50, 400, 50, 60] (the first 2 steps are warm-up)
+  assert.match(r.stepTime, /50 ms: median step of the fastest of 2 finished runs in .* \(the nearest to quiet cores\)/);
 });
