@@ -62,7 +62,12 @@ test("the code key follows result-making files under lib/, not the presentation 
   fs.writeFileSync(path.join(lib, "viz", "tables.ts"), "export const t = 2;\n");
   fs.writeFileSync(path.join(lib, "viz", "new-figure.ts"), "export const f = 1;\n");
   fs.writeFileSync(path.join(lib, "experiment", "runs.ts"), "export const r = 1;\n");
-  assert.equal(codeHash(lib), a, "presentation (viz/, a table, a new figure) and the run store do not change runs");
+  fs.writeFileSync(path.join(lib, "experiment", "findings.ts"), "export const claims = [];\n");
+  assert.equal(
+    codeHash(lib),
+    a,
+    "presentation (viz/, a table, a new figure), the run store and the report's findings do not change runs",
+  );
   fs.writeFileSync(path.join(lib, "model", "lst.ts"), "export const a = 2;\n");
   const b = codeHash(lib);
   assert.notEqual(b, a, "the model's code does");
