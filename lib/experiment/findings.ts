@@ -210,7 +210,7 @@ export const PAPER_FINDINGS: Finding[] = [
     higher: "lst-aligned-phonetic-4x",
     lower: "baseline-phonetic-4x",
     ifNot:
-      "at 4x S→S comes off chance for every model; aligned patches may lead, but the paired interval over 3 seeds reaches 0 at this size (the paper's S→S gains are measured at 1B parameters)",
+      "at 4x S→S comes off chance for every model; aligned patches may lead, but the paired interval reaches 0 at this size (the paper's S→S gains are measured at 1B parameters)",
   },
   {
     claim: "LST aligned > baseline on HS S→S with consistent (phonetic) units, 4x budget (Tab. 3: +4 to +6.5 at 1B)",
@@ -229,6 +229,15 @@ export const PAPER_FINDINGS: Finding[] = [
     higher: "lst-aligned-phonetic-4x",
     lower: "baseline-phonetic-4x",
     ifNot: SMALL_WHY,
+  },
+  {
+    claim: "LST static > baseline on HS S→S with consistent (phonetic) units, 4x budget (Tab. 3: +4 to +6.5 at 1B)",
+    grid: "phoneticPatching",
+    benchmark: "hs",
+    direction: "S2S",
+    higher: "lst-static-phonetic-4x",
+    lower: "baseline-phonetic-4x",
+    ifNot: PHONETIC_PATCH_WHY,
   },
   {
     claim: "LST curriculum > baseline on HS S→S with consistent (phonetic) units, 4x budget (Tab. 3: +4 to +6.5 at 1B)",
