@@ -157,10 +157,11 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
     let stepTime = `${kind} ${cfg.size}: not measured (run \`npx tsx bench/step-time.ts --scale=${scale.name}\`)`;
     if (fromStore && opts.tflops === undefined) {
       stepMs = Math.min(...fromStore);
-      stepTime =
+      const of =
         fromStore.length === 1
-          ? `${kind} ${cfg.size} ${Math.round(stepMs)} ms: median step of 1 finished run in ${runsRoot}`
-          : `${kind} ${cfg.size} ${Math.round(stepMs)} ms: median step of the fastest of ${fromStore.length} finished runs in ${runsRoot} (the nearest to quiet cores)`;
+          ? `1 finished run in ${runsRoot}`
+          : `the fastest of ${fromStore.length} finished runs in ${runsRoot} (the nearest to quiet cores)`;
+      stepTime = `${kind} ${cfg.size} ${Math.round(stepMs)} ms: median step of ${of}`;
     } else if (table && table[kind] > 0 && cfg.size === scale.size && opts.tflops === undefined) {
       stepMs = table[kind];
       stepTime = `${kind} ${cfg.size} ${stepMs} ms: measured by \`${table.by}\``;

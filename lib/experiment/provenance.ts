@@ -54,8 +54,9 @@ export interface RunProvenance {
 /**
  * Files under lib/ that never change a run's result, so editing them leaves finished runs current: the barrels,
  * every file of viz/ (presentation) and tooling/ (kernels, notebooks, flags), and the experiment files that store,
- * list, plan, cost or report runs (findings.ts: the paper's directions the report tests). grids.ts is here because a grid only names configs, and a changed config is a new
- * run directory anyway (its hash is the run's key).
+ * list, plan, cost or report runs (findings.ts: the paper's directions the report tests). grids.ts is here
+ * because a grid only names configs, and a changed config is a new run directory anyway (its hash is the run's
+ * key).
  */
 export const PRESENTATION_FOLDERS = ["viz/", "tooling/"];
 export const PRESENTATION = [
