@@ -2,6 +2,8 @@
  * Training throughput of the baseline and LST on the active tfjs backend, next to the PyTorch peer
  * (../shared/peers/torch_lm_bench.py, on `cuda` where torch sees a GPU, else the CPU) run in the same
  * script, one process at a time, at one or more sizes (`--sizes=`, batch 16, vocabulary 1000):
+ *   smoke       the smoke preset, 32 tokens (a quick check)
+ *   small       the cpuSmall preset (d 128 x 4), 192 tokens: the lab's small-scale model
  *   reference   d 256 x 4 layers x 4 heads, 256 tokens (the default)
  *   d512        d 512 x 8 layers x 8 heads, 1024 tokens (the gpuSmall preset; added to the default on a GPU backend)
  *
@@ -21,12 +23,21 @@
  * the most tokens/s over the run). The CPU model and its ISA flags (avx2, avx512f, avx512_bf16, amx) are printed
  * and written with the results: ratios depend on the CPU.
  *
+ * Compiled steps (`--compile=off,graph`, the default; `xla` adds the graph compiled by XLA): every tfjs model also
+ * runs through lib/train/compiled-step/ (one TensorFlow graph per step form, in a session), its steps interleaved
+ * with the eager ones (baseline eager, baseline graph, LST eager, LST graph, ...) on the same batches, named
+ * `tfjs-graph baseline reference` etc.; the ratios add graph / eager and graph / the strongest peer. A compiled
+ * model's first 3 steps trace it and build its graph (use --warmup >= 3; the profile says how many timed steps ran
+ * through the graph), and `--profile` splits its step into capture, session and feed/fetch time
+ * (bench/train-bench/compiled.ts).
+ *
  * Targets (reference size, CPU; issue 19): LST raw tokens/s >= 2.5x the baseline's; the baseline and LST each
  * >= 1.0x the strongest peer's tokens/s.
  * `--profile` adds a per-kernel profile of one baseline and one LST step (bench/train-bench/step-profile.ts): time
  * by kernel name, by module (forward and gradient) and by phase, printed as top-15 tables and written to the JSON.
  * Run: npx tsx bench/train-bench.ts [--steps=10] [--warmup=3] [--rounds=2] [--no-peer] [--backend=tensorflow|webgpu]
- *      [--sizes=reference,d512] [--batch=16] [--peer-device=cpu|cuda] [--peer-modes=eager,compile] [--profile]
+ *      [--sizes=smoke,small,reference,d512] [--batch=16] [--peer-device=cpu|cuda] [--peer-modes=eager,compile]
+ *      [--compile=off,graph,xla] [--profile]
  * Results: a table on stdout and data/bench/train-bench.json.
  */
 import * as fs from "fs";
@@ -35,7 +46,15 @@ import * as tf from "@tensorflow/tfjs-core";
 // gradients are registered by tfjs-node's union package only; on wasm, cpu and webgpu this import brings them
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { parseArgs, SIZES, type Args, type SizeName } from "./train-bench/args";
-import { median, medianRound, ratioLines, sizeRatios, type SizeRatios } from "./train-bench/ratios";
+import { compiledRatioLines, median, medianRound, ratioLines, sizeRatios, type SizeRatios } from "./train-bench/ratios";
+import {
+  compiledProfile,
+  compiledStep,
+  makeRunner,
+  profileLines,
+  tfjsName,
+  type CompiledProfile,
+} from "./train-bench/compiled";
 import { modelScopes, profileStep } from "./train-bench/step-profile";
 import { benchPeer, peerDevice, peerName, peerPython, type PeerMode, type PeerResult } from "./train-bench/torch-peer";
 import {
@@ -63,6 +82,7 @@ import {
   aggregateKernels,
   profileTable,
   type ProfileSummary,
+  type StepReport,
 } from "../lib/internal";
 
 const V = 1000;
@@ -80,8 +100,8 @@ interface Size {
   T: number;
 }
 
-/** One run's figures, tfjs or the peer's (the peer module defines the shape). */
-type Result = PeerResult;
+/** One run's figures, tfjs or the peer's (the peer module defines the shape); a compiled run adds its profile. */
+type Result = PeerResult & { compiled?: CompiledProfile };
 
 /** Random rows of T+1 ids; for LST, patch lengths [1, 4, 4, ...] (BOS alone, then static patches). */
 function randomBatch(kind: ModelKind, rng: Rng, { B, T }: Size): Batch {
@@ -123,30 +143,43 @@ async function applyStep(opt: AdamW, value: tf.Scalar, grads: tf.NamedTensorMap)
 }
 
 /**
- * Both tfjs models, their steps interleaved (baseline, LST, baseline, ...) so that both see the same machine
- * load: on a shared machine a load spike then slows both instead of skewing their ratio.
+ * Both tfjs models under every step runner of `--compile` (eager, graph, xla), their steps interleaved (baseline
+ * eager, baseline graph, LST eager, LST graph, baseline eager, ...) so that all see the same machine load: on a
+ * shared machine a load spike then slows all instead of skewing their ratio. The runners of one model kind start
+ * from the same weights and take the same batches.
  */
 async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
   const { B, T } = size;
   const kinds = ["baseline", "lst"] as const;
-  const setups = kinds.map((kind) => {
+  const setups = kinds.flatMap((kind) => {
     const cfg = modelSizeConfig(size.preset, kind, V, { ropeTheta: 1e4, maxSeqLen: Math.max(T + 1, 1024) });
     const rng = new Rng(kind === "lst" ? 2 : 1);
-    const model = createModel(cfg);
-    return {
-      kind,
-      cfg,
-      model,
-      opt: new AdamW(model.variables),
-      batches: Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng, size)),
-      times: [] as number[],
-      losses: [] as number[],
-    };
+    const batches = Array.from({ length: args.warmup + args.steps }, () => randomBatch(kind, rng, size));
+    return args.compile.map((compile) => {
+      const model = createModel(cfg);
+      const opt = new AdamW(model.variables);
+      return {
+        kind,
+        compile,
+        cfg,
+        model,
+        opt,
+        runner: makeRunner(model, opt, compile),
+        batches,
+        times: [] as number[],
+        losses: [] as number[],
+        reports: [] as StepReport[],
+      };
+    });
   });
   for (let i = 0; i < args.warmup + args.steps; i++) {
     for (const s of setups) {
       const t0 = performance.now();
-      s.losses.push(await trainStep(s.model, s.opt, s.batches[i]));
+      if (s.runner) {
+        const r = await compiledStep(s.runner, s.batches[i], B * T);
+        s.losses.push(r.loss);
+        if (i >= args.warmup) s.reports.push({ ...r.report });
+      } else s.losses.push(await trainStep(s.model, s.opt, s.batches[i]));
       if (i >= args.warmup) s.times.push(performance.now() - t0);
     }
   }
@@ -155,10 +188,13 @@ async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
     const flops = flopsPerStep(s.cfg, { globalUnits: B * P, rawTokens: B * T, seqLen: P, localSeqLen: T }).total;
     const ms = median(s.times);
     const params = s.model.paramCount().total;
+    const compiled = s.runner ? compiledProfile(s.runner, s.reports) : undefined;
+    if (compiled && args.profile) compiled.phases = s.runner?.phaseTimes(s.batches[s.batches.length - 1], 4e-4, B * T);
+    s.runner?.dispose();
     s.opt.dispose();
     s.model.dispose();
     return {
-      name: `tfjs ${s.kind} ${size.name}`,
+      name: `${tfjsName(s.compile)} ${s.kind} ${size.name}`,
       msStep: ms,
       tokensPerS: (B * T) / (ms / 1000),
       flopsPerStep: flops,
@@ -166,6 +202,7 @@ async function benchTfjs(args: Args, size: Size): Promise<Result[]> {
       params,
       lossFirst: s.losses[0],
       lossLast: s.losses[s.losses.length - 1],
+      ...(compiled ? { compiled } : {}),
     };
   });
 }
@@ -229,6 +266,11 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cpu = readCpuInfo();
   const report = await initBackend(args.backend ? { backend: args.backend } : {});
+  // compiled steps run TF sessions: the tensorflow backend's only (wasm, cpu, webgpu bench eagerly)
+  if (report.backend !== "tensorflow" && args.compile.some((c) => c !== "off")) {
+    console.log(`compile: eager only on the ${report.backend} backend (compiled steps need tfjs-node)`);
+    args.compile = ["off"];
+  }
   const sizes: Size[] = (args.sizes ?? (onGpu(report) ? ["reference", "d512"] : ["reference"])).map((name) => ({
     name,
     preset: SIZES[name].preset,
@@ -291,10 +333,18 @@ async function main(): Promise<void> {
     const cpuRef = name === "reference" && report.backend === "tensorflow" && !onGpu(report);
     console.log(`\n${name}:`);
     for (const l of ratioLines(runs, name, ratios[name], args.peerModes, cpuRef)) console.log(l);
+    for (const c of args.compile.filter((m) => m !== "off")) {
+      const { lines, ratios: cr } = compiledRatioLines(runs, name, tfjsName(c), ratios[name]);
+      (ratios[name].compiled ??= {})[tfjsName(c)] = cr;
+      for (const l of lines) console.log(l);
+    }
   }
 
   const profiles: Record<string, Record<string, StepProfile>> = {};
   if (args.profile) {
+    console.log("\ncompiled steps (the median round's timed steps):");
+    for (const r of Object.values(best))
+      if (r.compiled) for (const l of profileLines(r.name, r.compiled, r.msStep)) console.log(l);
     for (const size of sizes) {
       profiles[size.name] = await profileModels(args, size, best);
       for (const [kind, p] of Object.entries(profiles[size.name])) {

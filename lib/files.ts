@@ -3,7 +3,8 @@
  *   writeFileDurable   temp file + fsync + rename + fsync of the directory: a crash at any moment leaves either
  *                      the old file or the new one, never half of one; a failed write (a full disk) removes its
  *                      temp file, so no `.tmp-<pid>` is left behind
- *   appendLine         one line appended; a write cut short (a full disk) is cut back to the old end
+ *   appendLine         one line appended and fsynced before it returns (so a line is on disk before the
+ *                      checkpoint after it); a write cut short (a full disk) is cut back to the old end
  *   ensureDir          mkdir -p whose errors name the directory and the fix (ensureWritableDir: and writable)
  *   readJsonFile       a JSON file, or an error naming the path, what is wrong (missing, truncated) and the fix
  *   writeFileAtomic, writeJsonAtomic, readJson   the cache-facing names of the above (a JSON cache file's
@@ -148,7 +149,13 @@ export function writeFileDurable(file: string, data: string | Uint8Array): void 
   syncDir(path.dirname(file));
 }
 
-/** Append one line (a '\n' is added); a write cut short is cut back, so the file never ends in half a line. */
+/**
+ * Append one line (a '\n' is added) and fsync it: a line is on disk before this returns, so a power cut cannot
+ * lose it while a checkpoint written after it survives (a run would then lack that step's line for good). A write
+ * cut short is cut back, so the file never ends in half a line. Cost: 0.5 ms an append on a virtual machine's
+ * ext4 disk (1000 appends of a 230-byte metric line: 514 ms with the fsync, 17 ms without), one append a step:
+ * 4% of a 12 ms step of the reliability suite's 4,912-parameter model, nothing beside a real training step.
+ */
 export function appendLine(file: string, line: string): void {
   const bytes = Buffer.from(`${line}\n`, "utf8");
   let fd: number | undefined;
@@ -157,6 +164,7 @@ export function appendLine(file: string, line: string): void {
     fd = fs.openSync(file, "a");
     size = fs.fstatSync(fd).size;
     writeAll(fd, bytes, file);
+    fs.fsyncSync(fd);
     fs.closeSync(fd);
   } catch (e) {
     if (fd !== undefined) {

@@ -23,11 +23,26 @@
  *                                               submitting; --status shows the grid's state; --resubmit-failed
  *                                               submits again only the runs whose task failed
  *   LST_DATA_DIR=/scratch/lst npm start         keep runs/, cache/ and figures/ there instead of data/
+ *
+ * Figures and the CSV are named `<grid>[-<where>]-<scale>[-s<seeds>]` (lib/paths.ts outputStem: the seeds only when
+ * they are not the scale's, so `--seeds` runs never overwrite the main job's files; only [A-Za-z0-9._-]). A bad
+ * flag, seed list, grid, scale or LST_DATA_DIR exits 2 with the message alone.
  */
 import path from "path";
 import * as lab from "../lib";
 import { GRID_SUMMARY, formatPlan, planGrid, planSummary } from "../lib";
-import { cli, CliError, flagValue, intList, keyValues } from "../lib/internal";
+import {
+  checkDirPath,
+  cli,
+  CliError,
+  finalLossSummary,
+  flagValue,
+  keyValues,
+  oneOf,
+  outputStem,
+  seedList,
+  SHELL_NAME,
+} from "../lib/internal";
 
 /** The main job's flags: one line each (lib/tooling/cli.ts). */
 const MAIN_CLI = {
@@ -54,8 +69,13 @@ const MAIN_CLI = {
       value: "tensorflow|webgpu|wasm|cpu",
       help: "force a TensorFlow.js backend (env LST_BACKEND)",
     },
-    out: { type: "string", default: lab.figuresDir(), value: "DIR", help: "where figures and the CSV go" },
-    runs: { type: "string", default: lab.runsDir(), value: "DIR", help: "the run store" },
+    // no default here: LST_DATA_DIR is read when the job starts, so a bad value is an error, not a crash at load
+    out: {
+      type: "string",
+      value: "DIR",
+      help: "where figures and the CSV go (default: $LST_DATA_DIR/figures, else data/figures)",
+    },
+    runs: { type: "string", value: "DIR", help: "the run store (default: $LST_DATA_DIR/runs, else data/runs)" },
     norms: { type: "boolean", help: "also re-score the runs under mean, sum and PMI (lib/experiment/rescore.ts)" },
     chain: {
       type: "boolean",
@@ -151,7 +171,13 @@ function executorFromArgs(
     for (const kv of args.env.split(",")) {
       const i = kv.indexOf("=");
       if (i <= 0) throw new CliError(`--env takes KEY=value pairs separated by commas, got '${args.env}'`);
-      env[kv.slice(0, i)] = kv.slice(i + 1);
+      const name = kv.slice(0, i);
+      // the name goes into task.sh as it is (the value is quoted): `X;touch marker;Y` would be shell code
+      if (!SHELL_NAME.test(name))
+        throw new CliError(
+          `--env name '${name}' is not a variable name: names are letters, digits and _, not starting with a digit (e.g. --env=LST_BACKEND=cpu)`,
+        );
+      env[name] = kv.slice(i + 1);
     }
     x.env = env;
   }
@@ -167,13 +193,20 @@ function pct(x: number): string {
 
 async function main(): Promise<void> {
   const parsed = cli(MAIN_CLI);
-  const args = parsed.values;
+  const args = {
+    ...parsed.values,
+    out: parsed.values.out || lab.figuresDir(),
+    runs: parsed.values.runs || lab.runsDir(),
+  };
   const executor = executorFromArgs(args, parsed.given);
   if (args.backend && executor.kind !== "local") executor.env = { LST_BACKEND: args.backend, ...executor.env };
   const t0 = Date.now();
-  const scale = lab.labScale(args.scale);
+  const scale = lab.labScale(oneOf("scale", args.scale, Object.keys(lab.SCALES)));
+  if (!args["list-grids"]) oneOf("grid", args.grid, Object.keys(lab.GRIDS));
   const where = keyValues("where", args.where);
-  const seeds = intList("seeds", args.seeds) ?? scale.seeds;
+  const seeds = parsed.given.has("seeds") ? seedList("seeds", args.seeds) : scale.seeds;
+  checkDirPath(args.runs, "run store (--runs)");
+  checkDirPath(args.out, "output folder (--out)");
   if (args["list-grids"]) {
     console.log(`grids at scale '${scale.name}' (runs per seed; --grid=NAME runs one, --dry-run shows its plan):`);
     for (const name of Object.keys(lab.GRIDS)) {
@@ -268,9 +301,9 @@ async function main(): Promise<void> {
   }
   // the paper's expected directions this grid tests: paired per-item differences over seeds, with a seeded
   // hierarchical-bootstrap 95% interval; the verdict says where the interval lies (lib/eval/paired.ts)
-  const findings = lab.PAPER_FINDINGS.filter((f) => f.grid === args.grid);
+  const findings = lab.FINDINGS.filter((f) => f.grid === args.grid);
   const report = findings.length
-    ? lab.reproductionReport(await lab.runItems(runs, { onProgress: lab.stageProgress() }), findings)
+    ? lab.findingsReport(await lab.runItems(runs, { onProgress: lab.stageProgress() }), findings)
     : [];
   if (report.length) {
     console.log(
@@ -284,7 +317,7 @@ async function main(): Promise<void> {
         continue;
       }
       console.log(
-        `  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}`,
+        `  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}${r.verdict === "inconclusive" && r.detectable ? `\n                detectable here: ${pct(r.detectable.mde)} points (80% power); the paper's effect needs ${Number.isFinite(r.seedsForPaper) ? `${r.seedsForPaper} seeds` : "a larger effect than this scale gives"}` : ""}`,
       );
     }
   }
@@ -314,18 +347,15 @@ async function main(): Promise<void> {
       console.log(`  ${s.model.padEnd(34)} ${s.benchmark.padEnd(4)} ${s.direction} ${pct(s.mean)}±${pct(s.std)}`);
     }
   }
-  for (const r of runs.filter((x) => x.config.seed === seeds[0])) {
-    const lastStep = r.metrics[r.metrics.length - 1];
-    if (lastStep)
-      console.log(
-        `  ${r.config.name}: ${r.metrics.length} steps, final loss ${lastStep.loss.toFixed(3)} (speech ${lastStep.lossSpeech.toFixed(3)}, text ${lastStep.lossText.toFixed(3)})`,
-      );
-  }
+  // a loss the last step had none of (no speech target: NaN, null in metrics.jsonl) shows its last finite value, or n/a
+  for (const r of runs.filter((x) => x.config.seed === seeds[0]))
+    if (r.metrics.length > 0) console.log(`  ${r.config.name}: ${finalLossSummary(r.metrics)}`);
 
+  // --where=budget:4x,model:baseline|lst-aligned -> phoneticPatching-budget-4x-model-baseline_lst-aligned-small;
+  // seeds other than the scale's add -s<seeds> (outputStem: only [A-Za-z0-9._-], whatever the flags hold)
   const base = path.join(
     args.out,
-    // --where=budget:4x,model:baseline|lst-aligned -> phoneticPatching-budget-4x-model-baseline+lst-aligned-small
-    `${args.grid}${args.where ? `-${args.where.replace(/[:,]/g, "-").replace(/\|/g, "+")}` : ""}-${scale.name}`,
+    outputStem({ grid: args.grid, where, seeds, defaultSeeds: scale.seeds, scale: scale.name }),
   );
   const csv = lab.toCsv(rows);
   lab.writeFileAtomic(`${base}.csv`, csv);

@@ -13,7 +13,6 @@
  * Resume overrides (lib/train/resume.ts), off by default: --allowScheduleChange continues a checkpoint written
  * under another lr/warmupSteps/... (after a divergence), --allowBackendChange one written on another backend.
  */
-import fs from "fs";
 import path from "path";
 import {
   initBackend,
@@ -33,8 +32,10 @@ import {
   makeTrainSource,
   DEFAULT_INTERLEAVE,
   PAPER_MIX,
+  resolveDataConfig,
+  ensureDir,
 } from "../lib";
-import { cli, CliError, lockNow, type HeldLock } from "../lib/internal";
+import { checkDirPath, cli, CliError, lockNow, type HeldLock } from "../lib/internal";
 
 const TRAIN_CLI = {
   command: "npx tsx scripts/train.ts",
@@ -86,22 +87,33 @@ async function loadSource(data: string, mix: [number, number], seed: number): Pr
 
 async function main(): Promise<void> {
   const { values: args, overrides } = cli(TRAIN_CLI);
-  const mixArg = args.mix.split(":").map(Number);
-  if (mixArg.length !== 2 || mixArg.some((x) => !(x >= 0)))
-    throw new CliError(`--mix must look like 1:2 (interleaved:text tokens), got '${args.mix}'`);
+  const mixParts = args.mix.split(":");
+  const mixArg = mixParts.map(Number);
+  // subtle: `x >= 0` lets Infinity through (and Number("") is 0), so each part must be written and finite
+  if (
+    mixArg.length !== 2 ||
+    mixParts.some((x) => x.trim() === "") ||
+    mixArg.some((x) => !(Number.isFinite(x) && x >= 0)) ||
+    mixArg[0] + mixArg[1] === 0
+  )
+    throw new CliError(
+      `--mix must be two finite numbers >= 0, not both 0, as interleaved:text tokens (e.g. 1:2), got '${args.mix}'`,
+    );
   const trainOver = (overrides.train ?? {}) as DeepPartial<TrainConfig>;
   const model = (overrides.model ?? {}) as DeepPartial<ModelConfig>;
   const patching = overrides.patching as DeepPartial<PatchingConfig> | undefined;
-  // check every override's keys and types against the defaults now, before a backend or a dataset loads
-  resolveConfig(DEFAULT_MODEL_CONFIG, model, "model");
-  resolveTrainConfig(trainOver); // bad values (a non-finite lr, ...) too, before a dataset is built or a run dir is made
+  // check every override's keys and types against the defaults now, before a backend or a dataset loads; bad
+  // values (a non-finite lr, an LST globalLen above maxRawLen, ...) too, before a dataset is built or a run dir is made
+  resolveTrainConfig(trainOver, resolveConfig(DEFAULT_MODEL_CONFIG, model, "model").kind);
   resolveConfig(DEFAULT_PATCHING, patching, "patching");
   const data = args.data;
+  if (data !== "synthetic") resolveDataConfig(data); // an unknown preset, before a run dir is made
   const dir = args.runDir === "" ? undefined : args.runDir;
   // the lock first, so a second copy on the same run dir refuses before loading anything
   let lock: HeldLock | null = null;
   if (dir) {
-    fs.mkdirSync(dir, { recursive: true });
+    checkDirPath(dir, "run directory (--runDir)");
+    ensureDir(dir);
     lock = lockNow(path.join(dir, "lock"));
   }
   try {

@@ -3,6 +3,7 @@
  * the row length each. Bad values fail here with the flag and what it takes.
  */
 import { cli as cliArgs } from "../../lib/internal";
+import { BENCH_COMPILE, type BenchCompile } from "./compiled";
 import { PEER_MODES, type PeerMode } from "./torch-peer";
 
 /** The bench sizes: a model preset (lib/model/sizes.ts) and the row length. */
@@ -10,6 +11,7 @@ export const SIZES = {
   smoke: { preset: "smoke", T: 32 }, // a quick check (the portable bundle's test), not the bench
   reference: { preset: "reference", T: 256 },
   d512: { preset: "gpuSmall", T: 1024 },
+  small: { preset: "cpuSmall", T: 192 }, // the lab's small-scale model and row length (compile's auto threshold)
 } as const;
 export type SizeName = keyof typeof SIZES;
 
@@ -28,6 +30,8 @@ export interface Args {
   peerModes: PeerMode[];
   /** profile one step of each tfjs model per size */
   profile: boolean;
+  /** the tfjs step runners, interleaved: off (eager), graph, xla (lib/train/compiled-step/) */
+  compile: BenchCompile[];
 }
 
 const BENCH_CLI = {
@@ -42,7 +46,7 @@ const BENCH_CLI = {
     batch: { type: "number", default: 16, help: "rows per step" },
     sizes: {
       type: "string",
-      value: "reference,d512",
+      value: "smoke,reference,d512,small",
       help: "model sizes to run (default: reference, plus d512 on a GPU backend)",
     },
     "peer-device": {
@@ -55,6 +59,12 @@ const BENCH_CLI = {
       default: "eager,compile",
       value: "eager,compile",
       help: "the PyTorch peer's configurations: eager, torch.compile (--compile), or both",
+    },
+    compile: {
+      type: "string",
+      default: "off,graph",
+      value: "off,graph,xla",
+      help: "tfjs step runners run side by side (interleaved): off = eager kernels, graph = compiled step, xla = graph with XLA",
     },
     profile: {
       type: "boolean",
@@ -87,6 +97,12 @@ export function parseArgs(argv: readonly string[]): Args {
       `train-bench: --peer-modes must list eager and/or compile (e.g. --peer-modes=eager,compile), ` +
         `got '${v["peer-modes"]}'`,
     );
+  const compile = v.compile.split(",").filter((m) => m !== "");
+  const badCompile = compile.filter((m) => !(BENCH_COMPILE as readonly string[]).includes(m));
+  if (badCompile.length || compile.length === 0)
+    throw new Error(
+      `train-bench: --compile must list off, graph and/or xla (e.g. --compile=off,graph), got '${v.compile}'`,
+    );
   return {
     steps: v.steps,
     warmup: v.warmup,
@@ -98,5 +114,6 @@ export function parseArgs(argv: readonly string[]): Args {
     backend: v.backend || undefined,
     peerModes: [...new Set(modes)] as PeerMode[],
     profile: v.profile,
+    compile: [...new Set(compile)] as BenchCompile[],
   };
 }

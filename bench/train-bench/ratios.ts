@@ -26,6 +26,17 @@ export interface SizeRatios {
       { baselineOverPeer: number | null; lstOverPeerLst: number | null; peerLstOverPeerBaseline: number | null }
     >
   >;
+  /** per compiled tfjs runner (`tfjs-graph`, `tfjs-xla`): `compiledRatioLines` */
+  compiled?: Record<string, CompiledRatios>;
+}
+
+/** A compiled runner against the eager step and the strongest peer (tokens/s ratios, paired by round). */
+export interface CompiledRatios {
+  baselineOverEager: number | null;
+  lstOverEager: number | null;
+  lstOverBaseline: number | null;
+  baselineOverPeer: number | null;
+  lstOverPeerLst: number | null;
 }
 
 /** Results per run key (`tfjs lst reference`, `torch.compile baseline d512`, ...), one per round in order. */
@@ -122,4 +133,61 @@ export function ratioLines(
     line(`${p} LST / ${p} baseline:`, ratios.peerLstOverPeerBaseline, k(p, "lst"), k(p, "baseline"));
   }
   return lines;
+}
+
+/**
+ * The lines and ratios of a compiled tfjs runner `who` (e.g. `tfjs-graph`) at one size: over the eager step of the
+ * same model (paired by round), LST over the baseline, and over the strongest peer `r` names.
+ */
+export function compiledRatioLines(
+  runs: RoundRuns,
+  size: string,
+  who: string,
+  r: SizeRatios,
+): { lines: string[]; ratios: CompiledRatios } {
+  const k = (w: string, kind: string) => key(w, kind, size);
+  const lines: string[] = [];
+  const line = (label: string, x: number | null, a: string, b: string) => {
+    lines.push(`${label.padEnd(44)} ${formatRatio(x)}${roundRange(runs, a, b)}`);
+    return x;
+  };
+  const pb = r.strongestPeer.baseline;
+  const pl = r.strongestPeer.lst;
+  const ratios: CompiledRatios = {
+    baselineOverEager: line(
+      `${who} baseline / tfjs baseline:`,
+      ratio(runs, k(who, "baseline"), k("tfjs", "baseline")),
+      k(who, "baseline"),
+      k("tfjs", "baseline"),
+    ),
+    lstOverEager: line(
+      `${who} LST / tfjs LST:`,
+      ratio(runs, k(who, "lst"), k("tfjs", "lst")),
+      k(who, "lst"),
+      k("tfjs", "lst"),
+    ),
+    lstOverBaseline: line(
+      `${who} LST raw tokens/s / baseline:`,
+      ratio(runs, k(who, "lst"), k(who, "baseline")),
+      k(who, "lst"),
+      k(who, "baseline"),
+    ),
+    baselineOverPeer: pb
+      ? line(
+          `${who} baseline / strongest peer (${pb}):`,
+          ratio(runs, k(who, "baseline"), k(pb, "baseline")),
+          k(who, "baseline"),
+          k(pb, "baseline"),
+        )
+      : null,
+    lstOverPeerLst: pl
+      ? line(
+          `${who} LST / strongest peer LST (${pl}):`,
+          ratio(runs, k(who, "lst"), k(pl, "lst")),
+          k(who, "lst"),
+          k(pl, "lst"),
+        )
+      : null,
+  };
+  return { lines, ratios };
 }

@@ -4,8 +4,9 @@
  * WAVE_FORMAT_EXTENSIBLE, any channel count, and returns mono Float32 samples in [-1, 1] (channels averaged).
  * Everything else is refused by name rather than decoded as something it is not: A-law and mu-law (which
  * would otherwise read as 8-bit PCM, a constant offset), ADPCM, MP3, 64-bit float, odd bit depths. So is a
- * data chunk shorter than its header says (a cut file), and a float sample that is NaN or infinite (it would
- * turn every feature frame of the utterance into NaN, and every unit into 0).
+ * data chunk shorter than its header says (a cut file), a sample rate outside 4-384 kHz (a corrupt header), and a
+ * float sample that is NaN or infinite (it would turn every feature frame of the utterance into NaN, and every
+ * unit into 0).
  * writeWav writes 16-bit PCM mono via the `wavefile` package; samples outside [-1, 1] are clipped.
  *
  * Layout read (little-endian): "RIFF" size "WAVE", then chunks of (4-char id, uint32 size, data, pad byte if
@@ -28,6 +29,13 @@ const FORMAT_NAMES: Record<number, string> = {
   0x50: "MPEG",
   0x55: "MP3",
 };
+/**
+ * Sample rates read (Hz): telephone speech (8 kHz) down to 4 kHz, studio audio up to 384 kHz. Outside it the
+ * header is wrong: 1 Hz made the resampler run for over 15 minutes, 100 Hz read 1 s of audio as 160 s, and
+ * 2e9 Hz resampled everything away ("the audio is empty").
+ */
+export const MIN_RATE = 4000;
+export const MAX_RATE = 384000;
 const CONVERT =
   "convert it to 16-bit PCM (e.g. `sox in.wav -e signed-integer -b 16 out.wav` or `ffmpeg -i in.wav -c:a pcm_s16le out.wav`)";
 
@@ -91,7 +99,10 @@ export function readWav(bytes: Uint8Array, name = "input"): { samples: Float32Ar
   if (format === FLOAT && bits !== 32)
     throw fail(`unsupported float bit depth ${bits} (only 32-bit float): ${CONVERT}`);
   if (!(channels >= 1)) throw fail(`the header declares ${channels} channels: the file is corrupt`);
-  if (!(sampleRate > 0)) throw fail(`the header declares sample rate ${sampleRate}: the file is corrupt`);
+  if (!(sampleRate >= MIN_RATE && sampleRate <= MAX_RATE))
+    throw fail(
+      `the header declares a sample rate of ${sampleRate} Hz, outside ${MIN_RATE / 1000}-${MAX_RATE / 1000} kHz: the header is corrupt or the file is not speech audio; re-export it at 16 kHz (\`sox in.wav -r 16000 out.wav\` or \`ffmpeg -i in.wav -ar 16000 out.wav\`)`,
+    );
   const width = bits / 8;
   const frame = width * channels;
   const present = bytes.length - data.at;

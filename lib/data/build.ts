@@ -167,7 +167,7 @@ export async function buildDataset(preset: string | DeepPartial<DataConfig> = "s
       writeJsonAtomic(bpePath, BpeTokenizer.train(texts, cfg.textVocab).toJSON());
     });
   }
-  const bpe = BpeTokenizer.fromJSON(readJson(bpePath, "text BPE"));
+  const bpe = BpeTokenizer.load(bpePath, `delete ${bpePath} and rebuild`);
 
   // 2. paired speech (training voices) and benchmark speech (test voices)
   const tts = await createTts();
@@ -323,7 +323,7 @@ export function loadDatasetDir(dir: string): Dataset {
   if (m.format !== DATA_FORMAT) {
     throw new Error(`dataset ${dir} was written by data format ${m.format}, this lab reads format ${DATA_FORMAT}: delete the directory and rebuild`);
   }
-  const bpe = BpeTokenizer.fromJSON(readJson(path.join(dir, "bpe.json"), "text BPE"));
+  const bpe = BpeTokenizer.load(path.join(dir, "bpe.json"), `delete the dataset directory ${dir} and rebuild`);
   const unitModel = loadUnitModel(path.join(dir, "units.json"));
   const vocab = makeVocab(bpe.vocabSize, unitCount(unitModel));
   const paired = readJson<SerializedAligned[]>(path.join(dir, "paired.json"), "paired corpus").map(deserializeAligned);

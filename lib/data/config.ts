@@ -5,7 +5,7 @@
  *   paper  the paper's knobs at a size for a GPU machine: K = 501, more speech
  * Interleaving and the mix ratio are *stream* knobs (applied on the fly by data/source.ts), not build knobs.
  */
-import { resolveConfig, type DeepPartial } from "../config";
+import { ownKey, resolveConfig, type DeepPartial } from "../config";
 
 export interface DataConfig {
   name: string;
@@ -58,7 +58,7 @@ export const DATA_DEFAULTS: DataConfig = {
 export function resolveDataConfig(preset: string | DeepPartial<DataConfig> = "small", overrides?: DeepPartial<DataConfig>): DataConfig {
   let base = DATA_DEFAULTS;
   if (typeof preset === "string") {
-    const p = DATA_PRESETS[preset];
+    const p = ownKey(DATA_PRESETS, preset); // own names only: not 'constructor'
     if (!p) throw new Error(`unknown data preset '${preset}': choose one of ${Object.keys(DATA_PRESETS).join(", ")}`);
     base = resolveConfig(DATA_DEFAULTS, p, "data");
   } else {

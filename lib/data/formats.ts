@@ -7,7 +7,8 @@
  *   HellaSwag JSONL: `ctx` (or `ctx_a` + " " + `ctx_b`), `endings` (4 strings), `label` (0..3; a number or a
  *     numeric string), optional `ind`, `source_id`                     -> kind "hs", 4 endings
  * Every loader reads all rows, then throws one Error listing every malformed row by line number and what is
- * wrong with it, so a bad file is fixed in one pass. Loaded items have type "real" and tier 0 (not graded).
+ * wrong with it, so a bad file is fixed in one pass. A repeated item id is such a row, and so is (HellaSwag) an
+ * item with another ending count than the first. A file must be UTF-8 (a leading byte-order mark is dropped). Loaded items have type "real" and tier 0 (not graded).
  *
  * CSV follows RFC 4180: fields in double quotes may hold commas, newlines and doubled quotes ("").
  * Example: the line  s1,"he said ""hi"", then left",x  has the fields  [s1] [he said "hi", then left] [x].
@@ -31,6 +32,89 @@ function reportProblems(what: string, problems: string[]): void {
   const listed = problems.slice(0, MAX_LISTED).map((p) => `  ${p}`);
   if (problems.length > MAX_LISTED) listed.push(`  ... and ${problems.length - MAX_LISTED} more`);
   throw new Error(`${what}: ${problems.length} malformed row(s); fix or remove them:\n${listed.join("\n")}`);
+}
+
+/** Text without a leading UTF-8 byte-order mark (some editors write one; JSON.parse refuses it). */
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Items that share an id, as problems naming both lines (`field` is the column the id comes from): scores are
+ * kept per item id, so a repeated id would be found only later, as a cache or eval.json that does not match.
+ */
+function duplicateIds(items: BenchItem[], lineOf: number[], field: string): string[] {
+  const first = new Map<string, number>();
+  const out: string[] = [];
+  items.forEach((it, i) => {
+    const at = first.get(it.id);
+    if (at === undefined) first.set(it.id, lineOf[i]);
+    else out.push(`line ${lineOf[i]}: ${field} gives the id '${it.id}' of line ${at} again; ids must be unique`);
+  });
+  return out;
+}
+
+/**
+ * Items whose ending count differs from the file's first item, as problems: chance (1 / endings), the paired
+ * statistics and the tables read one count per file, so a file mixing 2- and 4-ending items is refused rather
+ * than scored against the wrong chance.
+ */
+function mixedEndings(items: BenchItem[], lineOf: number[]): string[] {
+  if (items.length === 0) return [];
+  const n = items[0].endings.length;
+  return items
+    .map((it, i) => ({ it, line: lineOf[i] }))
+    .filter(({ it }) => it.endings.length !== n)
+    .map(
+      ({ it, line }) =>
+        `line ${line}: ${it.endings.length} endings, but line ${lineOf[0]} (the first item) has ${n}; a file must give every item the same number of endings`,
+    );
+}
+
+/**
+ * A text file's contents, decoded as UTF-8 and refusing anything else: Latin-1 or UTF-16 bytes would otherwise
+ * turn silently into U+FFFD. The error names the file and the conversion.
+ */
+export function readUtf8File(file: string, what: string): string {
+  let bytes: Buffer;
+  try {
+    if (fs.statSync(file).isDirectory())
+      throw new Error(`the ${what} ${file} is a directory, not a file: give the path of the file itself`);
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`the ${what} ${file} does not exist: download it and give its path`);
+    if (code === undefined) throw e;
+    throw new Error(`cannot read the ${what} ${file} (${(e as Error).message}): check its path and permissions`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstBadUtf8(bytes);
+    throw new Error(
+      `the ${what} ${file} is not UTF-8 (byte ${at} is 0x${bytes[at].toString(16).padStart(2, "0")}; Latin-1 or Windows-1252?): convert it, e.g. \`iconv -f latin1 -t utf-8 ${file} > out${path.extname(file)}\``,
+    );
+  }
+}
+
+/** The offset of the first byte that does not start a valid UTF-8 sequence (readUtf8File's error). */
+function firstBadUtf8(b: Uint8Array): number {
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    // the sequence length its lead byte announces (0: not a lead byte); the decoder judges the whole sequence
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (n === 0 || i + n > b.length) return i;
+    if (n > 1) {
+      try {
+        dec.decode(b.subarray(i, i + n));
+      } catch {
+        return i;
+      }
+    }
+    i += n;
+  }
+  return b.length - 1;
 }
 
 function applyLimit(items: BenchItem[], limit: number | undefined): BenchItem[] {
@@ -122,6 +206,7 @@ function loadClozeCsv(text: string, kind: "sc" | "tsc", benchmark: string, opts:
   }
   const col = Object.fromEntries(STORY_CLOZE_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<(typeof STORY_CLOZE_COLUMNS)[number], number>;
   const items: BenchItem[] = [];
+  const lineOf: number[] = [];
   const problems: string[] = [];
   for (let r = 1; r < records.length; r++) {
     const row = records[r];
@@ -142,6 +227,7 @@ function loadClozeCsv(text: string, kind: "sc" | "tsc", benchmark: string, opts:
       continue;
     }
     const endings = [get("RandomFifthSentenceQuiz1"), get("RandomFifthSentenceQuiz2")];
+    lineOf.push(lines[r]);
     items.push({
       id: `${benchmark}-${get("InputStoryid")}`,
       benchmark,
@@ -153,6 +239,7 @@ function loadClozeCsv(text: string, kind: "sc" | "tsc", benchmark: string, opts:
       tier: 0,
     });
   }
+  problems.push(...duplicateIds(items, lineOf, "InputStoryid"));
   reportProblems(`${benchmark} CSV`, problems);
   if (items.length === 0) throw new Error(`${benchmark} CSV has a header but no items: the file is cut short or is not the val/test set; download it again`);
   return applyLimit(items, opts.limit);
@@ -172,8 +259,9 @@ export function loadTopicStoryClozeCsv(text: string, opts: LoadOptions = {}): Be
 export function loadHellaSwagJsonl(text: string, opts: LoadOptions = {}): BenchItem[] {
   const benchmark = opts.benchmark ?? "hellaswag";
   const items: BenchItem[] = [];
+  const lineOf: number[] = [];
   const problems: string[] = [];
-  const rows = text.split(/\r?\n/);
+  const rows = stripBom(text).split(/\r?\n/);
   rows.forEach((raw, k) => {
     const at = `line ${k + 1}`;
     if (raw.trim() === "") return;
@@ -206,6 +294,7 @@ export function loadHellaSwagJsonl(text: string, opts: LoadOptions = {}): BenchI
       return;
     }
     const ind = typeof o.ind === "number" || typeof o.ind === "string" ? String(o.ind) : String(k + 1);
+    lineOf.push(k + 1);
     items.push({
       id: `${benchmark}-${ind}`,
       benchmark,
@@ -217,6 +306,7 @@ export function loadHellaSwagJsonl(text: string, opts: LoadOptions = {}): BenchI
       tier: 0,
     });
   });
+  problems.push(...duplicateIds(items, lineOf, "'ind'"), ...mixedEndings(items, lineOf));
   reportProblems(`${benchmark} JSONL`, problems);
   if (items.length === 0) throw new Error(`${benchmark} JSONL is empty (no JSON lines): the file is cut short or is not the HellaSwag val set; download it again`);
   return applyLimit(items, opts.limit);
@@ -228,7 +318,7 @@ export function loadHellaSwagJsonl(text: string, opts: LoadOptions = {}): BenchI
  */
 export function loadBenchmarkFile(file: string, opts: LoadOptions & { kind?: BenchKindName } = {}): BenchItem[] {
   if (!fs.existsSync(file)) throw new Error(`benchmark file ${file} does not exist: download it and give its path`);
-  const text = fs.readFileSync(file, "utf8");
+  const text = readUtf8File(file, "benchmark file");
   try {
     return loadByExtension(file, text, opts);
   } catch (e) {

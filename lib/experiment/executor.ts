@@ -24,7 +24,16 @@ import { writeFileAtomic, writeJsonAtomic } from "../files";
 import { cacheDir } from "../paths";
 import type { ExperimentConfig } from "./experiment";
 import { RunStore } from "./runs";
-import { checkSlurm, sbatch, sbatchArgs, shq, squeue, type QueuedTask, type SlurmResources } from "./slurm";
+import {
+  checkSlurm,
+  sbatch,
+  sbatchArgs,
+  shellExport,
+  shq,
+  squeue,
+  type QueuedTask,
+  type SlurmResources,
+} from "./slurm";
 import {
   createSubmission,
   formatStates,
@@ -87,9 +96,21 @@ export function resolveExecutor(o: ExecutorOptions | ExecutorOptions["kind"] | u
     throw new Error(`executor kind must be 'local', 'processes' or 'slurm', got '${String(x.kind)}'`);
   if (x.jobs !== undefined && !(Number.isInteger(x.jobs) && x.jobs > 0))
     throw new Error(`jobs must be a positive integer, got ${x.jobs}`);
+  checkTaskEnv(x.env);
   if (x.wait === false && x.kind !== "slurm")
     throw new Error(`wait: false needs the slurm executor (the ${x.kind} executor's work ends with this process)`);
   return x;
+}
+
+/** Check the tasks' environment: names a shell can export, string values (quoted in task.sh by shq). */
+function checkTaskEnv(env: unknown): void {
+  if (env === undefined) return;
+  if (typeof env !== "object" || env === null || Array.isArray(env))
+    throw new Error(`env must be an object of NAME: value strings, got ${JSON.stringify(env)}`);
+  for (const [k, v] of Object.entries(env)) {
+    shellExport(k, ""); // throws on a name that is not a variable name
+    if (typeof v !== "string") throw new Error(`env ${k} must be a string, got ${JSON.stringify(v)}`);
+  }
 }
 
 /** The lab's root: where scripts/task.ts lives and tasks start. */
@@ -164,7 +185,7 @@ function taskEnv(x: ExecutorOptions): Record<string, string> {
 }
 
 function batchScript(sub: Submission, x: ExecutorOptions): string {
-  const exports = Object.entries(taskEnv(x)).map(([k, v]) => `export ${k}=${shq(v)}`);
+  const exports = Object.entries(taskEnv(x)).map(([k, v]) => shellExport(k, v));
   return [
     "#!/bin/bash",
     `# grid '${sub.grid}' (${sub.tasks.length} runs): array task i runs tasks[i] of submission.json through the lab's CLI`,

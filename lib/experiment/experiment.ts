@@ -196,7 +196,7 @@ export const SCALES: Record<string, LabScale> = {
 
 /** The scale a notebook or the CLI runs at: LST_SCALE (the headless notebook runner sets 'smoke'), else 'small'. */
 export function labScale(name: string = process.env.LST_SCALE ?? "small"): LabScale {
-  const s = SCALES[name];
+  const s = Object.prototype.hasOwnProperty.call(SCALES, name) ? SCALES[name] : undefined;
   if (!s)
     throw new Error(`unknown lab scale '${name}' (from LST_SCALE?): choose one of ${Object.keys(SCALES).join(", ")}`);
   return s;
@@ -255,7 +255,7 @@ function lstModelDefaults(variant: Variant, model: DeepPartial<ModelConfig> | un
  */
 function validateExperiment(c: ExperimentConfig): void {
   const where = `experiment '${c.name}'`;
-  resolveTrainConfig(c.train); // both patchers were resolved (and checked) once, in resolveExperiment
+  resolveTrainConfig(c.train, c.variant === "lst" ? "lst" : "baseline"); // both patchers were resolved (and checked) once, in resolveExperiment
   modelSizeConfig(
     c.size,
     c.variant === "lst" ? "lst" : "baseline",

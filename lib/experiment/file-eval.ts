@@ -7,6 +7,7 @@
  *
  *   fileBenchmarkItems(runs, "storycloze_test.csv")   -> per-item outcomes, accuracy rows, lexicon coverage
  *   fileEvalLines(result)                              -> the same as lines of text (the CLI prints them)
+ *   finishedGridRuns("default", scale, { seeds, where }) -> the runs of that selection the store has finished
  *
  * Text. The lab's models read only the story world: lower-case words from a small lexicon. The text is
  * lower-cased by default (`lowercase: false` keeps it as written: the BPE then meets capitals it never saw),
@@ -27,7 +28,12 @@ import type { Direction } from "../data/bench-encode";
 import { lexiconCoverage, type LexiconCoverage } from "../data/lexicon-coverage";
 import { accuracyCells } from "../eval/evaluate";
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
+import { runsDir } from "../paths";
+import { resolveExperiment, type LabScale } from "./experiment";
 import { spokenBenchmarkItems, type ScoredRunItems } from "./extra-eval";
+import { scaleRuns } from "./grid-study";
+import { selectGrid, type GridRun } from "./grids";
+import { RunStore } from "./runs";
 import type { StudyOptions, StudyRun } from "./study";
 
 export interface FileEvalOptions extends StudyOptions, LoadOptions {
@@ -79,6 +85,34 @@ export function fileBenchmark(
       .replace(/^-+|-+$/g, "") || "file";
   const key = `file-${slug}-${createHash("sha256").update(canonicalJson(items)).digest("hex").slice(0, 12)}`;
   return { key, benchmark, items };
+}
+
+/**
+ * The finished runs of a grid's selection (`selectGrid`: the seeds given, else the scale's; `where` with its `a|b`
+ * alternatives), from the run store, and the selection itself: `wanted.length - runs.length` runs are not
+ * finished. Runs are matched by run directory and name, so any seed works, not only the scale's own.
+ */
+export function finishedGridRuns(
+  grid: string,
+  scale: LabScale,
+  opts: { seeds?: number[]; where?: Record<string, string | number>; runsRoot?: string } = {},
+): { wanted: GridRun[]; runs: StudyRun[] } {
+  const seeds = opts.seeds ?? scale.seeds;
+  const runsRoot = opts.runsRoot ?? runsDir();
+  const wanted = selectGrid(grid, scale, seeds, opts.where);
+  const store = new RunStore(runsRoot);
+  const key = (cfg: { name: string }, dir: string) => `${dir}\u0000${cfg.name}`;
+  const keys = new Set(
+    wanted.map((e) => {
+      const cfg = resolveExperiment(e.spec, scale);
+      return key(cfg, store.runDir(cfg));
+    }),
+  );
+  // scaleRuns reads the store for the scale's seeds; the same scale with these seeds reads them
+  const runs = scaleRuns({ ...scale, seeds }, runsRoot, [grid]).filter((r) =>
+    keys.has(key(r.config, store.runDir(r.config))),
+  );
+  return { wanted, runs };
 }
 
 /** Score finished runs on a real benchmark file, S→S and T→T (see the header). */

@@ -17,7 +17,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { randomBytes } from "crypto";
-import { writeJsonAtomic } from "../files";
+import { readJsonFile, writeJsonAtomic } from "../files";
 import type { ExperimentConfig } from "./experiment";
 import { lockHolder, pidAlive } from "./lock";
 import type { QueuedTask } from "./slurm";
@@ -161,7 +161,11 @@ function taskState(sub: Submission, i: number, queue: Map<string, QueuedTask>): 
   }
   const exitFile = path.join(sub.folder, `task-${i}.exit`);
   if (fs.existsSync(exitFile)) {
-    const x = JSON.parse(fs.readFileSync(exitFile, "utf8")) as { code: number | null; signal: string | null };
+    const x = readJsonFile(
+      exitFile,
+      "task exit record",
+      "delete it and run the grid again: its run is then submitted again",
+    ) as { code: number | null; signal: string | null };
     return {
       state: "failed",
       detail: x.signal

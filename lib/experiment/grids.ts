@@ -35,6 +35,7 @@
  * when `where` names its key (`budget: "16x"`), at every scale, with the same configs whether it trains here,
  * on a GPU backend or through an executor; the tables (`scaleRuns`) show it once it is in the run store.
  */
+import { hasOwn } from "../config";
 import { resolveDataConfig } from "../data/config";
 import { PAPER_MIX, type ExperimentSpec, type LabScale } from "./experiment";
 
@@ -279,7 +280,7 @@ export interface GridRun extends GridEntry {
 
 /** The entries of a grid at a scale; its opt-in ones only `withOptIn` (without: what `--list-grids` counts). */
 export function gridEntries(name: string, scale: LabScale, withOptIn = false): GridEntry[] {
-  const make = GRIDS[name];
+  const make = hasOwn(GRIDS, name) ? GRIDS[name] : undefined; // own names only: not 'constructor', 'toString'
   if (!make) throw new Error(`unknown grid '${name}': choose one of ${Object.keys(GRIDS).join(", ")}`);
   return make(scale).filter((e) => withOptIn || e.optIn === undefined);
 }
@@ -291,9 +292,51 @@ export function gridEntries(name: string, scale: LabScale, withOptIn = false): G
 export function expandGrid(name: string, scale: LabScale, seeds: number[] = scale.seeds, withOptIn = false): GridRun[] {
   const entries = gridEntries(name, scale, withOptIn);
   if (seeds.length === 0) throw new Error(`grid '${name}': give at least one seed`);
+  const bad = seeds.filter((s, i) => !Number.isSafeInteger(s) || seeds.indexOf(s) !== i);
+  if (bad.length)
+    throw new Error(
+      `grid '${name}': seeds must be distinct integers, got [${seeds.join(", ")}] (${bad.join(", ")}): give each seed once`,
+    );
   const out: GridRun[] = [];
   for (const e of entries) for (const seed of seeds) out.push({ ...e, spec: { ...e.spec, seed }, seed });
   return out;
+}
+
+/**
+ * The group has every value of `where` (compared as text; `a|b` takes either). Own keys only: a group has no
+ * `constructor`. An opt-in entry needs `where` to name its key (the header).
+ */
+export function groupMatches(
+  e: { group: Record<string, string | number>; optIn?: string },
+  where: Record<string, string | number>,
+): boolean {
+  return (
+    (e.optIn === undefined || hasOwn(where, e.optIn)) &&
+    Object.entries(where).every(([k, v]) => hasOwn(e.group, k) && String(v).split("|").includes(String(e.group[k])))
+  );
+}
+
+/**
+ * Check `where` against a grid's entries (opt-in ones included): every key is a group key of the grid and every
+ * alternative of every value is a value some entry has. An error names the key or alternative and what exists,
+ * so a typo (or a path smuggled into a value) is never silently dropped from `a|b`.
+ */
+function checkWhere(name: string, entries: GridEntry[], where: Record<string, string | number>): void {
+  const head = `grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`;
+  for (const [k, v] of Object.entries(where)) {
+    const values = [...new Set(entries.filter((e) => hasOwn(e.group, k)).map((e) => String(e.group[k])))];
+    if (values.length === 0) {
+      const keys = [...new Set(entries.flatMap((e) => Object.keys(e.group)))];
+      throw new Error(`${head}: its groups have no key '${k}'; the keys are ${keys.join(", ")}`);
+    }
+    const missing = String(v)
+      .split("|")
+      .filter((alt) => !values.includes(alt));
+    if (missing.length)
+      throw new Error(
+        `${head}: ${k} ${missing.map((m) => `'${m}'`).join(", ")} matches nothing; ${k} takes ${values.join(", ")} (a|b: either)`,
+      );
+  }
 }
 
 /**
@@ -301,7 +344,8 @@ export function expandGrid(name: string, scale: LabScale, seeds: number[] = scal
  * numbers), e.g. selectGrid('calibration', scale, [1], { units: 'phonetic', budget: '1x' }). An opt-in entry is
  * kept only when `where` names its key: { budget: '16x' } selects the phonetic 16x cell, { model: 'baseline' }
  * does not. A value with `|` takes any of its alternatives: { budget: '4x', model: 'baseline|lst-aligned' } is
- * two models of the 4x cell. None is an error.
+ * two models of the 4x cell. A key or an alternative that no entry has is an error (checkWhere), and so is an
+ * empty selection.
  */
 export function selectGrid(
   name: string,
@@ -309,11 +353,8 @@ export function selectGrid(
   seeds: number[] = scale.seeds,
   where: Record<string, string | number> = {},
 ): GridRun[] {
-  const out = expandGrid(name, scale, seeds, true).filter(
-    (e) =>
-      (e.optIn === undefined || e.optIn in where) &&
-      Object.entries(where).every(([k, v]) => String(v).split("|").includes(String(e.group[k]))),
-  );
+  checkWhere(name, gridEntries(name, scale, true), where);
+  const out = expandGrid(name, scale, seeds, true).filter((e) => groupMatches(e, where));
   if (out.length === 0) throw new Error(`grid '${name}' has no entry whose group matches ${JSON.stringify(where)}`);
   return out;
 }

@@ -57,14 +57,23 @@ function encode(info: LockInfo): Buffer {
   return buf;
 }
 
-/** The lock's current text and inode, or null if there is no lock. */
+/** The lock's current text and inode, or null if there is no lock. An error names the path and the fix. */
 function look(file: string): { raw: string; mtimeMs: number } | null {
+  let st: fs.Stats;
   try {
-    const st = fs.statSync(file);
+    st = fs.statSync(file);
+    if (!st.isFile())
+      throw new Error(
+        `the lock ${file} is a ${st.isDirectory() ? "directory" : "special file"}, not a lock file: nothing of the lab makes that; remove it (\`rm -r ${file}\`) once no process uses the run directory, and run again`,
+      );
     return { raw: fs.readFileSync(file, "utf8"), mtimeMs: st.mtimeMs };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    if (code === undefined) throw e;
+    throw new Error(
+      `cannot read the lock ${file} (${(e as Error).message}): its run directory must be a directory readable by this user on this host`,
+    );
   }
 }
 

@@ -24,7 +24,8 @@
 import fs from "fs";
 import path from "path";
 import { readMetrics, RunStore } from "./runs";
-import { runsDir } from "../paths";
+import { hasOwn } from "../config";
+import { checkDirPath, runsDir } from "../paths";
 import { resolveExperiment, type ExperimentConfig, type LabScale } from "./experiment";
 import { selectGrid } from "./grids";
 import { currentCode, runFreshness } from "./provenance";
@@ -129,6 +130,7 @@ function loggedSteps(dir: string): number {
 /** The plan of a grid at a scale (see the header); reads the run store, trains and builds nothing. */
 export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}): GridPlan {
   const runsRoot = opts.runsRoot ?? runsDir();
+  checkDirPath(runsRoot, "run store");
   const store = new RunStore(runsRoot);
   const entries = selectGrid(name, scale, opts.seeds, opts.where);
   const measured = storeStepTimes(runsRoot);
@@ -152,7 +154,7 @@ export function planGrid(name: string, scale: LabScale, opts: PlanOptions = {}):
     const steps = train ? Math.max(0, cfg.train.steps - (state === "partial" ? loggedSteps(dir) : 0)) : 0;
     const kind = cfg.variant === "lst" ? "lst" : "baseline";
     const fromStore = measured.get(shapeOf(cfg));
-    const table = MEASURED_STEP_MS[scale.name];
+    const table = hasOwn(MEASURED_STEP_MS, scale.name) ? MEASURED_STEP_MS[scale.name] : undefined;
     let stepMs: number | null = null;
     let stepTime = `${kind} ${cfg.size}: not measured (run \`npx tsx bench/step-time.ts --scale=${scale.name}\`)`;
     if (fromStore && opts.tflops === undefined) {

@@ -69,8 +69,10 @@ export const PRESENTATION = [
     "provenance.ts",
     "report.ts",
     "rescore.ts",
+    "results-doc.ts",
     "runs.ts",
     "scale-budget.ts",
+    "verdicts.ts",
   ].map((f) => `experiment/${f}`),
 ];
 

@@ -35,6 +35,13 @@ function isObject(x: unknown): x is Record<string, unknown> {
 export function runIdentity(cfg: object): Record<string, unknown> {
   const out: Record<string, unknown> = { ...(cfg as Record<string, unknown>) };
   for (const k of LABEL_KEYS) delete out[k];
+  // how the steps run (eager or one TF graph) is not part of what a run is: their losses agree to float
+  // rounding (docs/speed.md), so a run trained either way is the same run and keeps its key
+  const t = out.train;
+  if (t !== null && typeof t === "object" && "compile" in t) {
+    const { compile: _compile, ...rest } = t as Record<string, unknown>;
+    out.train = rest;
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
  *     provenance.json { format, segments }               code, git, packages, machine: a segment per start (provenance.ts)
  *     metrics.jsonl   one StepMetrics per line, appended by train (a resumed run may log a step twice)
  *     checkpoint*     whatever `execute` keeps to resume (train's checkpoints)
+ *     train/          the trainer's own run dir, where study.ts trains (checkpoint*, model.safetensors, ...)
  *     eval.json       { format, result }                 execute's return value
  *     done            { format, finishedAt }             written last: the run is complete
  *     lock            { host, pid, token, heartbeatAt, … }  only while a process works on the run (lock.ts)
@@ -21,6 +22,19 @@
  * train appends to (a torn last line is skipped), and the lock itself. A directory of another format version
  * or with a corrupt file is an Error naming the path and the fix, never silently reused. Opening a store moves
  * directories of the old `<name>-<hash>` layout to this one (`migrateRunStore`, run-layout.ts).
+ *
+ * What "finished" means. `done` marks a run finished, and reading it (`load`: ensure, list, the grids) checks
+ * that it holds everything the tables and curves read, else it is an Error naming the run's path and the fix:
+ *   - a run that trained (a checkpoint.json in the run dir or in train/) has a metric line for every step
+ *     0..step-1 of its checkpoint: a missing, empty or short metrics.jsonl would drop it from the curves
+ *     (fix: delete `done` and rerun when train/metrics.jsonl still holds every line, else delete the run dir
+ *     and rerun: lost lines cannot be recomputed from the final checkpoint);
+ *   - its model.safetensors holds the checkpoint's step (fix: delete `done` and rerun: the run resumes from the
+ *     checkpoint, which rewrites the file, and evaluates again; or export it with scripts/export.ts);
+ *   - an execute result with an `eval` has its accuracy `cells`, one for every benchmark and direction of its
+ *     scored `items` (fix: delete eval.json and `done` and rerun: it evaluates again from the checkpoint).
+ * metrics.jsonl stores NaN (a step with no speech target has lossSpeech NaN) as null: `readMetrics` gives it
+ * back as NaN, so a metric read from the store is always a number.
  */
 import fs from "fs";
 import path from "path";
@@ -29,6 +43,8 @@ import { writeFileAtomic, writeJsonAtomic, readJsonFile, readJsonLines } from ".
 import { rowsFromEval, type ResultRow } from "../eval/metrics";
 import type { AccuracyCell } from "../eval/evaluate";
 import type { StepMetrics } from "../train/train";
+import { MODEL_FILE, runModelFileProblem } from "../train/model-export";
+import { formatSteps, missingSteps } from "../train/resume";
 import { appendProvenance, readProvenance, runCode, type RunProvenance } from "./provenance";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock";
 import { RUN_FORMAT, addRunName, migrateRunStore, runIdentity, runKey, runMeta } from "./run-layout";
@@ -92,8 +108,15 @@ function checkFormat(x: unknown, file: string, what: string, fix: string): Recor
   return x;
 }
 
-/** The EvalResult cells inside an execute result, if any: `result.eval.cells` or `result.cells`. */
-function findCells(result: unknown, file: string, fix: string): AccuracyCell[] | null {
+/**
+ * The EvalResult cells inside an execute result, if any: `result.eval.cells` or `result.cells`. An `eval` with
+ * no cells, or with scored items of a benchmark and direction that no cell holds, is an error (`redo`: the fix).
+ */
+function findCells(result: unknown, file: string, fix: string, redo: string): AccuracyCell[] | null {
+  if (isObject(result) && isObject(result.eval) && !Array.isArray(result.eval.cells))
+    throw new Error(
+      `run results ${file} has no accuracy cells (result.eval.cells is missing), so the run's rows would be dropped: ${redo}`,
+    );
   const candidates = isObject(result) ? [result.eval, result] : [];
   for (const c of candidates) {
     if (!isObject(c) || !Array.isArray(c.cells)) continue;
@@ -106,12 +129,29 @@ function findCells(result: unknown, file: string, fix: string): AccuracyCell[] |
         typeof cell.n === "number";
       if (!ok) throw new Error(`run results ${file}: accuracy cell ${i} lacks benchmark/direction/accuracy/n: ${fix}`);
     });
-    return c.cells as AccuracyCell[];
+    const cells = c.cells as AccuracyCell[];
+    if (Array.isArray(c.items)) {
+      const have = new Set(cells.map((x) => `${x.benchmark} ${x.direction}`));
+      const lost = new Set<string>();
+      for (const it of c.items as unknown[])
+        if (isObject(it) && typeof it.benchmark === "string" && typeof it.direction === "string") {
+          const key = `${it.benchmark} ${it.direction}`;
+          if (!have.has(key)) lost.add(key);
+        }
+      if (lost.size > 0)
+        throw new Error(
+          `run results ${file} has scored items of ${[...lost].join(", ")} but no accuracy cell for them, so those rows would be dropped: ${redo}`,
+        );
+    }
+    return cells;
   }
   return null;
 }
 
-/** metrics.jsonl -> rows; a torn last line (killed mid-append) is skipped, a broken line elsewhere is an error. */
+/**
+ * metrics.jsonl -> rows; a torn last line (killed mid-append) is skipped, a broken line elsewhere is an error.
+ * A top-level null (JSON's NaN: lossSpeech of a step with no speech target) comes back as NaN.
+ */
 export function readMetrics<M extends MetricsRow = StepMetrics>(file: string): M[] {
   const fix = `delete the run directory ${path.dirname(file)} and rerun`;
   const { rows } = readJsonLines(file, "metrics file", fix); // subtle: drops an unterminated last line (a kill mid-append)
@@ -119,9 +159,63 @@ export function readMetrics<M extends MetricsRow = StepMetrics>(file: string): M
   rows.forEach((row, i) => {
     if (!isObject(row) || typeof row.step !== "number")
       throw new Error(`metrics file ${file} row ${i + 1} has no numeric 'step': ${fix}`);
+    for (const [k, v] of Object.entries(row)) if (v === null) row[k] = NaN;
     byStep.set(row.step, row as unknown as M); // a resumed run re-logs the steps after its last checkpoint: keep the last
   });
   return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** The directory a run trained in: train/ (study.ts) or the run dir itself, whichever holds a checkpoint. */
+function trainedIn(dir: string): string | null {
+  for (const d of [path.join(dir, "train"), dir]) if (fs.existsSync(path.join(d, "checkpoint.json"))) return d;
+  return null;
+}
+
+/**
+ * Throw unless a finished run that trained holds every step's metric line and the model file of its
+ * checkpoint (see the header); `metrics` are the run's rows from its metrics.jsonl.
+ */
+function checkTrainedRun(dir: string, metrics: readonly MetricsRow[]): void {
+  const trainDir = trainedIn(dir);
+  if (!trainDir) return;
+  const manifest = path.join(trainDir, "checkpoint.json");
+  const m = readJsonStrict(manifest, "checkpoint manifest", `delete the directory ${dir} and rerun`);
+  const step = isObject(m) ? m.step : undefined;
+  if (typeof step !== "number")
+    throw new Error(`checkpoint manifest ${manifest} has no step: delete the directory ${dir} and rerun`);
+  const lost = missingSteps(
+    metrics.map((r) => r.step),
+    step,
+  );
+  if (lost.length > 0) {
+    const file = path.join(dir, "metrics.jsonl");
+    const own = path.join(trainDir, "metrics.jsonl");
+    // the trainer's own file (study.ts copies it to the run dir when training ends) may still hold every line
+    let ownWhole = false;
+    try {
+      ownWhole =
+        own !== file &&
+        missingSteps(
+          readMetrics(own).map((r) => r.step),
+          step,
+        ).length === 0;
+    } catch {
+      ownWhole = false;
+    }
+    const fix = ownWhole
+      ? `delete ${path.join(dir, "done")} and run the same command again (the run resumes from its final checkpoint, evaluates again and copies ${own}, which holds every step)`
+      : `delete the directory ${dir} and run the same command again (the run trains again from step 0; lost lines cannot be recomputed from the final checkpoint)`;
+    throw new Error(
+      `run ${dir} is damaged: its metrics file ${file} lacks ${formatSteps(lost)} of the ${step} steps its checkpoint ${manifest} counts, ` +
+        `so its learning curve would lose them: ${fix}`,
+    );
+  }
+  const model = runModelFileProblem(trainDir, step);
+  if (model)
+    throw new Error(
+      `run ${dir} is damaged: ${model} (a write that failed, e.g. on a full disk): delete ${path.join(dir, "done")} and run the same command again ` +
+        `(the run resumes from its checkpoint, which rewrites ${MODEL_FILE}, and evaluates again), or write it from the checkpoint with \`npx tsx scripts/export.ts ${trainDir}\``,
+    );
 }
 
 /** Write a run's eval.json (ensure does this with execute's return value). */
@@ -219,7 +313,10 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
     const done = checkFormat(readJsonStrict(doneFile, "run marker", fix), doneFile, "run marker", fix);
     const evalFile = path.join(dir, "eval.json");
     const ev = checkFormat(readJsonStrict(evalFile, "run results", fix), evalFile, "run results", fix);
-    const cells = findCells(ev.result, evalFile, fix);
+    const redo = `delete ${evalFile} and ${doneFile} and run the same command again (the run resumes from its last checkpoint and evaluates again)`;
+    const cells = findCells(ev.result, evalFile, fix, redo);
+    const metrics = readMetrics<M>(path.join(dir, "metrics.jsonl"));
+    checkTrainedRun(dir, metrics);
     const cfg = meta.config;
     const seed = isObject(cfg) && typeof cfg.seed === "number" ? cfg.seed : 0;
     const id = path.basename(dir);
@@ -234,7 +331,7 @@ export class RunStore<M extends MetricsRow = StepMetrics> {
       dir,
       config: cfg,
       result: ev.result,
-      metrics: readMetrics<M>(path.join(dir, "metrics.jsonl")),
+      metrics,
       rows: cells ? rowsFromEval({ cells }, { run: id, model: label, seed }).map((r) => ({ ...r, code })) : [],
       finishedAt: String(done.finishedAt),
       provenance,

@@ -145,3 +145,18 @@ export function squeue(): QueuedTask[] {
 export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** A shell variable name: letters, digits and `_`, not starting with a digit. */
+export const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `export NAME='value'` for a batch script: the value is quoted (shq), the name must be a variable name, since a
+ * name is written as it is: `--env='X;touch marker;Y=1'` would otherwise run `touch`.
+ */
+export function shellExport(name: string, value: string): string {
+  if (!SHELL_NAME.test(name))
+    throw new Error(
+      `env name ${JSON.stringify(name)} is not a variable name: names are letters, digits and _, not starting with a digit (e.g. LST_BACKEND=cpu)`,
+    );
+  return `export ${name}=${shq(value)}`;
+}

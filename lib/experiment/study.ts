@@ -34,7 +34,7 @@ import { makeBatchStream, measureStream } from "../train/batches";
 import { train, type StepMetrics } from "../train/train";
 import { scoreItems } from "../eval/evaluate";
 import type { ResultRow } from "../eval/metrics";
-import { RunStore, type RunRecord } from "./runs";
+import { RunStore, type MetricsRow, type RunRecord } from "./runs";
 import { resolveExperiment, labScale, type ExperimentConfig, type ExperimentSpec, type LabScale } from "./experiment";
 import { fitUnitEntropyModel, type UnitEntropyModel } from "../model/entropy";
 import { moveRunAside, runFreshness } from "./provenance";
@@ -299,4 +299,29 @@ export async function runExperiment(
     rows: record.rows.map((r) => ({ ...r, group })),
     metrics: record.metrics as unknown as StepMetrics[],
   };
+}
+
+/** The last finite value of a metric, with its step (metrics.jsonl's null reads back as NaN: runs.ts). */
+function lastFinite(metrics: readonly MetricsRow[], key: string): { value: number; step: number } | null {
+  for (let i = metrics.length - 1; i >= 0; i--) {
+    const v = (metrics[i] as unknown as Record<string, unknown>)[key];
+    if (typeof v === "number" && Number.isFinite(v)) return { value: v, step: metrics[i].step };
+  }
+  return null;
+}
+
+/**
+ * A run's closing line, e.g. "12 steps, final loss 5.920 (speech 5.849 at step 10, text 5.920)". Each loss is
+ * the last step's; a loss the last step has no value of (lossSpeech is NaN, null in metrics.jsonl, on a step
+ * with no speech target) shows its last finite value and that value's step, or "n/a" when no step has one.
+ */
+export function finalLossSummary(metrics: readonly MetricsRow[]): string {
+  if (metrics.length === 0) return "0 steps";
+  const last = metrics[metrics.length - 1].step;
+  const show = (key: string): string => {
+    const f = lastFinite(metrics, key);
+    if (!f) return "n/a";
+    return f.step === last ? f.value.toFixed(3) : `${f.value.toFixed(3)} at step ${f.step}`;
+  };
+  return `${metrics.length} steps, final loss ${show("loss")} (speech ${show("lossSpeech")}, text ${show("lossText")})`;
 }

@@ -79,6 +79,11 @@ export class BaselineLM implements LanguageModel {
     this.variables = params.variables;
   }
 
+  /** The modules an incremental forward reads (kv-cache.ts, generate.ts); `trunk` stays the one full forward. */
+  cacheParts(): { embed: tf.Variable; blocks: BlockStack; norm: RMSNorm; head: tf.Variable } {
+    return { embed: this.embed, blocks: this.blocks, norm: this.norm, head: this.head };
+  }
+
   /** Final hidden states after the last norm, [B,T,d]. */
   hidden(batch: Batch): tf.Tensor3D {
     return this.norm.apply(this.trunk(batch));

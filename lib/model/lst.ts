@@ -116,6 +116,14 @@ export class LstLM implements LanguageModel {
     this.variables = params.variables;
   }
 
+  /** The modules an incremental forward reads (lst-cache.ts `LstParts`); `trunk` stays the one full forward. */
+  cacheParts() {
+    const { embed, encoder, poolProj, encCross, toGlobal, textEmbed, global, globalNorm } = this;
+    const { kvProj, decCross, decoder, decNorm, head, globalHead } = this;
+    const encoderParts = { embed, encoder, poolProj, encCross, toGlobal, textEmbed };
+    return { ...encoderParts, global, globalNorm, kvProj, decCross, decoder, decNorm, head, globalHead };
+  }
+
   /** Pool each patch's span of h [B*T,dl] -> [B,P,dl]: the mean of its real slots, or their max (repeats are harmless). */
   private pool(hRows: tf.Tensor2D, spans: PatchSpans, B: number, P: number): tf.Tensor3D {
     const dl = hRows.shape[1];

@@ -83,7 +83,7 @@ export function modelSizeConfig(
   overrides?: DeepPartial<ModelConfig>,
   unitOffset?: number,
 ): ModelConfig {
-  if (!(name in MODEL_SIZES))
+  if (!Object.prototype.hasOwnProperty.call(MODEL_SIZES, name))
     throw new Error(`unknown model size '${name}': use one of ${MODEL_SIZE_NAMES.join(", ")}`);
   const size: ModelSize = MODEL_SIZES[name as ModelSizeName];
   const base = resolveConfig(

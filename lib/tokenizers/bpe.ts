@@ -22,6 +22,7 @@
  * Not handled: normalization (NFC etc.) and special-token text ("<bos>" in the input is plain text).
  */
 import fs from "fs";
+import { readJsonFile } from "../files";
 import { N_SPECIAL, SPECIAL_NAMES } from "./special";
 import { decodeWtf8, preTokenize, utf8WithOffsets } from "./text-bytes";
 
@@ -301,9 +302,16 @@ export class BpeTokenizer {
     fs.writeFileSync(file, JSON.stringify(this.toJSON()));
   }
 
-  static load(file: string): BpeTokenizer {
-    if (!fs.existsSync(file))
-      throw new Error(`text BPE file ${file} does not exist: train one with BpeTokenizer.train and save it`);
-    return BpeTokenizer.fromJSON(JSON.parse(fs.readFileSync(file, "utf8")));
+  /**
+   * Read a saved tokenizer; every error names the file and `fix` (default: retrain it; a dataset's bpe.json
+   * passes "delete the dataset and rebuild").
+   */
+  static load(file: string, fix = "train one with BpeTokenizer.train and save it"): BpeTokenizer {
+    const j = readJsonFile(file, "text BPE file", fix);
+    try {
+      return BpeTokenizer.fromJSON(j);
+    } catch (e) {
+      throw new Error(`text BPE file ${file}: ${(e as Error).message} (${fix})`);
+    }
   }
 }

@@ -14,11 +14,13 @@
  *
  * Every script gets `--help` (-h), which prints the flags with their defaults. `--grid mixRatio` and
  * `--grid=mixRatio` are the same; a boolean takes `--flag`, `--flag=true|false|1|0`. An unknown flag is an
- * error naming it and listing the valid ones. A spec with `overrides` also takes dotted config overrides,
- * `--model.kind=lst` or `--model.kind lst`, under the prefixes it names (values: numbers, booleans and JSON
- * arrays/objects are coerced, as in config.ts's parseCliOverrides); the config they go into rejects unknown keys.
+ * error naming it and listing the valid ones, and so is an empty value (`--seeds=`: leave the flag out instead).
+ * A spec with `overrides` also takes dotted config overrides, `--model.kind=lst` or `--model.kind lst`, under the
+ * prefixes it names (values: numbers, booleans and JSON arrays/objects are coerced, as in config.ts's
+ * parseCliOverrides); the config they go into rejects unknown keys, `__proto__` and `constructor` included.
  */
 import { parseArgs } from "util";
+import { CliError, hasOwn, ownChild, setOwn } from "../config";
 
 export type FlagType = "string" | "boolean" | "number";
 
@@ -61,12 +63,8 @@ export interface CliResult<S extends CliSpec> {
   help: boolean;
 }
 
-/** A usage error: the message names the flag and the fix. */
-export class CliError extends Error {}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
+// A usage error (lib/config.ts, layer 0, so that lib/paths.ts can throw one for LST_DATA_DIR)
+export { CliError } from "../config";
 
 /** `--a.b=3` values: numbers, booleans and JSON arrays/objects are coerced; anything else stays text. */
 export function coerceValue(raw: string): unknown {
@@ -128,7 +126,7 @@ export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): C
       help = true;
       continue;
     }
-    const f = spec.flags[name];
+    const f = hasOwn(spec.flags, name) ? spec.flags[name] : undefined; // --constructor is not a flag
     if (f === undefined) {
       const prefix = name.split(".")[0];
       if (name.includes(".") && spec.overrides?.prefixes.includes(prefix)) {
@@ -140,12 +138,14 @@ export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): C
           used.add(next.index);
         }
         const keys = name.split(".");
+        if (keys.some((k) => k === ""))
+          throw new CliError(
+            `'${t.rawName}' has an empty key: write --${keys.filter((k) => k !== "").join(".")}=VALUE`,
+          );
+        // own properties only: `--model.__proto__.x=1` becomes the key '__proto__', which the config refuses
         let node = overrides;
-        for (const k of keys.slice(0, -1)) {
-          if (!isPlainObject(node[k])) node[k] = {};
-          node = node[k] as Record<string, unknown>;
-        }
-        node[keys[keys.length - 1]] = raw === undefined ? true : coerceValue(raw);
+        for (const k of keys.slice(0, -1)) node = ownChild(node, k);
+        setOwn(node, keys[keys.length - 1], raw === undefined ? true : coerceValue(raw));
         continue;
       }
       const hint =
@@ -165,6 +165,13 @@ export function parseCli<S extends CliSpec>(spec: S, argv: readonly string[]): C
     ) {
       throw new CliError(
         `--${name} needs a value${f.value ? ` (${f.value})` : ""}: --${name}=VALUE or --${name} VALUE`,
+      );
+    }
+    if (t.value.trim() === "") {
+      // `--seeds=` (an unset shell variable, say) would otherwise fall back to the default without a word
+      const dflt = f.default === undefined || f.default === "" ? "" : ` (the default is ${String(f.default)})`;
+      throw new CliError(
+        `--${name} is empty: give a value${f.value ? ` (${f.value})` : ""}, or leave the flag out${dflt}`,
       );
     }
     if (f.type === "number") {
@@ -216,13 +223,42 @@ export function cli<S extends CliSpec>(spec: S, argv: readonly string[] = proces
   return r;
 }
 
-/** `--seeds=1,2,3` -> [1, 2, 3] (integers; "" -> undefined), naming the flag on bad input. */
+/**
+ * `--mults=1,4` -> [1, 4] (integers; "" -> undefined: the flag's default string), naming the flag on bad input.
+ * An empty item is an error, not 0: `1,` is `[1]` mistyped, and Number("") is 0.
+ */
 export function intList(flag: string, text: string): number[] | undefined {
   if (text === "") return undefined;
-  const xs = text.split(",").map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x)))
-    throw new CliError(`--${flag} must be integers separated by commas, e.g. 1,2,3; got '${text}'`);
-  return xs;
+  const items = text.split(",").map((s) => s.trim());
+  const bad = items.filter((s) => s === "" || !Number.isSafeInteger(Number(s)));
+  if (bad.length)
+    throw new CliError(
+      `--${flag} must be integers separated by commas, e.g. 1,2,3; got '${text}' (${bad.map((b) => (b === "" ? "an empty item" : `'${b}'`)).join(", ")})`,
+    );
+  return items.map(Number);
+}
+
+/**
+ * The one seeds parser (`npm start`, eval-file): `--seeds=1,2,3` -> [1, 2, 3]. Refuses an empty value (leave
+ * the flag out for the scale's seeds), empty items (`1,`), non-integers and duplicates, naming the flag.
+ */
+export function seedList(flag: string, text: string): number[] {
+  if (text.trim() === "")
+    throw new CliError(
+      `--${flag} is empty: give seeds as integers separated by commas (e.g. --${flag}=1,2,3), or leave the flag out for the scale's seeds`,
+    );
+  const seeds = intList(flag, text) as number[];
+  const dup = seeds.filter((s, i) => seeds.indexOf(s) !== i);
+  if (dup.length)
+    throw new CliError(`--${flag} names seed ${dup[0]} twice ('${text}'): give each seed once, e.g. 1,2,3`);
+  return seeds;
+}
+
+/** `text` if it is one of `names`, else a usage error naming the flag, the value and the choices. */
+export function oneOf(flag: string, text: string, names: readonly string[]): string {
+  if (!names.includes(text))
+    throw new CliError(`--${flag}: unknown value '${text}': choose one of ${names.join(", ")}`);
+  return text;
 }
 
 /** `parse(text)` for a flag whose parser lives in the library; its error becomes a usage error naming the flag. */
@@ -234,16 +270,22 @@ export function flagValue<T>(flag: string, text: string, parse: (text: string) =
   }
 }
 
-/** `--where=units:phonetic,budget:1x` -> { units: "phonetic", budget: "1x" }. */
+/**
+ * `--where=units:phonetic,budget:1x` -> { units: "phonetic", budget: "1x" } (the value may hold further ':', as
+ * in mixRatio:1:2). A pair without a key or a value, and a key given twice, are errors naming the flag.
+ */
 export function keyValues(flag: string, text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of text ? text.split(",") : []) {
     const i = kv.indexOf(":");
-    if (i <= 0)
+    if (i <= 0 || i === kv.length - 1)
       throw new CliError(
-        `--${flag} takes key:value pairs separated by commas (e.g. units:phonetic,budget:1x), got '${text}'`,
+        `--${flag} takes key:value pairs separated by commas (e.g. units:phonetic,budget:1x), got '${text}' ('${kv}' lacks a ${i <= 0 ? "key" : "value"})`,
       );
-    out[kv.slice(0, i)] = kv.slice(i + 1);
+    const key = kv.slice(0, i);
+    if (hasOwn(out, key))
+      throw new CliError(`--${flag} gives '${key}' twice ('${text}'): give alternatives as ${key}:a|b`);
+    setOwn(out, key, kv.slice(i + 1));
   }
   return out;
 }

@@ -17,6 +17,8 @@
  * a non-finite step first; the tensorflow, wasm and cpu backends train this way). `applyOnDevice(grads, lr,
  * normSq)` takes the squared norm as a device scalar and computes the clip factor on the device, so a GPU
  * step needs no host read (webgpu); a non-finite norm then shows up when the caller reads it later.
+ * `updateOnDevice` is that update returned as new tensors, not assigned: a compiled step (lib/train/compiled-step/)
+ * computes it inside its graph, and the caller `commit`s it only when the loss and the norm read finite.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { stableName } from "../model/layers";
@@ -36,6 +38,13 @@ export interface AdamWState {
   t: number;
   /** per parameter (stable name), in the parameters' order */
   slots: { name: string; m: Float32Array; v: Float32Array }[];
+}
+
+/** New parameters (in the parameters' order) and moments of one step, not yet assigned (`AdamW.commit`). */
+export interface AdamWUpdate {
+  params: tf.Tensor[];
+  m: tf.Tensor1D;
+  v: tf.Tensor1D;
 }
 
 /** The concatenated gradients and their squares (the norm and the second moment both need them). */
@@ -166,35 +175,76 @@ export class AdamW {
     tf.dispose([cm, cv]);
   }
 
+  /**
+   * The update `applyOnDevice` would make, as new tensors (parameters in the parameters' order, m and v),
+   * without assigning them or counting the step: a compiled step (lib/train/compiled-step/) returns these
+   * from its graph, and the caller keeps them (`commit`) only when the loss and the norm are finite.
+   * Disposes the flattened gradients; does not dispose `grads` or `normSq`.
+   */
+  updateOnDevice(grads: tf.NamedTensorMap, lr: number, normSq: tf.Scalar): AdamWUpdate {
+    const { beta1: b1, beta2: b2, clip } = this.cfg;
+    if (clip <= 0) return this.next(grads, lr, 1 - b1, 1 - b2);
+    const [cm, cv] = tf.tidy(() => {
+      const s = tf.div(clip, tf.maximum(tf.sqrt(normSq), clip));
+      return [tf.mul(s, 1 - b1), tf.mul(tf.square(s), 1 - b2)];
+    });
+    const u = this.next(grads, lr, cm, cv);
+    tf.dispose([cm, cv]);
+    return u;
+  }
+
+  /** Keep an update from `updateOnDevice` (or a compiled step): assign it and count the step. Disposes `u`. */
+  commit(u: AdamWUpdate): void {
+    if (u.params.length !== this.slots.length)
+      throw new Error(`AdamW.commit got ${u.params.length} parameters for ${this.slots.length}`);
+    this.m.assign(u.m);
+    this.v.assign(u.v);
+    this.slots.forEach((s, i) => s.param.assign(u.params[i] as tf.Tensor));
+    tf.dispose([u.m, u.v, ...u.params]);
+    this.t++;
+  }
+
+  /** The flat first and second moments (a compiled step feeds them to its graph). */
+  get moments(): [tf.Variable, tf.Variable] {
+    return [this.m, this.v];
+  }
+
   /** One AdamW update whose moment coefficients (1-b1) s and (1-b2) s^2 are numbers or device scalars. */
   private update(grads: tf.NamedTensorMap, lr: number, cm: number | tf.Scalar, cv: number | tf.Scalar): void {
+    this.commit(this.next(grads, lr, cm, cv));
+  }
+
+  /** The tensors of step t + 1 (the arithmetic of the class comment); disposes the flattened gradients. */
+  private next(grads: tf.NamedTensorMap, lr: number, cm: number | tf.Scalar, cv: number | tf.Scalar): AdamWUpdate {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this.cfg;
     const flat = this.flatFor(grads);
     this.pending = null;
-    this.t++;
-    const bc1 = 1 - Math.pow(b1, this.t);
-    const bc2 = 1 - Math.pow(b2, this.t);
-    tf.tidy(() => {
-      const m = tf.add(tf.mul(this.m, b1), tf.mul(flat.g, cm));
-      const v = tf.add(tf.mul(this.v, b2), tf.mul(flat.g2, cv));
-      this.m.assign(m);
-      this.v.assign(v);
-      // lr (m / bc1) / (sqrt(v / bc2) + eps) = m / (sqrt(v) + eps sqrt(bc2)) * (lr sqrt(bc2) / bc1), as torch writes it
-      const step = tf.mul(tf.div(m, tf.add(tf.sqrt(v), eps * Math.sqrt(bc2))), (lr * Math.sqrt(bc2)) / bc1);
-      // [total] -> one [size_i] piece per parameter, each reshaped to the parameter's shape
-      const pieces =
-        this.slots.length === 1
-          ? [step]
-          : tf.split(
-              step,
-              this.slots.map((s) => s.param.size),
-            );
-      this.slots.forEach((s, i) => {
-        const decayed = s.decay && wd > 0 ? tf.mul(s.param, 1 - lr * wd) : s.param;
-        s.param.assign(tf.sub(decayed, tf.reshape(pieces[i], s.param.shape)));
+    const t = this.t + 1;
+    const bc1 = 1 - Math.pow(b1, t);
+    const bc2 = 1 - Math.pow(b2, t);
+    try {
+      return tf.tidy(() => {
+        const m = tf.add(tf.mul(this.m, b1), tf.mul(flat.g, cm)) as tf.Tensor1D;
+        const v = tf.add(tf.mul(this.v, b2), tf.mul(flat.g2, cv)) as tf.Tensor1D;
+        // lr (m / bc1) / (sqrt(v / bc2) + eps) = m / (sqrt(v) + eps sqrt(bc2)) * (lr sqrt(bc2) / bc1), as torch writes it
+        const step = tf.mul(tf.div(m, tf.add(tf.sqrt(v), eps * Math.sqrt(bc2))), (lr * Math.sqrt(bc2)) / bc1);
+        // [total] -> one [size_i] piece per parameter, each reshaped to the parameter's shape
+        const pieces =
+          this.slots.length === 1
+            ? [step]
+            : tf.split(
+                step,
+                this.slots.map((s) => s.param.size),
+              );
+        const params = this.slots.map((s, i) => {
+          const decayed = s.decay && wd > 0 ? tf.mul(s.param, 1 - lr * wd) : s.param;
+          return tf.sub(decayed, tf.reshape(pieces[i], s.param.shape));
+        });
+        return { m, v, params };
       });
-    });
-    tf.dispose([flat.g, flat.g2]);
+    } finally {
+      tf.dispose([flat.g, flat.g2]);
+    }
   }
 
   /** The step count and the moments, read from the device (asynchronously: webgpu has no synchronous read). */
@@ -251,6 +301,11 @@ export class AdamW {
     const flat = { g, g2: tf.square(g) };
     this.pending = { grads, flat };
     return flat;
+  }
+
+  /** Drop the flattened gradients kept by `gradNormSquared` (a step abandoned before its update). */
+  discardPending(): void {
+    this.dropPending();
   }
 
   private dropPending(): void {

@@ -201,7 +201,13 @@ export function loadCheckpoint(dir: string, expect: { configHash?: string } = {}
     throw new Error(
       `checkpoint ${file} names ${m.bin}, which is missing: the run directory is incomplete; ${recoveryFix(dir)}`,
     );
-  const buf = fs.readFileSync(binFile);
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(binFile);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "EISDIR" ? "it is a directory, not a file" : (e as Error).message;
+    throw new Error(`checkpoint data ${binFile} cannot be read (${why}): ${recoveryFix(dir)}`);
+  }
   const sha = createHash("sha256").update(buf).digest("hex");
   if (buf.byteLength !== m.bytes || sha !== m.sha256) {
     const what = buf.byteLength < m.bytes ? "truncated" : "corrupt";

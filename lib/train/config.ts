@@ -4,6 +4,13 @@
  */
 import { resolveConfig, type DeepPartial } from "../config";
 
+/**
+ * How a step runs (lib/train/compiled-step/policy.ts): `off` eager kernels; `graph` one TensorFlow graph per
+ * step form; `xla` that graph compiled by XLA; `auto` the graph where it pays (the CPU tensorflow backend and
+ * a step of enough work), else eager.
+ */
+export type CompileMode = "auto" | "graph" | "xla" | "off";
+
 export interface TrainConfig {
   /** optimiser steps */
   steps: number;
@@ -37,6 +44,11 @@ export interface TrainConfig {
   ckptEvery: number;
   /** call `onEval` every N steps (0 = never) */
   evalEvery: number;
+  /**
+   * run each step as a TensorFlow graph (docs/speed.md): auto | graph | xla | off. Not in the run's config
+   * hash: compiled and eager losses agree to float rounding (a run may resume with another value)
+   */
+  compile: CompileMode;
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -57,17 +69,29 @@ export const DEFAULT_TRAIN: TrainConfig = {
   logEvery: 0,
   ckptEvery: 100,
   evalEvery: 0,
+  compile: "auto",
 };
 
-function intAtLeast(cfg: TrainConfig, key: keyof TrainConfig, min: number): void {
+/** The keys of TrainConfig whose values are numbers. */
+type NumberKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never }[keyof TrainConfig];
+
+function intAtLeast(cfg: TrainConfig, key: NumberKey, min: number): void {
   const v = cfg[key];
   if (!Number.isInteger(v) || v < min) throw new Error(`train config '${key}' must be an integer >= ${min}, got ${v}`);
 }
 
-/** Defaults + overrides (unknown keys and wrong types throw), then range checks. */
-export function resolveTrainConfig(overrides?: DeepPartial<TrainConfig>): TrainConfig {
+/**
+ * Defaults + overrides (unknown keys and wrong types throw), then range checks. `kind` (the model's) adds the
+ * checks of that kind: an LST row holds at least one raw token a patch, so `globalLen` above `maxRawLen` is a
+ * row that can never fill (the baseline reads neither).
+ */
+export function resolveTrainConfig(overrides?: DeepPartial<TrainConfig>, kind?: string): TrainConfig {
   const cfg = resolveConfig(DEFAULT_TRAIN, overrides, "train");
   for (const k of ["steps", "batchSize", "seqLen", "globalLen", "maxRawLen"] as const) intAtLeast(cfg, k, 1);
+  if (kind === "lst" && cfg.globalLen > cfg.maxRawLen)
+    throw new Error(
+      `train config 'globalLen' ${cfg.globalLen} is above 'maxRawLen' ${cfg.maxRawLen}: an LST row of ${cfg.maxRawLen} raw tokens holds at most ${cfg.maxRawLen} patches; raise train.maxRawLen (the lab uses about 8/3 x globalLen) or lower train.globalLen`,
+    );
   for (const k of ["warmupSteps", "logEvery", "ckptEvery", "evalEvery"] as const) intAtLeast(cfg, k, 0);
   if (!Number.isSafeInteger(cfg.seed)) throw new Error(`train config 'seed' must be an integer, got ${cfg.seed}`);
   // subtle: `!(x > 0)` lets Infinity through, and an infinite rate turns every weight into NaN in one step

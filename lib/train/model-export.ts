@@ -10,6 +10,13 @@
  * Layout: weight matrices are stored as the lab holds them, [in, out] (y = x @ W); PyTorch's nn.Linear
  * holds [out, in], so the Python mapping transposes them. Embedding tables are [vocab, d] in both.
  * Training writes model.safetensors with every checkpoint (train.ts), so a run dir can be read as it grows.
+ *
+ * In a run dir model.safetensors holds the weights of the checkpoint (its metadata `step` is the checkpoint's).
+ * It is written after the checkpoint is committed, durably (temp file + fsync + rename, lib/files.ts), so a full
+ * disk or a kill can leave it behind the checkpoint, never half written. A resume rewrites it from the
+ * checkpoint when it is missing, unreadable or of another step (`syncRunModelFile`), so the run that finishes
+ * holds the same bytes as one never interrupted; the run store refuses a finished run whose file is behind
+ * (lib/experiment/runs.ts, with `runModelFileProblem`).
  */
 import fs from "fs";
 import path from "path";
@@ -18,8 +25,9 @@ import { resolveModelConfig, type ModelConfig } from "../model/config";
 import { createModel } from "../model/create";
 import { stableName } from "../model/layers";
 import type { LanguageModel } from "../model/types";
-import { captureVariables, loadCheckpoint, restoreVariables, type NamedArray } from "./checkpoint";
-import { readSafetensors, writeSafetensors, type SafeTensor } from "./safetensors";
+import { removeStaleTemps, writeFileDurable } from "../files";
+import { captureVariables, loadCheckpoint, restoreVariables, type Checkpoint, type NamedArray } from "./checkpoint";
+import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafeTensor } from "./safetensors";
 
 export const MODEL_FILE = "model.safetensors";
 export const MODEL_FORMAT = "lst-lab";
@@ -42,6 +50,51 @@ export function writeModelSafetensors(
 }
 
 /**
+ * A run dir's model.safetensors for its checkpoint at `step` (the save of train.ts): written durably, after
+ * temp files of writers that were killed are removed.
+ */
+export function writeRunModelFile(dir: string, params: readonly NamedArray[], model: ModelConfig, step: number): void {
+  removeStaleTemps(dir, MODEL_FILE);
+  writeModelSafetensors(path.join(dir, MODEL_FILE), params, { model, step });
+}
+
+/** The step whose weights a model.safetensors holds (its metadata), or a reason it holds none we can trust. */
+export function modelFileStep(file: string): { step: number } | { problem: string } {
+  if (!fs.existsSync(file)) return { problem: "does not exist" };
+  let step: number;
+  try {
+    step = Number(readSafetensorsMetadata(file).step);
+  } catch (e) {
+    return { problem: `is unreadable (${(e as Error).message})` };
+  }
+  return Number.isInteger(step) ? { step } : { problem: "has no step in its metadata" };
+}
+
+/**
+ * On resume from `ckpt`: rewrite the run dir's model.safetensors from the checkpoint unless it holds that
+ * checkpoint's step (a full disk at its write, or a kill between the checkpoint and it, left it missing or
+ * older). Returns whether it was rewritten.
+ */
+export function syncRunModelFile(dir: string, ckpt: Checkpoint, model: ModelConfig): boolean {
+  const now = modelFileStep(path.join(dir, MODEL_FILE));
+  if ("step" in now && now.step === ckpt.step) return false;
+  writeRunModelFile(dir, ckpt.params, model, ckpt.step);
+  return true;
+}
+
+/**
+ * What is wrong with the model.safetensors of a run dir whose checkpoint is at `step` (null: it holds that
+ * step), e.g. "/runs/x/model.safetensors holds step 6, but the checkpoint /runs/x/checkpoint.json is at step 12".
+ */
+export function runModelFileProblem(dir: string, step: number): string | null {
+  const file = path.join(dir, MODEL_FILE);
+  const now = modelFileStep(file);
+  if ("step" in now && now.step === step) return null;
+  const what = "step" in now ? `holds step ${now.step}` : now.problem;
+  return `${file} ${what}, but the checkpoint ${path.join(dir, "checkpoint.json")} is at step ${step}`;
+}
+
+/**
  * Export a live model into `dir`: model.safetensors, and config.json unless the dir already has one (a run
  * dir's config.json, written by train, holds the same `model` config). Returns the two paths.
  */
@@ -55,7 +108,7 @@ export async function exportModel(
   writeModelSafetensors(weights, await captureVariables(model.variables), { model: model.config, step });
   const config = path.join(dir, "config.json");
   if (!fs.existsSync(config))
-    fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step, model: model.config }, null, 1));
+    writeFileDurable(config, JSON.stringify({ format: MODEL_FORMAT, step, model: model.config }, null, 1));
   return { weights, config };
 }
 
@@ -79,7 +132,7 @@ export function exportRunCheckpoint(runDir: string, outDir = runDir): { weights:
   writeModelSafetensors(weights, ckpt.params, { model, step: ckpt.step });
   const config = path.join(outDir, "config.json");
   if (!fs.existsSync(config))
-    fs.writeFileSync(config, JSON.stringify({ format: MODEL_FORMAT, step: ckpt.step, model }, null, 1));
+    writeFileDurable(config, JSON.stringify({ format: MODEL_FORMAT, step: ckpt.step, model }, null, 1));
   return { weights, step: ckpt.step };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The guards of `train`'s run directory (lib/train/train.ts), each a small function so the loop stays plain:
- *   keptMetricLines     metrics.jsonl lines of the steps before the checkpoint (a torn last line is dropped)
+ *   keptMetricLines     metrics.jsonl lines of the steps before the checkpoint (a torn last line is dropped;
+ *                       a step before the checkpoint with no line is an error with the fix)
  *   checkResumable      may this checkpoint be continued by this run? same config hash and same backend, or an
  *                       explicit, documented override (`allowScheduleChange`, `allowBackendChange`)
  *   checkFiniteState    refuse to write non-finite weights or optimizer moments as a checkpoint
@@ -12,6 +13,7 @@
  *   - the backend (tensorflow, wasm, cpu, webgpu): backends round differently (the cpu and tensorflow losses
  *     differ by up to 6e-8 a step at smoke scale), so a resume on another backend would silently mix the two.
  */
+import path from "path";
 import type { Checkpoint, NamedArray } from "./checkpoint";
 import type { AdamWState } from "./adamw";
 import type { TrainConfig } from "./config";
@@ -36,19 +38,57 @@ export function withoutSchedule(train: Partial<TrainConfig>): Partial<TrainConfi
   return out as Partial<TrainConfig>;
 }
 
+/** Step numbers for a message: "step 3", "steps 3, 4", "steps 0-7", "steps 0-3, 9". */
+export function formatSteps(steps: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < steps.length;) {
+    let j = i;
+    while (j + 1 < steps.length && steps[j + 1] === steps[j] + 1) j++;
+    if (j - i >= 2) parts.push(`${steps[i]}-${steps[j]}`);
+    else for (let k = i; k <= j; k++) parts.push(String(steps[k]));
+    i = j + 1;
+  }
+  return `${steps.length === 1 ? "step" : "steps"} ${parts.join(", ")}`;
+}
+
+/** The steps of 0..count-1 that `have` lacks. */
+export function missingSteps(have: Iterable<number>, count: number): number[] {
+  const seen = new Set(have);
+  const out: number[] = [];
+  for (let s = 0; s < count; s++) if (!seen.has(s)) out.push(s);
+  return out;
+}
+
 /**
  * The metrics.jsonl lines of steps < `step` (what a resume from a checkpoint at `step` keeps). A last line cut
- * short by a kill or a full disk is dropped; a broken line elsewhere throws, naming the file and the fix.
+ * short by a kill or a full disk is dropped; a broken line elsewhere throws, naming the file and the fix. The
+ * kept lines must hold every step 0..step-1: a line of a step before the checkpoint cannot be recomputed from
+ * it, so a lost one (a power cut before appends were fsynced, a line removed by hand) is an error naming the
+ * steps and the fix (train the run again from step 0), not a finished run with a gap in its curve.
  */
 export function keptMetricLines(file: string, step: number): string[] {
-  const fix = `remove that line (or the file: the run's losses are then only in the console) and run the same command again`;
+  const dir = path.dirname(file);
+  const restart = `delete ${path.join(dir, "checkpoint*")} and run the same command again (the run trains again from step 0, to the same losses)`;
+  const fix =
+    step > 0
+      ? `if that line is of step ${step} or later (the resume recomputes those), remove that line and run the same command again; else the step is lost with it: delete ${file} and ${restart}`
+      : `remove that line (or the file) and run the same command again`;
   const { rows, lines } = readJsonLines(file, "metrics file", fix);
-  return lines.filter((_, i) => {
+  const steps: number[] = [];
+  const kept = lines.filter((_, i) => {
     const r = rows[i] as { step?: unknown } | null;
     if (typeof r !== "object" || r === null || typeof r.step !== "number")
       throw new Error(`metrics file ${file} line ${i + 1} has no numeric 'step': ${fix}`);
+    if (r.step < step) steps.push(r.step);
     return r.step < step;
   });
+  const lost = missingSteps(steps, step);
+  if (lost.length > 0)
+    throw new Error(
+      `metrics file ${file} lacks the lines of ${formatSteps(lost)} before the checkpoint (step ${step}), ` +
+        `lost after the checkpoint was written or removed by hand; they cannot be recomputed from it: ${restart}`,
+    );
+  return kept;
 }
 
 export interface RunIdentity {

@@ -15,6 +15,7 @@
  *   file    38 00 00 00 00 00 00 00 | the 56 header bytes | 00 00 80 3f 00 00 00 40        (72 bytes)
  */
 import fs from "fs";
+import { writeFileDurable } from "../files";
 
 export type SafetensorsDtype = "F32" | "F64" | "I32" | "U8";
 
@@ -148,15 +149,44 @@ export function decodeSafetensors(
   return { tensors, metadata };
 }
 
-/** Write a safetensors file atomically (a temporary name, then a rename: a crash never leaves half a file). */
+/**
+ * Write a safetensors file atomically and durably (lib/files.ts writeFileDurable: temp file, fsync, rename; a
+ * crash never leaves half a file, a failed write, a full disk, removes its temp file and names the path and
+ * the fix).
+ */
 export function writeSafetensors(
   file: string,
   tensors: ReadonlyMap<string, SafeTensor>,
   metadata: Record<string, string> = {},
 ): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, encodeSafetensors(tensors, metadata));
-  fs.renameSync(tmp, file);
+  writeFileDurable(file, encodeSafetensors(tensors, metadata));
+}
+
+/**
+ * The metadata of a safetensors file, read from its header alone (not the tensors). Throws when the file is
+ * missing, its header does not parse, or its size is not what the header's tensors add up to (truncated).
+ */
+export function readSafetensorsMetadata(file: string): Record<string, string> {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    if (size < 8 || fs.readSync(fd, head, 0, 8, 0) !== 8)
+      throw new Error(`${file} is ${size} bytes, shorter than the 8-byte header length: not a safetensors file`);
+    const n = Number(head.readBigUInt64LE(0));
+    if (8 + n > size) throw new Error(`${file}: header length ${n} runs past the end of the ${size}-byte file`);
+    const json = Buffer.alloc(n);
+    fs.readSync(fd, json, 0, n, 8);
+    const header = JSON.parse(json.toString("utf8")) as Record<string, { data_offsets?: [number, number] }>;
+    let end = 0;
+    for (const [k, v] of Object.entries(header))
+      if (k !== "__metadata__") end = Math.max(end, v.data_offsets?.[1] ?? 0);
+    if (8 + n + end !== size)
+      throw new Error(`${file} is ${size} bytes but its header describes ${8 + n + end}: truncated or corrupt`);
+    return (header.__metadata__ ?? {}) as unknown as Record<string, string>;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function readSafetensors(file: string): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {

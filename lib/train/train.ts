@@ -21,6 +21,10 @@
  * then sees them in order, their `ms` is the window's mean, and a non-finite step fails the run at that
  * read, naming the step (the weights, already updated past it, are discarded; checkpoints are written only
  * after a read, so the one on disk is the last good one).
+ *
+ * Compiled steps (`train.compile`, docs/speed.md): on the CPU tensorflow backend a step may run as one
+ * TensorFlow graph (lib/train/compiled-step/), which returns the new parameters and moments instead of
+ * assigning them; they are kept (`AdamW.commit`) only after the loss and the norm read finite, as above.
  */
 import path from "path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -35,12 +39,15 @@ import { createModel } from "../model/create";
 import type { UnitEntropyModel } from "../model/entropy";
 import { makePatcher, resolvePatchingConfig, type BuiltPatcher, type PatchingConfig } from "../model/patching";
 import type { Batch, LanguageModel } from "../model/types";
-import { AdamW } from "./adamw";
+import { AdamW, type AdamWUpdate } from "./adamw";
 import { makeBatchStream, type StreamBatch } from "./batches";
 import { flopsPerStep } from "../model/flops";
 import { captureVariables, loadCheckpoint, restoreVariables, saveCheckpoint } from "./checkpoint";
+import { compileChoice } from "./compiled-step/policy";
+import { CompiledStep, type CompiledStepStats } from "./compiled-step/runner";
+import { nodeBackend } from "./compiled-step/native";
 import { resolveTrainConfig, type TrainConfig } from "./config";
-import { MODEL_FILE, writeModelSafetensors } from "./model-export";
+import { syncRunModelFile, writeRunModelFile } from "./model-export";
 import { checkFiniteState, checkResumable, keptMetricLines, withoutSchedule, type ResumeOverrides } from "./resume";
 import { lrAt } from "./schedule";
 import { StepReads } from "./step-reads";
@@ -100,6 +107,8 @@ export interface TrainResult {
   /** the step this call started from (0 for a fresh run) */
   resumedFrom: number;
   configHash: string;
+  /** how the steps ran when compiled steps were on (lib/train/compiled-step/runner.ts); absent when eager */
+  compiled?: CompiledStepStats;
 }
 
 /** Per-modality mean NLL from the [B*T] NLL values and targets. */
@@ -149,7 +158,7 @@ export function resolveRun(
     vocabSize: m.vocabSize || source.vocabSize,
     lst: { ...lstOver, unitOffset: lstOver.unitOffset || source.unitOffset },
   });
-  const train = resolveTrainConfig(opts.train);
+  const train = resolveTrainConfig(opts.train, model.kind);
   if (model.kind !== "lst" && (opts.patching !== undefined || opts.patcher !== undefined)) {
     throw new Error("patching applies to LST models only: drop the patching config (or patcher) for a baseline run");
   }
@@ -163,8 +172,9 @@ export function resolveRun(
     model.kind !== "lst" ? null : opts.patcher ? opts.patcher.config : resolvePatchingConfig(opts.patching);
   const entropyModel = opts.patcher ? opts.patcher.entropyModel : opts.entropyModel;
   const entropy = patching?.scheme === "entropy" && entropyModel ? configHash(entropyModel.toJSON()) : null;
-  // logging, checkpoint and eval cadence do not change the weights: a run may resume with other values
-  const { logEvery: _log, ckptEvery: _ckpt, evalEvery: _eval, ...trainForHash } = train;
+  // logging, checkpoint and eval cadence do not change the weights: a run may resume with other values; nor
+  // does `compile`, whose losses equal the eager step's to float rounding (docs/speed.md: 50 steps within 1e-5)
+  const { logEvery: _log, ckptEvery: _ckpt, evalEvery: _eval, compile: _compile, ...trainForHash } = train;
   const hash = configHash({
     model,
     train: trainForHash,
@@ -198,6 +208,19 @@ function stepFlops(modelCfg: ModelConfig, cfg: TrainConfig, sb: StreamBatch): nu
   return flopsPerStep(modelCfg, {
     globalUnits: sb.globalUnits,
     rawTokens: raw,
+    seqLen: cfg.globalLen,
+    localSeqLen: cfg.maxRawLen,
+  }).total;
+}
+
+/** The FLOPs of a full step at the config's row lengths (the compile policy's measure of a step's work). */
+function nominalStepFlops(modelCfg: ModelConfig, cfg: TrainConfig): number {
+  const B = cfg.batchSize;
+  if (modelCfg.kind === "baseline")
+    return flopsPerStep(modelCfg, { globalUnits: B * cfg.seqLen, rawTokens: B * cfg.seqLen, seqLen: cfg.seqLen }).total;
+  return flopsPerStep(modelCfg, {
+    globalUnits: B * cfg.globalLen,
+    rawTokens: B * cfg.maxRawLen,
     seqLen: cfg.globalLen,
     localSeqLen: cfg.maxRawLen,
   }).total;
@@ -238,6 +261,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let lastSaved = -1;
   const metricsFile = dir ? path.join(dir, "metrics.jsonl") : "";
   const deferred = readsAreAsync();
+  // compiled steps (lib/train/compiled-step/): the graph returns the new state, kept below only when finite
+  const choice = compileChoice(cfg.compile, {
+    backend,
+    gpu: nodeBackend()?.binding.isUsingGpuDevice() ?? false,
+    stepFlops: nominalStepFlops(modelCfg, cfg),
+    steps: cfg.steps,
+  });
+  const runner = choice.compile
+    ? new CompiledStep(model, opt, {
+        xla: choice.xla,
+        strict: cfg.compile !== "auto",
+        adaptive: cfg.compile === "auto",
+      })
+    : null;
+  if (cfg.logEvery > 0 && cfg.compile !== "off") console.log(`steps: ${choice.why}`);
   const reads = new StepReads<{ step: number; sb: StreamBatch; lr: number; t0: number }>();
   const save = async (next: number) => {
     if (!dir || next === lastSaved) return;
@@ -252,7 +290,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       cursor: { step: next },
       meta: { model: modelCfg, train: cfg, patching, scheduleHash, backend },
     });
-    writeModelSafetensors(path.join(dir, MODEL_FILE), params, { model: modelCfg, step: next }); // for readers outside the lab
+    writeRunModelFile(dir, params, modelCfg, next); // for readers outside the lab; durable, after the checkpoint
     lastSaved = next;
   };
   try {
@@ -265,6 +303,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         opt.setState(ckpt.optimizer);
         start = ckpt.step;
         lastSaved = start;
+        syncRunModelFile(dir, ckpt, modelCfg); // a full disk or a kill after the checkpoint left it behind
       }
       const kept = keptMetricLines(metricsFile, start);
       writeFileDurable(metricsFile, kept.map((l) => `${l}\n`).join(""));
@@ -286,18 +325,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
       const nTargets = countTargets(batch);
       if (nTargets === 0) throw new Error(`step ${step}: the batch has no targets; check the data source`);
-      const kept: { nll?: tf.Tensor2D } = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const nll = model.tokenNll(batch); // [B,T], 0 where the target is ignored
-        kept.nll = tf.keep(nll);
-        return tf.div(tf.sum(nll), nTargets) as tf.Scalar;
-      }, model.variables);
-      const normSq = opt.gradNormSquared(grads);
-      if (deferred) {
-        opt.applyOnDevice(grads, lr, normSq);
-        tf.dispose(grads);
+      let grads: tf.NamedTensorMap | null = null;
+      // a compiled step's new parameters and moments: assigned only once its loss and norm read finite
+      let update: AdamWUpdate | null = null;
+      if (runner) {
+        const s = runner.step(batch, lr, nTargets);
+        update = s.update;
+        reads.push({ info: { step, sb, lr, t0 }, nll: s.nll, value: s.loss, normSq: s.normSq });
+      } else {
+        const kept: { nll?: tf.Tensor2D } = {};
+        const vg = tf.variableGrads(() => {
+          const nll = model.tokenNll(batch); // [B,T], 0 where the target is ignored
+          kept.nll = tf.keep(nll);
+          return tf.div(tf.sum(nll), nTargets) as tf.Scalar;
+        }, model.variables);
+        grads = vg.grads;
+        const normSq = opt.gradNormSquared(grads);
+        if (deferred) {
+          opt.applyOnDevice(grads, lr, normSq);
+          tf.dispose(grads);
+          grads = null;
+        }
+        reads.push({ info: { step, sb, lr, t0 }, nll: kept.nll as tf.Tensor2D, value: vg.value, normSq });
       }
-      reads.push({ info: { step, sb, lr, t0 }, nll: kept.nll as tf.Tensor2D, value, normSq });
       const last = step === cfg.steps - 1;
       const atLog = cfg.logEvery > 0 && step % cfg.logEvery === 0;
       const atCkpt = cfg.ckptEvery > 0 && (step + 1) % cfg.ckptEvery === 0;
@@ -307,7 +357,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const msEach = (performance.now() - done[0].info.t0) / done.length;
       for (const { info, nll, loss, gradNorm } of done) {
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-          if (!deferred) tf.dispose(grads);
+          if (grads) tf.dispose(grads);
+          if (update) tf.dispose([update.m, update.v, ...update.params]);
           const where = dir
             ? lastSaved >= 0
               ? `the last good checkpoint (step ${lastSaved}) in ${dir} is kept`
@@ -322,7 +373,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
               `with allowScheduleChange (scripts/train.ts: --allowScheduleChange).`,
           );
         }
-        if (!deferred) {
+        if (update) opt.commit(update);
+        else if (grads) {
           opt.apply(grads, info.lr, gradNorm);
           tf.dispose(grads);
         }
@@ -356,7 +408,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model.dispose();
     throw e;
   } finally {
+    runner?.dispose();
     opt.dispose();
   }
-  return { model, metrics, resumedFrom: start, configHash: hash };
+  return { model, metrics, resumedFrom: start, configHash: hash, ...(runner ? { compiled: runner.stats } : {}) };
 }

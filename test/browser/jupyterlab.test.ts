@@ -280,3 +280,16 @@ test(
     assert.ok(seen.tables.length >= 2, `expected the summary and budget tables, saw ${JSON.stringify(seen.tables)}`);
   },
 );
+
+test(
+  "11-generate-and-listen prompts in four directions and shows its audio players, tables and figure in JupyterLab, no errors",
+  { timeout: 15 * MINUTE },
+  async () => {
+    const seen = await checkNotebook("11-generate-and-listen", 12 * MINUTE);
+    assert.ok(
+      seen.audio >= 10,
+      `expected 10 audio players (prompt and continuation per direction, the side-by-side pair), saw ${seen.audio}`,
+    );
+    assert.ok(seen.tables.length >= 3, `expected 3 tables, saw ${JSON.stringify(seen.tables)}`);
+  },
+);

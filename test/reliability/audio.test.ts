@@ -1,8 +1,8 @@
 /**
  * Audio and token ids never turn silently into garbage: A-law, mu-law and other encodings are refused by name,
- * a data chunk shorter than its header says is an error, a NaN or infinite sample is an error naming the file
- * (and the feature and unit front ends refuse one too), NaN token ids are errors, and a header-only or empty
- * benchmark file is an error naming the file.
+ * a data chunk shorter than its header says is an error, and so is a sample rate outside 4-384 kHz; a NaN or
+ * infinite sample is an error naming the file (and the feature and unit front ends refuse one too), NaN token ids
+ * are errors, and a header-only or empty benchmark file is an error naming the file.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -24,6 +24,7 @@ function wav(o: {
   data: Uint8Array;
   declared?: number;
   extensible?: number;
+  rate?: number;
 }): Uint8Array {
   const ch = o.channels ?? 1;
   const fmtSize = o.extensible !== undefined ? 40 : 16;
@@ -37,8 +38,9 @@ function wav(o: {
   v.setUint32(16, fmtSize, true);
   v.setUint16(20, o.extensible !== undefined ? 0xfffe : o.format, true);
   v.setUint16(22, ch, true);
-  v.setUint32(24, 8000, true);
-  v.setUint32(28, (8000 * ch * o.bits) / 8, true);
+  const rate = o.rate ?? 8000;
+  v.setUint32(24, rate, true);
+  v.setUint32(28, Math.min(2 ** 32 - 1, (rate * ch * o.bits) / 8), true);
   v.setUint16(32, (ch * o.bits) / 8, true);
   v.setUint16(34, o.bits, true);
   if (o.extensible !== undefined) {
@@ -72,6 +74,21 @@ test("A-law, mu-law, ADPCM, MP3 and 64-bit float WAVs are refused by name, with 
   assert.throws(() => readWav(wav({ format: 3, bits: 64, data: new Uint8Array(64) })), /only 32-bit float/);
   assert.throws(() => readWav(wav({ format: 1, bits: 12, data: new Uint8Array(64) })), /unsupported bit depth 12/);
   assert.throws(() => readWav(wav({ format: 0, bits: 16, extensible: 6, data: new Uint8Array(64) })), /A-law/);
+});
+
+test("a sample rate outside 4-384 kHz is refused, naming the rate (1 Hz once ran unitsOfWav for 15 minutes)", () => {
+  const pcm16 = new Uint8Array(new Int16Array(64).fill(1000).buffer);
+  for (const rate of [1, 100, 3999, 384001, 2e9]) {
+    assert.throws(
+      () => readWav(wav({ format: 1, bits: 16, data: pcm16, rate }), "odd.wav"),
+      (e: Error) =>
+        e.message.includes("odd.wav") &&
+        e.message.includes(`sample rate of ${rate} Hz, outside 4-384 kHz`) &&
+        /-r 16000|-ar 16000/.test(e.message),
+    );
+  }
+  for (const rate of [4000, 8000, 16000, 44100, 384000])
+    assert.equal(readWav(wav({ format: 1, bits: 16, data: pcm16, rate })).sampleRate, rate);
 });
 
 test("PCM 8/16/24/32-bit, float32 and WAVE_FORMAT_EXTENSIBLE PCM still read", () => {

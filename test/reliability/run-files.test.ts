@@ -15,7 +15,7 @@ import { loadCheckpoint } from "../../lib/train/checkpoint";
 import { syntheticSource } from "../../lib/train/synthetic";
 import { train, type StepMetrics, type TrainOptions } from "../../lib/train/train";
 import { RunStore } from "../../lib/experiment/runs";
-import { TINY_MODEL, TINY_TRAIN, lossesOf, tempFiles, tmpDir } from "./helpers";
+import { TINY_MODEL, TINY_TRAIN, checkpointSha, lossesOf, mountTmpfs, tempFiles, tmpDir } from "./helpers";
 
 const opts = (dir?: string, over: Partial<TrainOptions> = {}): TrainOptions => ({
   model: TINY_MODEL,
@@ -89,6 +89,66 @@ test("a disk that fills at a random write (5 seeded points): the error names the
     await resumeAndCompare(dir);
   }
 });
+
+test(
+  "a real full disk at a metrics append (a tmpfs filled to the last page while the run goes on): the append is cut back, the error names the file and the fix, and after space is freed the same command ends with every file of an uninterrupted run",
+  { skip: mountTmpfs("1k") === null ? "needs root to mount a tmpfs" : false },
+  async () => {
+    // 24 steps, checkpoints at 12 and 24: the disk is filled right after the checkpoint at 12, and the metric
+    // lines (about 240 bytes) then fill the file's 4 KiB page before step 24, so an append is what fails
+    const run = { ...TINY_TRAIN, steps: 24, ckptEvery: 12 };
+    const refDir = tmpDir();
+    (await train(opts(refDir, { train: run }))).model.dispose();
+    const mnt = mountTmpfs("1m") as string;
+    const dir = path.join(mnt, "run");
+    const filler = path.join(mnt, "filler");
+    const fill = () => {
+      const fd = fs.openSync(filler, "w");
+      const chunk = Buffer.alloc(4096, 1);
+      try {
+        for (;;) fs.writeSync(fd, chunk);
+      } catch (e) {
+        assert.equal((e as NodeJS.ErrnoException).code, "ENOSPC");
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    const file = path.join(dir, "metrics.jsonl");
+    let failedAt = -1;
+    await assert.rejects(
+      train(
+        opts(dir, {
+          train: run,
+          onStep: (m) => {
+            failedAt = m.step + 1;
+            if (m.step === 12) fill();
+          },
+        }),
+      ),
+      (e: Error) => {
+        assert.match(e.message, /ENOSPC/);
+        assert.ok(e.message.includes(`append to ${file} `), e.message);
+        assert.match(e.message, /free some space .* run the same command again/);
+        return true;
+      },
+    );
+    assert.ok(failedAt > 13 && failedAt < 24, `the append of step ${failedAt} failed`);
+    assert.equal(lossesOf(dir).length, failedAt, "the failed append was cut back; every line before it is whole");
+    assert.deepEqual(tempFiles(dir), []);
+    fs.rmSync(filler); // space freed
+    (await train(opts(dir, { train: run }))).model.dispose();
+    const lines = (d: string) =>
+      fs
+        .readFileSync(path.join(d, "metrics.jsonl"), "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.stringify({ ...(JSON.parse(l) as object), ms: 0 }));
+    assert.deepEqual(lines(dir), lines(refDir));
+    assert.deepEqual(checkpointSha(dir), checkpointSha(refDir));
+    for (const f of ["checkpoint-00000024.bin", "model.safetensors"])
+      assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(refDir, f))), `${f} differs`);
+  },
+);
 
 test("a half line at the end of metrics.jsonl (a write cut short) is dropped on resume", async () => {
   const dir = tmpDir();
