@@ -317,7 +317,7 @@ async function main(): Promise<void> {
         continue;
       }
       console.log(
-        `  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}${r.verdict === "inconclusive" && r.detectable ? `\n                detectable here: ${pct(r.detectable.mde)} points (80% power); the paper's effect needs ${Number.isFinite(r.seedsForPaper) ? `${r.seedsForPaper} seeds` : "a larger effect than this scale gives"}` : ""}`,
+        `  ${r.verdict.padEnd(13)} ${r.claim}: Δ ${lab.reportInterval(r)}, p ${lab.formatP(r.p)} (${r.higher} ${pct(r.meanHigher)}±${pct(r.stdHigher)} vs ${r.lower} ${pct(r.meanLower)}±${pct(r.stdLower)}, ${r.pairedSeeds} paired seeds x ${r.items} items)${r.note ? `\n                likely limit: ${r.note}` : ""}${r.why ? `\n                likely reason: ${r.why}` : ""}${r.verdict === "inconclusive" && r.detectable && r.detectable.mde > 0 ? `\n                detectable here: ${pct(r.detectable.mde)} points (80% power); the paper's effect needs ${Number.isFinite(r.seedsForPaper) ? `${r.seedsForPaper} seeds` : "a larger effect than this scale gives"}` : ""}`,
       );
     }
   }
