@@ -55,6 +55,32 @@ import { StepReads } from "./step-reads";
 /** With deferred reads (webgpu), at most this many steps wait for a host read. */
 export const DEFER_MAX = 32;
 
+/** A fresh run whose first this-many batches hold no speech while its data has speech is refused (see below). */
+export const SPEECH_PROBE_STEPS = 8;
+
+/** Whether any of the source's first `n` sequences holds a speech token (a text-only mix holds none). */
+function sourceHasSpeech(source: SequenceSource, n = 16): boolean {
+  for (let i = 0; i < n; i++) if (source.sequenceAt(i).isSpeech.some((v) => v !== 0)) return true;
+  return false;
+}
+
+/**
+ * Rows too short to reach speech (a global length that ends every row inside its first text span, so no
+ * speech patch fits) train on text alone with a NaN speech loss at every step: a config error, not a result.
+ */
+function noSpeechError(cfg: TrainConfig, kind: string, steps: number): Error {
+  const rows =
+    kind === "lst"
+      ? `rows of train.globalLen=${cfg.globalLen} global positions (train.maxRawLen=${cfg.maxRawLen} raw tokens)`
+      : `rows of train.seqLen=${cfg.seqLen} tokens`;
+  const fix = kind === "lst" ? "raise train.globalLen and train.maxRawLen" : "raise train.seqLen";
+  return new Error(
+    `the first ${steps} batches hold no speech token although the data has speech: ${rows} end before any speech ` +
+      `reaches them, so the speech loss would be NaN at every step. ${fix} (the scales use 64-256), or train on a ` +
+      `text-only mix on purpose.`,
+  );
+}
+
 export interface StepMetrics {
   step: number;
   /** mean next-token NLL (nats) over the batch's targets */
@@ -259,6 +285,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const metrics: StepMetrics[] = [];
   let start = 0;
   let lastSaved = -1;
+  let speechSeen = false;
   const metricsFile = dir ? path.join(dir, "metrics.jsonl") : "";
   const deferred = readsAreAsync();
   // compiled steps (lib/train/compiled-step/): the graph returns the new state, kept below only when finite
@@ -316,6 +343,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (opts.signal?.aborted) break;
       const t0 = performance.now();
       const sb = stream.batchAt(step);
+      if (sb.rawTokens.speech > 0) speechSeen = true;
+      else if (!speechSeen && start === 0 && step === Math.min(SPEECH_PROBE_STEPS, cfg.steps) - 1)
+        if (sourceHasSpeech(source)) throw noSpeechError(cfg, modelCfg.kind, step + 1);
       const { batch } = sb;
       const lr = lrAt(step, {
         lr: cfg.lr,

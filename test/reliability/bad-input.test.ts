@@ -281,3 +281,43 @@ test("degenerate training configs: a non-finite --mix, an LST global length abov
   assert.match(r.out, /'globalLen' 64 is above 'maxRawLen' 32/);
   assert.equal(fs.existsSync(dir), false, "no run dir is made for a refused config");
 });
+
+test("rows too short to reach speech: a fresh run whose first batches hold no speech token is refused, naming the lengths", async () => {
+  await initBackend();
+  const model = { kind: "lst" as const, dModel: 16, nLayers: 1, nHeads: 2, maxSeqLen: 32 };
+  const short = { steps: 12, batchSize: 2, seqLen: 8, globalLen: 2, maxRawLen: 8, logEvery: 0 };
+  const source = syntheticSource(0);
+  await assert.rejects(
+    train({ model, train: short, source }),
+    /the first 8 batches hold no speech token although the data has speech: rows of train\.globalLen=2 global positions \(train\.maxRawLen=8 raw tokens\) .* raise train\.globalLen and train\.maxRawLen/,
+  );
+  // the same data in rows long enough to reach speech trains, and its speech loss is finite
+  const ok = await train({
+    model: { ...model, maxSeqLen: 64 },
+    train: { ...short, steps: 2, seqLen: 64, globalLen: 16, maxRawLen: 64 },
+    source,
+  });
+  assert.ok(ok.metrics.some((m) => Number.isFinite(m.lossSpeech)));
+  ok.model.dispose();
+  // a text-only source (no speech in its data) is legal: no speech is what was asked for
+  const textOnly = {
+    ...source,
+    sequenceAt: (i: number) => {
+      const s = source.sequenceAt(i);
+      const keep = Array.from(s.isSpeech)
+        .map((v, j) => (v ? -1 : j))
+        .filter((j) => j >= 0);
+      const pick = <T extends Int32Array | Uint8Array>(a: T) => a.filter((_, j) => keep.includes(j)) as T;
+      return {
+        ids: pick(s.ids),
+        isSpeech: pick(s.isSpeech),
+        wordStart: pick(s.wordStart),
+        silence: pick(s.silence),
+        bpeStart: pick(s.bpeStart),
+      };
+    },
+  };
+  const text = await train({ model, train: { ...short, steps: 8 }, source: textOnly });
+  assert.equal(text.metrics.length, 8);
+  text.model.dispose();
+});
