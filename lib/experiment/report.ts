@@ -55,6 +55,44 @@ export interface ReportRow {
   note: string;
 }
 
+/** A row's result fields: the paired interval, the verdict, and what explains or limits it. */
+export type ReportResult = Pick<
+  ReportRow,
+  "delta" | "lo" | "hi" | "p" | "pairedSeeds" | "items" | "verdict" | "why" | "note"
+>;
+
+/** The result of a finding with no paired measurement (`note` says why, or "" when its runs are missing). */
+export function notRunResult(note: string): ReportResult {
+  return { delta: NaN, lo: NaN, hi: NaN, p: NaN, pairedSeeds: 0, items: 0, verdict: "not run", why: "", note };
+}
+
+/**
+ * The result of a paired measurement (comparePaired or pairedBootstrap): its interval and verdict, the finding's
+ * likely reason where it did not reproduce, and notes on one paired seed and on the seeds left out
+ * (`leftOut` names them, e.g. "run by one model only").
+ */
+export function pairedResult(
+  r: { mean: number; lo: number; hi: number; p: number; seeds: number; items: number; verdict: Verdict },
+  f: Pick<Finding, "ifNot">,
+  unpaired: readonly number[],
+  leftOut: string,
+): ReportResult {
+  const notes: string[] = [];
+  if (r.seeds === 1) notes.push("one paired seed: the interval covers item noise only");
+  if (unpaired.length) notes.push(`seeds ${unpaired.join(",")} ${leftOut} are left out`);
+  return {
+    delta: r.mean,
+    lo: r.lo,
+    hi: r.hi,
+    p: r.p,
+    pairedSeeds: r.seeds,
+    items: r.items,
+    verdict: r.verdict,
+    why: r.verdict === "reproduces" ? "" : (f.ifNot ?? ""),
+    note: notes.join("; "),
+  };
+}
+
 /**
  * Compare every finding against the per-item scores of measured runs (lib/experiment/rescore.ts `runItems` gives them
  * for StudyRuns). `opts` sets the bootstrap (replicates, seed, level); the default seed 0 makes it repeatable.
@@ -83,35 +121,8 @@ export function reproductionReport(
       seeds: `${a?.n ?? 0}/${b?.n ?? 0}`,
     };
     const paired = a && b ? comparePaired(ra, rb, f.benchmark, f.direction, opts) : null;
-    if (!paired)
-      return {
-        ...base,
-        delta: NaN,
-        lo: NaN,
-        hi: NaN,
-        p: NaN,
-        pairedSeeds: 0,
-        items: 0,
-        verdict: "not run" as Verdict,
-        why: "",
-        note: a && b ? "the two models share no seed" : "",
-      };
-    const notes: string[] = [];
-    if (paired.seeds === 1) notes.push("one paired seed: the interval covers item noise only");
-    if (paired.unpaired.length) notes.push(`seeds ${paired.unpaired.join(",")} run by one model only are left out`);
-    const verdict: Verdict = paired.verdict;
-    return {
-      ...base,
-      delta: paired.mean,
-      lo: paired.lo,
-      hi: paired.hi,
-      p: paired.p,
-      pairedSeeds: paired.seeds,
-      items: paired.items,
-      verdict,
-      why: verdict === "reproduces" ? "" : (f.ifNot ?? ""),
-      note: notes.join("; "),
-    };
+    if (!paired) return { ...base, ...notRunResult(a && b ? "the two models share no seed" : "") };
+    return { ...base, ...pairedResult(paired, f, paired.unpaired, "run by one model only") };
   });
 }
 

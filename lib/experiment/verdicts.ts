@@ -24,7 +24,7 @@ import {
 } from "../eval/paired";
 import { meanStd } from "../eval/metrics";
 import { FINDINGS, findingId, type Finding } from "./findings";
-import { reproductionReport, type ReportRow, type Verdict } from "./report";
+import { notRunResult, pairedResult, reproductionReport, type ReportRow } from "./report";
 
 export interface FindingRow extends ReportRow {
   /** findingId(f): grid, comparison, cell */
@@ -67,40 +67,9 @@ function gapRow(runs: readonly RunItems[], f: Finding & { minus: NonNullable<Fin
     ? gapDiffs(a, b, c, d, f.benchmark, f.direction)
     : { seeds: [], diffs: [], unpaired: [] };
   if (seeds.length === 0)
-    return {
-      row: {
-        ...base,
-        delta: NaN,
-        lo: NaN,
-        hi: NaN,
-        p: NaN,
-        pairedSeeds: 0,
-        items: 0,
-        verdict: "not run" as Verdict,
-        why: "",
-        note: have ? "the four models share no seed" : "",
-      },
-      diffs,
-    };
+    return { row: { ...base, ...notRunResult(have ? "the four models share no seed" : "") }, diffs };
   const r = pairedBootstrap(diffs, opts);
-  const notes: string[] = [];
-  if (r.seeds === 1) notes.push("one paired seed: the interval covers item noise only");
-  if (unpaired.length) notes.push(`seeds ${unpaired.join(",")} not run by all four models are left out`);
-  return {
-    row: {
-      ...base,
-      delta: r.mean,
-      lo: r.lo,
-      hi: r.hi,
-      p: r.p,
-      pairedSeeds: r.seeds,
-      items: r.items,
-      verdict: r.verdict as Verdict,
-      why: r.verdict === "reproduces" ? "" : (f.ifNot ?? ""),
-      note: notes.join("; "),
-    },
-    diffs,
-  };
+  return { row: { ...base, ...pairedResult(r, f, unpaired, "not run by all four models") }, diffs };
 }
 
 /** Every finding against the runs' per-item scores (lib/experiment/rescore.ts `runItems`), in `findings` order. */
