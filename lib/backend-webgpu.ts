@@ -36,6 +36,7 @@
 import fs from "fs";
 import os from "os";
 import * as tf from "@tensorflow/tfjs-core";
+import { registerLstKernels } from "./webgpu/kernels";
 
 /** What to install when Dawn finds no adapter (the message of every "no adapter" error). */
 export const VULKAN_HINT =
@@ -175,6 +176,7 @@ export async function initWebgpu(opts: { allowSoftware: boolean }): Promise<Webg
       if (!(await tf.setBackend("webgpu")))
         return { ok: false, why: `tfjs's webgpu backend failed to initialise on ${probe.adapter.description}` };
       patchKernels();
+      registerLstKernels();
       watchDeviceErrors();
     } catch (e) {
       return { ok: false, why: `tfjs's webgpu backend did not start on ${probe.adapter.description}: ${errText(e)}` };

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng, hashSeed } from "../rng";
+import { FUSED, fusedKernel } from "../webgpu/names";
 
 /**
  * The stable name of a variable. tfjs needs names unique per process, so a second live model with the same
@@ -165,6 +166,7 @@ export class SwiGLU {
  *   d/da = dy * b * s * (1 + a (1 - s)),   d/db = dy * a * s.
  */
 export function swiglu(ab: tf.Tensor): tf.Tensor {
+  if (fusedKernel(FUSED.swiglu)) return tf.engine().runKernel(FUSED.swiglu, { ab }) as tf.Tensor; // lib/webgpu/swiglu.ts
   const f = ab.shape[ab.shape.length - 1] / 2;
   const fused = customGradOne((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const [a, b] = tf.split(x, [f, f], -1); // [..., 2f] -> 2 x [..., f]

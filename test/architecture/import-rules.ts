@@ -7,8 +7,9 @@
  * a result imports a figure. Tooling (the flag parser, kernelspec, notebook runner, environment report) sits on
  * top: it serves scripts and notebooks and may draw with viz (env's timing figure).
  *
- *   layer 0  lib/types.ts, lib/rng.ts, lib/config.ts, lib/files.ts,    (shared records and utilities)
- *            lib/paths.ts, lib/backend.ts, lib/backend-webgpu.ts
+ *   layer 0  lib/types.ts, lib/rng.ts, lib/config.ts, lib/files.ts,    (shared records and utilities,
+ *            lib/paths.ts, lib/backend.ts, lib/backend-webgpu.ts,      the backends and their kernels)
+ *            lib/webgpu/
  *   layer 1  lib/audio/
  *   layer 2  lib/tokenizers/
  *   layer 3  lib/data/, lib/model/                                    (siblings: neither imports the other)
@@ -58,10 +59,13 @@ export interface Violation {
   why: string;
 }
 
+/** Folders that belong to the layer-0 group (the webgpu backend's kernels, registered by backend-webgpu.ts). */
+export const BASE_FOLDERS = ["webgpu"];
+
 /** The layer key of a path relative to lib/: its first folder, 'base' for the layer-0 files, else the file name. */
 function layerKey(rel: string): string {
   const first = rel.split("/")[0];
-  return BASE_FILES.includes(first) ? "base" : first;
+  return BASE_FILES.includes(first) || BASE_FOLDERS.includes(first) ? "base" : first;
 }
 
 /** Relative module specifiers of a TypeScript source (import/export ... from, import(), require()). */
