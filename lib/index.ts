@@ -294,5 +294,6 @@ export { findingsReport } from "./experiment/verdicts";
 export type { FindingRow } from "./experiment/verdicts";
 export { RESULT_SECTIONS, SECTION7, summaryMarkdown } from "./experiment/results-doc";
 export { writeResults } from "./viz/results";
-export { detectable, seedsToDetect, gapDiffs, normalQuantile } from "./eval/paired";
-export type { Detectable } from "./eval/paired";
+export { gapDiffs } from "./eval/paired";
+export { detectable, seedsToDetect, normalQuantile } from "./eval/detectable";
+export type { Detectable } from "./eval/detectable";

@@ -11,17 +11,8 @@
  * (lst-static - baseline) at the scale's size minus (lst-static-smoke - baseline-smoke); with 3 seeds of 200
  * items its row reads like any other (Δ, interval, p, verdict), with `higher` = "lst-static-baseline".
  */
-import {
-  cellMeanStd,
-  detectable,
-  gapDiffs,
-  pairedBootstrap,
-  pairedDiffs,
-  seedsToDetect,
-  type Detectable,
-  type PairedOptions,
-  type RunItems,
-} from "../eval/paired";
+import { detectable, seedsToDetect, type Detectable } from "../eval/detectable";
+import { cellMeanStd, gapDiffs, pairedBootstrap, pairedDiffs, type PairedOptions, type RunItems } from "../eval/paired";
 import { meanStd } from "../eval/metrics";
 import { FINDINGS, findingId, type Finding } from "./findings";
 import { notRunResult, pairedResult, reproductionReport, type ReportRow } from "./report";

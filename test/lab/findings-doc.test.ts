@@ -2,14 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "fs";
 import path from "path";
-import {
-  detectable,
-  gapDiffs,
-  normalQuantile,
-  seedsToDetect,
-  type ItemOutcome,
-  type RunItems,
-} from "../../lib/eval/paired";
+import { detectable, normalQuantile, seedsToDetect } from "../../lib/eval/detectable";
+import { gapDiffs, type ItemOutcome, type RunItems } from "../../lib/eval/paired";
 import { FINDINGS, GAP_FINDINGS, PAPER_FINDINGS, findingId, type Finding } from "../../lib/experiment/findings";
 import { findingsReport } from "../../lib/experiment/verdicts";
 import {
