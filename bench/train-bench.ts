@@ -355,7 +355,7 @@ async function main(): Promise<void> {
           continue;
         }
         console.log(
-          `\nprofile, one ${kind} step (${size.name}): ${p.summary.kernels} kernels, ` +
+          `\nprofile, one ${kind} step (${size.name}): ${p.summary.kernels} kernels (${p.summary.dispatches} dispatches), ` +
             `${p.summary.totalMs.toFixed(1)} ms in kernels; the unprofiled step took ${p.stepMs.toFixed(1)} ms ` +
             `(bench median ${p.benchMsStep?.toFixed(1) ?? "n/a"} ms)`,
         );

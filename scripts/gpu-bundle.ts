@@ -340,6 +340,7 @@ function readme(m: {
   ./run.sh bench                    the training bench (reference size, plus d512 on a GPU; tokens/s, ms/step)
   ./run.sh bench --sizes=d512 --no-peer
   ./run.sh step-time --scale=gpu    ms per step of each model at the gpu scale (what --dry-run estimates)
+  ./run.sh kernels --size=d512      each fused webgpu kernel against the tfjs ops it replaces
   ./run.sh train --data=${DATA_PRESET} --model.kind=lst --train.steps=50 --runDir=data/runs/lst-${DATA_PRESET}
 
 Backend: LST_BACKEND=webgpu unless set (LST_BACKEND=wasm or cpu also work; no libtensorflow is bundled).

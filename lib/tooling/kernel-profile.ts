@@ -5,7 +5,7 @@
  *
  *   aggregateKernels([{ name: "MatMul", ms: 3, scope: "global" }, { name: "Add", ms: 1, scope: "global" },
  *                     { name: "MatMul", ms: 1, scope: "decoder" }])
- *   -> totalMs 5, kernels 3,
+ *   -> totalMs 5, kernels 3, dispatches 3,
  *      byKernel [{ name: "MatMul", count: 2, ms: 4, share: 0.8 }, { name: "Add", count: 1, ms: 1, share: 0.2 }]
  *      byScope  [{ name: "global", count: 2, ms: 4, share: 0.8 }, { name: "decoder", count: 1, ms: 1, share: 0.2 }]
  *      byPhase  [{ name: "other", count: 3, ms: 5, share: 1 }]   (no record named a phase)
@@ -31,6 +31,8 @@ export interface ProfileRow {
 export interface ProfileSummary {
   totalMs: number;
   kernels: number;
+  /** kernels that launch device work: all but the metadata-only ones (`NO_DISPATCH`) and custom-gradient wrappers */
+  dispatches: number;
   /** by kernel name, the most time first */
   byKernel: ProfileRow[];
   /** by module (kernels outside every module under `unscoped`), the most time first */
@@ -38,6 +40,13 @@ export interface ProfileSummary {
   /** by phase (records without one under `unscoped`), the most time first */
   byPhase: ProfileRow[];
 }
+
+/**
+ * Kernels that change only a tensor's shape or name (no shader runs on webgpu, no copy on tensorflow), and the
+ * profiler's record of a custom-gradient op's own time (its inner kernels are recorded separately).
+ */
+export const NO_DISPATCH = new Set(["Reshape", "Identity", "ExpandDims", "Squeeze"]);
+const isWrapper = (name: string) => name.startsWith("forward (custom-gradient op");
 
 function rows(groups: Map<string, { count: number; ms: number }>, total: number): ProfileRow[] {
   return [...groups.entries()]
@@ -51,7 +60,9 @@ export function aggregateKernels(records: readonly KernelRecord[], unscoped = "o
   const byScope = new Map<string, { count: number; ms: number }>();
   const byPhase = new Map<string, { count: number; ms: number }>();
   let total = 0;
+  let dispatches = 0;
   for (const r of records) {
+    if (!NO_DISPATCH.has(r.name) && !isWrapper(r.name)) dispatches++;
     if (!Number.isFinite(r.ms) || r.ms < 0)
       throw new Error(`aggregateKernels: kernel '${r.name}' has time ${r.ms} ms; expected a finite time >= 0`);
     total += r.ms;
@@ -69,6 +80,7 @@ export function aggregateKernels(records: readonly KernelRecord[], unscoped = "o
   return {
     totalMs: total,
     kernels: records.length,
+    dispatches,
     byKernel: rows(byKernel, total),
     byScope: rows(byScope, total),
     byPhase: rows(byPhase, total),

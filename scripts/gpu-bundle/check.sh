@@ -7,10 +7,13 @@
 #    compiled, 3 rounds at d512 and 1 at reference;
 # 3. a 50-step LST training run on the bundled smoke data, whose logged losses must equal the CPU's
 #    (`npx tsx scripts/train.ts --data=smoke --model.kind=lst --train.steps=50` on the lab's machine);
+# 2b. each fused WGSL kernel (lib/webgpu/) timed against the tfjs ops it replaces at the d512 shapes
+#    (bench/webgpu-kernels.ts), and the d512 bench with the fused kernels on and off (LST_WEBGPU_FUSED=0),
+#    each step's kernel count from --profile;
 # 4. the step time at the gpu scale's shapes (bench/step-time.ts --scale=gpu: the ms a step that
 #    `npm start -- --scale=gpu --dry-run --tflops=...` estimates).
 # Each step has its own time limit, so a hang in one still leaves the others' results. Logs and the bench JSON
-# go to OUTDIR. About 7 minutes on an H200 (torch.compile takes most of it); no network, no Node.js needed.
+# go to OUTDIR. About 10 minutes on an H200 (torch.compile takes most of it); no network, no Node.js needed.
 set -u
 case "$0" in */*) HERE=$(cd "${0%/*}" && pwd) ;; *) HERE=$(pwd) ;; esac
 OUTD=${1:-$HERE/check-results}
@@ -41,6 +44,14 @@ bench() {
   cp "$HERE/data/bench/train-bench.json" "$OUTD/bench-$1.json" 2>/dev/null
 }
 bench d512 420 3
+step "fused kernels at d512 (each against the tfjs ops it replaces)"
+timeout 300 "$HERE/run.sh" kernels --size=d512 --reps=10 2>&1 | quiet | tee "$OUTD/kernels-d512.txt"
+# the same d512 bench with the fused kernels on and off, one round each, with each step's kernel count
+for fused in 1 0; do
+  step "bench d512, LST_WEBGPU_FUSED=$fused (no peer, --profile)"
+  LST_WEBGPU_FUSED=$fused timeout 300 "$HERE/run.sh" bench --sizes=d512 --steps=10 --warmup=3 --rounds=1 --no-peer --profile 2>&1 | quiet > "$OUTD/bench-d512-fused$fused.txt"
+  grep -E '^\| tfjs|tokens/s /|kernels,' "$OUTD/bench-d512-fused$fused.txt"
+done
 step "train (50 LST steps, smoke data)"
 timeout 150 "$HERE/run.sh" train --data=smoke --model.kind=lst --train.steps=50 2>&1 | quiet > "$OUTD/train.txt"
 tail -9 "$OUTD/train.txt"

@@ -3,6 +3,8 @@
  * bundle's run.sh with the bundled node:
  *   lst.js bench [train-bench options]   the training bench (bench/train-bench.ts), e.g. --sizes=smoke --no-peer
  *   lst.js step-time [--scale=gpu]       a lab scale's training step time (bench/step-time.ts; synthetic data)
+ *   lst.js kernels [--size=d512]         each fused webgpu kernel against the tfjs ops it replaces
+ *                                        (bench/webgpu-kernels.ts)
  *   lst.js train [train options]         one training run (scripts/train.ts), e.g. --data=smoke --train.steps=50
  *   lst.js info                          node, the WebGPU adapter Dawn finds (vendor, architecture, limits) and
  *                                        the Vulkan loader it loaded; exit 2 when there is no adapter
@@ -11,7 +13,7 @@
 import fs from "fs";
 
 const USAGE =
-  "usage: run.sh bench|step-time|train|info [options]   (bench: bench/train-bench.ts options; step-time: bench/step-time.ts options; train: scripts/train.ts options)";
+  "usage: run.sh bench|step-time|kernels|train|info [options]   (bench: bench/train-bench.ts options; step-time: bench/step-time.ts options; kernels: bench/webgpu-kernels.ts options; train: scripts/train.ts options)";
 
 /** The WebGPU adapter that Dawn (npm `webgpu`, dawn.node beside this file) finds, described for a log. */
 async function info(): Promise<number> {
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   process.argv = [process.argv[0], process.argv[1], ...rest];
   if (command === "bench") require("../../bench/train-bench");
   else if (command === "step-time") require("../../bench/step-time");
+  else if (command === "kernels") require("../../bench/webgpu-kernels");
   else if (command === "train") require("../train");
   // exit explicitly: a live Dawn instance can keep Node from exiting
   else if (command === "info") process.exit(await info());

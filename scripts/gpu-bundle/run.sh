@@ -2,6 +2,7 @@
 # LST Lab, portable GPU run (built by `npm run gpu-bundle`; see README.txt beside this script).
 #   ./run.sh bench [--sizes=reference --steps=10 --no-peer ...]      the training bench (bench/train-bench.ts)
 #   ./run.sh step-time [--scale=gpu --steps=8]                       a lab scale's step time (bench/step-time.ts)
+#   ./run.sh kernels [--size=d512 --reps=10]                         fused webgpu kernels vs tfjs's ops (bench/webgpu-kernels.ts)
 #   ./run.sh train [--data=smoke --model.kind=lst --train.steps=50 ...]  one training run (scripts/train.ts)
 #   ./run.sh info                                                    node, the WebGPU adapter, the Vulkan loader
 # Needs Linux x86_64 with glibc >= 2.34, and for WebGPU a Vulkan driver (NVIDIA's driver brings its ICD). No Node.js,

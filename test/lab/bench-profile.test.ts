@@ -71,6 +71,14 @@ test("aggregateKernels sums by kernel, module and phase, most time first, shares
   for (const rows of [s.byKernel, s.byScope, s.byPhase])
     assert.ok(Math.abs(rows.reduce((a, r) => a + r.share, 0) - 1) < 1e-12);
   assert.throws(() => aggregateKernels([{ name: "X", ms: NaN }]), /kernel 'X' has time NaN ms/);
+  assert.equal(s.dispatches, 4);
+  const shaped = aggregateKernels([
+    { name: "Reshape", ms: 0 },
+    { name: "Identity", ms: 0 },
+    { name: "forward (custom-gradient op, own time)", ms: 0 },
+    { name: "LstRmsNorm", ms: 1 },
+  ]);
+  assert.deepEqual([shaped.kernels, shaped.dispatches], [4, 1]); // only the norm launches device work
   const table = profileTable("kernel", s.byKernel, 2).split("\n");
   assert.equal(table.length, 5); // header, rule, 2 rows, the rest
   assert.equal(table[2], "| MatMul | 2 | 4.00 | 72.7% |");
