@@ -2,9 +2,12 @@
  * Attention for the baseline and for LST's three modules: rotary embeddings, causal self-attention (dense,
  * or block-local for a sliding window; masks in masks.ts), cross-attention over gathered key groups or dense
  * under a mask (cross-masks.ts), and the pre-norm transformer block.
+ * On webgpu the rotary embedding and the attention itself run as fused kernels (lib/webgpu/rope.ts,
+ * attention.ts: one dispatch forward each); the composed ops below are what every other backend runs.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { attendCompact } from "./compact-attention";
+import { FUSED, fusedKernel } from "../webgpu/names";
 import { customGradOne, gatherRows, linear, ParamFactory, RMSNorm, rmsNormalize, SwiGLU } from "./layers";
 import type { AttnMask, TensorCache } from "./masks";
 
@@ -59,6 +62,7 @@ function swapHalves(x: tf.Tensor): tf.Tensor {
  * inverse, so the fused gradient is the same form: dx = dy * cos + swap(dy * sin).
  */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  if (x.size > 0 && fusedKernel(FUSED.rope)) return tf.engine().runKernel(FUSED.rope, { x, cos, sin }) as tf.Tensor4D; // lib/webgpu/rope.ts
   const fused = customGradOne((t: tf.Tensor) => ({
     value: tf.add(tf.mul(t, cos), tf.mul(swapHalves(t), sin)),
     gradFunc: (dy: tf.Tensor) => tf.add(tf.mul(dy, cos), swapHalves(tf.mul(dy, sin))),
@@ -66,9 +70,43 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): t
   return fused(x) as tf.Tensor4D;
 }
 
-/** softmax(q k^T + mask) v for q [B,H,nq,dh], k/v [B,H,nk,dh], mask [B|1,1,nq,nk] or none -> [B, nq, H*dh]. */
-function attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor | null): tf.Tensor3D {
+/**
+ * The fused attention kernel (lib/webgpu/attention.ts): transpose(softmax(q k^T + mask) v, [...outPerm, 3]) for
+ * q, k, v with their rows on axis `rowAxis` (2: [D0,D1,n,dh], 1: [D0,n,D1,dh]), one dispatch forward and four
+ * backward. `causal`: every mask hides keys j > i; `window` W > 0: the mask is blocked [B|1,1,nb,W,2W].
+ */
+function fusedAttend(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor | null,
+  attrs: { causal: boolean; window: number; rowAxis: number; outPerm: number[] },
+): tf.Tensor4D {
+  const m = mask ?? tf.scalar(0); // no mask: a 0 that broadcasts everywhere
+  const y = tf.engine().runKernel(FUSED.attention, { q, k, v, mask: m }, attrs as unknown as tf.NamedAttrMap);
+  if (!mask) m.dispose(); // the gradient keeps its own reference
+  return y as tf.Tensor4D;
+}
+
+/** Whether the fused attention kernel runs here, for these (non-empty) queries and keys. */
+const useFusedAttention = (q: tf.Tensor, k: tf.Tensor) => q.size > 0 && k.size > 0 && fusedKernel(FUSED.attention);
+
+/**
+ * softmax(q k^T + mask) v for q [B,H,nq,dh], k/v [B,H,nk,dh], mask [B|1,1,nq,nk] or none -> [B, nq, H*dh].
+ * `causal`: the mask hides every key j > i (self-attention), which the fused kernel skips.
+ */
+export function attend(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor | null,
+  causal = false,
+): tf.Tensor3D {
   const [B, H, nq, dh] = q.shape;
+  if (useFusedAttention(q, k)) {
+    const y = fusedAttend(q, k, v, mask, { causal, window: 0, rowAxis: 2, outPerm: [0, 2, 1] }); // [B,nq,H,dh]
+    return tf.reshape(y, [B, nq, H * dh]); // [B,nq,H,dh] -> [B,nq,C]
+  }
   const qk = tf.matMul(q, k, false, true); // [B,H,nq,nk]
   const y = tf.matMul(tf.softmax(mask ? tf.add(qk, mask) : qk), v); // [B,H,nq,dh]
   return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, nq, H * dh]); // [B,H,nq,dh] -> [B,nq,H,dh] -> [B,nq,C]
@@ -78,9 +116,15 @@ function attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor 
  * Block-local attention for a sliding window W (mask layout 'blocked' of masks.ts): the n positions are
  * padded to nb*W and cut into blocks; block b's W queries attend to the 2W keys of blocks b-1 and b.
  * q/k/v [B,H,n,dh], mask [B|1,1,nb,W,2W] -> [B, n, H*dh].
+ * The fused kernel reads q, k, v unpadded: query i scores keys [(i/W - 1) W, i] only, at the mask slot
+ * j - (i/W - 1) W of row i (attention-grad.ts; worked example in test/webgpu/cases/attention.ts).
  */
-function attendBlocked(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor, W: number): tf.Tensor3D {
+export function attendBlocked(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor, W: number): tf.Tensor3D {
   const [B, H, n, dh] = q.shape;
+  if (useFusedAttention(q, k)) {
+    const y = fusedAttend(q, k, v, mask, { causal: true, window: W, rowAxis: 2, outPerm: [0, 2, 1] }); // [B,n,H,dh]
+    return tf.reshape(y, [B, n, H * dh]); // [B,n,H,dh] -> [B,n,C]
+  }
   const nb = Math.ceil(n / W);
   const pad = nb * W - n;
   const blocks = (t: tf.Tensor4D): tf.Tensor5D =>
@@ -138,7 +182,7 @@ export class SelfAttention {
     const [qRaw, kRaw, v] = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4]), 0) as tf.Tensor4D[]; // [B,n,3,H,dh] -> [3,B,H,n,dh] -> 3 x [B,H,n,dh]
     const q = applyRope(qRaw, rope.qCos, rope.qSin); // scaled by 1/sqrt(dh)
     const k = applyRope(kRaw, rope.kCos, rope.kSin);
-    const y = mask.window > 0 ? attendBlocked(q, k, v, mask.mask, mask.window) : attend(q, k, v, mask.mask);
+    const y = mask.window > 0 ? attendBlocked(q, k, v, mask.mask, mask.window) : attend(q, k, v, mask.mask, true);
     return linear(y, this.wo as tf.Tensor2D) as tf.Tensor3D;
   }
 }
@@ -197,6 +241,11 @@ export class CrossAttention {
     const gain = tf.mul(this.qNorm.gain, 1 / Math.sqrt(dh)); // the qNorm gain and the score scale, folded into wq
     const q0 = tf.reshape(linear(this.qNorm.normalize(xq), this.wq as tf.Tensor2D, gain), [B, nq, H, dh]); // [B,nq,C] -> [B,nq,H,dh]
     const q = tf.transpose(q0, [2, 0, 1, 3]); // -> [H,B,nq,dh]
+    if (useFusedAttention(q, kv.k)) {
+      const attrs = { causal: false, window: 0, rowAxis: 2, outPerm: [1, 2, 0] }; // [H,B,nq,dh] -> [B,nq,H,dh]
+      const y = fusedAttend(q as tf.Tensor4D, kv.k, kv.v, mask, attrs); // [B,nq,H,dh]
+      return linear(tf.reshape(y, [B, nq, C]), this.wo as tf.Tensor2D) as tf.Tensor3D; // [B,nq,H,dh] -> [B,nq,C]
+    }
     const qk = tf.matMul(q, kv.k, false, true); // [H,B,nq,nk]
     const y = tf.matMul(tf.softmax(tf.add(qk, mask)), kv.v); // [H,B,nq,dh]
     const rows = tf.reshape(tf.transpose(y, [1, 2, 0, 3]), [B, nq, C]); // [H,B,nq,dh] -> [B,nq,H,dh] -> [B,nq,C]
@@ -217,6 +266,12 @@ export class CrossAttention {
     const gain = tf.mul(this.qNorm.gain, 1 / Math.sqrt(dh)); // the qNorm gain and the score scale, folded into wq
     const q = tf.reshape(linear(this.qNorm.normalize(xq), this.wq as tf.Tensor2D, gain), [N, nq, H, dh]); // [N,nq,C] -> [N,nq,H,dh]
     const heads = (t: tf.Tensor3D) => tf.reshape(t, [N, nk, H, dh]) as tf.Tensor4D; // [N,nk,C] -> [N,nk,H,dh]
+    if (useFusedAttention(q, k)) {
+      // rows on axis 1: q [N,nq,H,dh] as it comes, the mask [N,1,1,nk] broadcasts as in attendCompact
+      const attrs = { causal: false, window: 0, rowAxis: 1, outPerm: [0, 1, 2] };
+      const y = fusedAttend(q as tf.Tensor4D, heads(k), heads(v), keyMask, attrs); // [N,nq,H,dh]
+      return linear(tf.reshape(y, [N, nq, C]), this.wo as tf.Tensor2D) as tf.Tensor3D; // [N,nq,H,dh] -> [N,nq,C]
+    }
     const y = tf.reshape(attendCompact(q as tf.Tensor4D, heads(k), heads(v), keyMask), [N, nq, C]); // [N,nq,H,dh] -> [N,nq,C]
     return linear(y, this.wo as tf.Tensor2D) as tf.Tensor3D;
   }

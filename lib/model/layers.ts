@@ -112,6 +112,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, rowGain?: tf.Tensor): tf.Te
  * r = 1/rms(x) and y the output, so the backward pass is four elementwise ops instead of autodiff's seven.
  */
 export function rmsNormalize<T extends tf.Tensor>(x: T): T {
+  if (x.size > 0 && fusedKernel(FUSED.rmsNorm)) return tf.engine().runKernel(FUSED.rmsNorm, { x }) as T; // lib/webgpu/rms-norm.ts
   const f = customGradOne((t: tf.Tensor, save: tf.GradSaveFunc) => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(t), -1, true), 1e-5)); // [..., C] -> [..., 1]
     const y = tf.mul(t, r);
@@ -246,6 +247,14 @@ export function crossEntropyNll(logits: tf.Tensor2D, targets: Int32Array): tf.Te
     }
     flat[i] += t;
     keep[i] = 1;
+  }
+  if (n > 0 && fusedKernel(FUSED.crossEntropy)) {
+    // lib/webgpu/cross-entropy.ts: outputs [nll, lse]; its gradient keeps its own references to lse and targets
+    const tgt = tf.tensor1d(targets, "int32");
+    const [nll, lse] = tf.engine().runKernel(FUSED.crossEntropy, { logits, targets: tgt }) as tf.Tensor[];
+    tgt.dispose();
+    lse.dispose();
+    return nll as tf.Tensor1D;
   }
   const flatT = tf.tensor1d(flat, "int32");
   const keepT = tf.tensor1d(keep);

@@ -19,9 +19,11 @@
  * step needs no host read (webgpu); a non-finite norm then shows up when the caller reads it later.
  * `updateOnDevice` is that update returned as new tensors, not assigned: a compiled step (lib/train/compiled-step/)
  * computes it inside its graph, and the caller `commit`s it only when the loss and the norm read finite.
+ * On webgpu both device paths run the update as one fused kernel (lib/webgpu/adamw.ts, `nextFused`).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { stableName } from "../model/layers";
+import { FUSED, fusedKernel } from "../webgpu/names";
 
 export interface AdamWConfig {
   beta1: number;
@@ -33,6 +35,9 @@ export interface AdamWConfig {
 }
 
 export const DEFAULT_ADAMW: AdamWConfig = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clip: 1 };
+
+/** Rows of the two-stage sum of the squared gradients on webgpu (`gradNormSquared`). */
+const SPLIT_SUM_ROWS = 256;
 
 export interface AdamWState {
   t: number;
@@ -132,7 +137,14 @@ export class AdamW {
    * Keeps the flattened gradients for `apply` / `applyOnDevice` with the same map.
    */
   gradNormSquared(grads: tf.NamedTensorMap): tf.Scalar {
-    return tf.sum(this.flatFor(grads).g2);
+    const g2 = this.flatFor(grads).g2;
+    if (!fusedKernel(FUSED.adamw) || g2.size < SPLIT_SUM_ROWS * SPLIT_SUM_ROWS) return tf.sum(g2);
+    // webgpu reduces a whole vector in one workgroup: sum SPLIT_SUM_ROWS row sums instead (one workgroup each)
+    return tf.tidy(() => {
+      const cols = Math.ceil(g2.size / SPLIT_SUM_ROWS);
+      const padded = tf.pad(g2, [[0, SPLIT_SUM_ROWS * cols - g2.size]]); // [total] -> [R * cols], zeros after
+      return tf.sum(tf.sum(tf.reshape(padded, [SPLIT_SUM_ROWS, cols]), 1)); // [R, cols] -> [R] -> []
+    });
   }
 
   /** Global L2 norm of the gradients, before clipping (one asynchronous read). Keeps the flattened gradients for `apply`. */
@@ -162,6 +174,10 @@ export class AdamW {
    * needs no host read: s = clip / max(||g||, clip) = min(1, clip / ||g||). Does not dispose `grads` or `normSq`.
    */
   applyOnDevice(grads: tf.NamedTensorMap, lr: number, normSq: tf.Scalar): void {
+    if (this.fused()) {
+      this.commit(this.nextFused(grads, lr, normSq));
+      return;
+    }
     const { beta1: b1, beta2: b2, clip } = this.cfg;
     if (clip <= 0) {
       this.update(grads, lr, 1 - b1, 1 - b2);
@@ -182,6 +198,7 @@ export class AdamW {
    * Disposes the flattened gradients; does not dispose `grads` or `normSq`.
    */
   updateOnDevice(grads: tf.NamedTensorMap, lr: number, normSq: tf.Scalar): AdamWUpdate {
+    if (this.fused()) return this.nextFused(grads, lr, normSq);
     const { beta1: b1, beta2: b2, clip } = this.cfg;
     if (clip <= 0) return this.next(grads, lr, 1 - b1, 1 - b2);
     const [cm, cv] = tf.tidy(() => {
@@ -241,6 +258,58 @@ export class AdamW {
           return tf.sub(decayed, tf.reshape(pieces[i], s.param.shape));
         });
         return { m, v, params };
+      });
+    } finally {
+      tf.dispose([flat.g, flat.g2]);
+    }
+  }
+
+  /**
+   * Whether the step runs as the fused kernel: registered on this backend (webgpu) and its [3, total] output
+   * within one storage binding (`maxStorageBufferBindingSize`: 128 MiB on lavapipe, about 2 GiB on a GPU).
+   */
+  private fused(): boolean {
+    if (!fusedKernel(FUSED.adamw)) return false;
+    const limits = (tf.backend() as { device?: { limits?: Record<string, number> } }).device?.limits;
+    return 3 * 4 * this.total <= (limits?.maxStorageBufferBindingSize ?? Infinity);
+  }
+
+  /**
+   * `next` as one fused kernel (lib/webgpu/adamw.ts, webgpu only), the clip factor computed from `normSq` in
+   * it: the parameters are concatenated into one flat vector, the kernel writes the new parameters, m and v
+   * as one [3, total] tensor, and each parameter's piece is sliced back out. Dispatches: the concat (one per
+   * 7 parameters, tfjs binds 8 buffers), the kernel, then one slice per parameter and two for m and v.
+   */
+  private nextFused(grads: tf.NamedTensorMap, lr: number, normSq: tf.Scalar): AdamWUpdate {
+    const { beta1, beta2, eps, weightDecay, clip } = this.cfg;
+    const flat = this.flatFor(grads);
+    this.pending = null;
+    const total = this.total;
+    const attrs = {
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      clip,
+      lr,
+      step: this.t + 1,
+      decayRanges: decayedRanges(this.slots),
+    };
+    try {
+      return tf.tidy(() => {
+        // [size_i] each, then [total]
+        const parts = this.slots.map((s) => tf.reshape(s.param, [s.param.size]));
+        const w = parts.length === 1 ? parts[0] : tf.concat(parts);
+        const inputs = { w, g: flat.g, m: this.m, v: this.v, normSq };
+        // [3, total]: rows new w, m, v
+        const packed = tf.engine().runKernel(FUSED.adamw, inputs, attrs) as tf.Tensor2D;
+        // [1, total] -> [total]
+        const row = (r: number) => tf.reshape(tf.slice(packed, [r, 0], [1, total]), [total]) as tf.Tensor1D;
+        // [1, size_i] at offset_i of row 0 -> the parameter's shape
+        const params = this.slots.map((s) =>
+          tf.reshape(tf.slice(packed, [0, s.offset], [1, s.param.size]), s.param.shape),
+        );
+        return { m: row(1), v: row(2), params };
       });
     } finally {
       tf.dispose([flat.g, flat.g2]);
@@ -319,4 +388,18 @@ export class AdamW {
       throw new Error(`no gradient for parameter '${s.param.name}': pass every model variable to tf.variableGrads`);
     return g;
   }
+}
+
+/**
+ * The decayed ranges of the flat vector as ascending bounds [start0, end0, ...], adjacent ones merged (the
+ * fused kernel's `decayRanges`). Example: parameters [3], [2, 2], [4], [2, 3] -> [3, 7, 11, 17].
+ */
+export function decayedRanges(slots: readonly { offset: number; decay: boolean; param: { size: number } }[]): number[] {
+  const out: number[] = [];
+  for (const s of slots) {
+    if (!s.decay || s.param.size === 0) continue;
+    if (out.length > 0 && out[out.length - 1] === s.offset) out[out.length - 1] = s.offset + s.param.size;
+    else out.push(s.offset, s.offset + s.param.size);
+  }
+  return out;
 }

@@ -4,6 +4,11 @@
  * the model picks them up.
  */
 import { registerSwiglu } from "./swiglu";
+import { registerAttention } from "./attention";
+import { registerMatmul } from "./matmul";
+import { registerAdamW } from "./adamw";
+import { registerRmsNorm } from "./rms-norm";
+import { registerCrossEntropy } from "./cross-entropy";
 
 let registered = false;
 
@@ -11,4 +16,9 @@ export function registerLstKernels(): void {
   if (registered) return;
   registered = true;
   registerSwiglu();
+  registerAttention();
+  registerMatmul();
+  registerAdamW();
+  registerRmsNorm();
+  registerCrossEntropy();
 }

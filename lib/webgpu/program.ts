@@ -46,6 +46,11 @@ export interface WgslSpec {
   /** workgroups along x, y, z (each at most the adapter's maxComputeWorkgroupsPerDimension, 65535) */
   dispatch: [number, number, number];
   uniforms?: WgslUniform[];
+  /**
+   * per input, values a binding element holds: 4 binds it as `array<vec4<f32>>` (tfjs's `variableComponents`;
+   * the input's size must be a multiple of 4). Default 1 each; part of the shader key.
+   */
+  inputComponents?: number[];
   /** WGSL: helper functions and `fn main(index: i32)` */
   body: string;
 }
@@ -91,12 +96,13 @@ export function runWgsl(
   const program = {
     variableNames: spec.inputs,
     outputShape: spec.outputShape,
-    shaderKey: `lst_${spec.key}`,
+    shaderKey: `lst_${spec.key}${spec.inputComponents ? `_c${spec.inputComponents.join("")}` : ""}`, // tfjs's key omits components
     dispatchLayout: { x: spec.outputShape.map((_, i) => i) },
     dispatch: spec.dispatch,
     workgroupSize: spec.workgroupSize,
     uniforms: uniforms.map((u) => `${u.name} : ${u.type},`).join(" "),
     getUserCode: () => spec.body,
+    ...(spec.inputComponents ? { variableComponents: spec.inputComponents } : {}),
   };
   const data = uniforms.map((u, i) => ({
     type: u.type === "i32" ? ("int32" as const) : ("float32" as const),
