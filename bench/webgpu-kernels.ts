@@ -63,6 +63,8 @@ function ops(size: (typeof SIZES)[keyof typeof SIZES]): { ops: Op[]; dispose: ()
   const wN = t([N, d], 1, 2);
   const wF = t([N, ffn], 1, 3);
   const q4 = t([B, H, T, dh]);
+  const k4 = t([B, H, T, dh], 1, 4);
+  const v4 = t([B, H, T, dh], 1, 5);
   const w4 = t([B, H, T, dh], 1, 6);
   const logits = t([N, V], 4);
   const wRows = t([N], 1, 11);
@@ -79,6 +81,12 @@ function ops(size: (typeof SIZES)[keyof typeof SIZES]): { ops: Op[]; dispose: ()
       kernels: ["LstRope"],
       shape: `[${B}, ${H}, ${T}, ${dh}]`,
       call: () => fwdBwd((a) => o.applyRope(a as tf.Tensor4D, att.rope.qCos, att.rope.qSin), [q4], w4),
+    },
+    {
+      name: "attention core (causal)",
+      kernels: ["LstAttention"],
+      shape: `q/k/v [${B}, ${H}, ${T}, ${dh}]`,
+      call: () => fwdBwd((q, k, v) => o.attendCausal(q, k, v, att.mask), [q4, k4, v4], wAtt),
     },
     {
       name: "self-attention (qkv, rope, core, out)",

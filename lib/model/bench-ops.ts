@@ -5,7 +5,7 @@
  * causal mask at the bench's shapes.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { applyRope, ropeTables, SelfAttention, type RopeTables } from "./attention";
+import { applyRope, attend, ropeTables, SelfAttention, type RopeTables } from "./attention";
 import { crossEntropyNll, ParamFactory, rmsNormalize, swiglu } from "./layers";
 import { selfAttentionMask, TensorCache, type AttnMask } from "./masks";
 
@@ -23,6 +23,9 @@ export function fusedOps() {
     swiglu,
     applyRope,
     crossEntropyNll,
+    /** causal self-attention of q, k, v [B,H,T,dh] under `mask` -> [B,T,H*dh] (the core, no projections) */
+    attendCausal: (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: AttnMask) =>
+      attend(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, mask.mask, true),
     selfAttention(B: number, T: number, d: number, H: number): BenchAttention {
       const cache = new TensorCache();
       const params = new ParamFactory(1, 0.02, "bench");
