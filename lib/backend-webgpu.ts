@@ -12,7 +12,8 @@
  * `navigator` whose `gpu.requestAdapter` returns the adapter probed here (so the report names the adapter
  * the backend really runs on), requires the package, selects the backend, then puts `globalThis.navigator`
  * back as it was: nothing global is left behind to keep Node running. The Dawn instance itself stays
- * referenced from this module for the life of the process.
+ * referenced from this module for the life of the process. The adapter goes to tfjs wrapped by
+ * lib/webgpu/features.ts `withFeatures`, so its device also gets `shader-f16` and `subgroups` where listed.
  * subtle: the instance must outlive its device: if the garbage collector frees it while tfjs holds the
  * device, Node dies with a segmentation fault on the next GPU call (seen with dawn.node 0.6.2).
  *
@@ -37,6 +38,7 @@ import fs from "fs";
 import os from "os";
 import * as tf from "@tensorflow/tfjs-core";
 import { registerLstKernels } from "./webgpu/kernels";
+import { wantedFeatures, withFeatures, type FeatureAdapter } from "./webgpu/features";
 
 /** What to install when Dawn finds no adapter (the message of every "no adapter" error). */
 export const VULKAN_HINT =
@@ -54,6 +56,8 @@ export interface WebgpuAdapter {
   software: boolean;
   /** the limits that bound tensor sizes and kernels (bytes, invocations, workgroups) */
   limits: Record<string, number>;
+  /** of the optional features the kernels use (`shader-f16`, `subgroups`), those the adapter lists */
+  features?: string[];
 }
 
 export type WebgpuProbe = { ok: true; adapter: WebgpuAdapter } | { ok: false; why: string };
@@ -70,8 +74,15 @@ const REPORTED_LIMITS = [
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\bwarp\b/i;
 
 /** The small part of the WebGPU API used here (the lib compiles without @webgpu/types). */
-interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+interface GpuAdapterLike extends FeatureAdapter {
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+    subgroupMinSize?: number;
+  };
   isFallbackAdapter?: boolean;
   limits: Record<string, number>;
 }
@@ -115,7 +126,16 @@ function describeAdapter(a: GpuAdapterLike): WebgpuAdapter {
     Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter) ||
     architecture === "software" ||
     SOFTWARE_NAMES.test(`${description} ${info.device ?? ""}`);
-  return { vendor: info.vendor ?? "", architecture, device: info.device ?? "", description, software, limits };
+  const features = wantedFeatures(a.features);
+  return {
+    vendor: info.vendor ?? "",
+    architecture,
+    device: info.device ?? "",
+    description,
+    software,
+    limits,
+    features,
+  };
 }
 
 /** Ask Dawn for its high-performance adapter (cached: one Dawn instance per process). */
@@ -160,7 +180,7 @@ export async function initWebgpu(opts: { allowSoftware: boolean }): Promise<Webg
     };
   }
   if (tf.findBackend("webgpu") === null) {
-    const adapter = held.adapter;
+    const adapter = held.adapter ? withFeatures(held.adapter) : null;
     const g = globalThis as { navigator?: unknown };
     const had = Object.getOwnPropertyDescriptor(globalThis, "navigator");
     Object.defineProperty(globalThis, "navigator", {
@@ -295,11 +315,15 @@ function patchKernels(): void {
   });
 }
 
-/** One line: `mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) [software adapter, architecture software, 128 MiB per binding]`. */
+/**
+ * One line: `mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) [software adapter, architecture software, 128 MiB per
+ * binding, shader-f16 subgroups]` (the last part: the optional features the adapter lists, lib/webgpu/features.ts).
+ */
 export function describeAdapterLine(a: WebgpuAdapter): string {
   const bind = a.limits.maxStorageBufferBindingSize;
   const name = [a.vendor, a.description || a.device].filter((x) => x).join(" ");
   const parts = [a.software ? "software adapter" : "hardware adapter", `architecture ${a.architecture || "?"}`];
   if (bind) parts.push(`${Math.round(bind / 2 ** 20)} MiB per binding`);
+  if (a.features?.length) parts.push(a.features.join(" "));
   return `${name || "unknown adapter"} [${parts.join(", ")}]`;
 }

@@ -9,6 +9,9 @@
  *      rescaling s when m grows, so the row is read once; the team merges pairs in shared memory,
  *      (m, s) + (m', s') = (M, s e^(m - M) + s' e^(m' - M)) with M = max(m, m'), and lse = m + log s.
  *      No exp of an unshifted logit, so logits of +-50 (or +-1000) neither overflow nor underflow to 0.
+ *      Subgroup variant (rms-norm.ts `subgroupRowKernel`: one subgroup a row, where the device has
+ *      `subgroups`): the lanes' (m, s) merge in two steps with no barrier, M = subgroupMax(m), then
+ *      S = subgroupAdd(s e^(m - M)); a lane with no column (m = -3e38, s = 0) adds 0.
  *   2. nll [N]: one thread per row, lse - x_t, or 0 for an ignored row.
  * Backward, one dispatch over [N, V] (the upstream gradient for lse is unused):
  *   d x_ij = dy_i (exp(x_ij - lse_i) - [j = t_i]),   0 on an ignored row.
@@ -20,10 +23,49 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { FUSED } from "./names";
 import { flatDispatch, registerFused, runWgsl, type WebgpuBackendLike } from "./program";
-import { ROW_PRELUDE, ROW_THREADS as WG, rowLayout } from "./rms-norm";
+import {
+  countRowKernel,
+  ROW_PRELUDE,
+  ROW_THREADS as WG,
+  rowLayout,
+  SUBGROUP_ROW_UNIFORMS,
+  subgroupRowKernel,
+  subgroupRowsPerGroup,
+} from "./rms-norm";
+import { subgroupsOn } from "./features";
 
 function logSumExp(b: WebgpuBackendLike, logits: tf.TensorInfo): tf.TensorInfo {
   const [n, v] = logits.shape;
+  const sg = subgroupsOn();
+  countRowKernel(sg);
+  if (sg) {
+    const perGroup = subgroupRowsPerGroup();
+    return runWgsl(
+      b,
+      {
+        key: "cross_entropy_lse_sg",
+        outputShape: [n],
+        inputs: ["X"],
+        workgroupSize: [WG, 1, 1],
+        dispatch: flatDispatch(n, perGroup),
+        uniforms: SUBGROUP_ROW_UNIFORMS,
+        body: subgroupRowKernel(
+          `let base = row * uniforms.c;
+    var m = -3.0e38; // each lane's running (max, sum of exp(x - max)), as in the tree variant
+    var s = 0.0;
+    for (var col = lane; col < uniforms.c; col += sgSize) {
+      let x = X[base + col];
+      if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s += exp(x - m); }
+    }
+    let mm = subgroupMax(m);
+    let total = subgroupAdd(s * exp(m - mm));
+    if (lane == 0) { result[row] = mm + log(total); }`,
+        ),
+      },
+      [logits],
+      [n, v, perGroup],
+    );
+  }
   const { team, rowsPerGroup } = rowLayout(v);
   return runWgsl(
     b,

@@ -4,10 +4,14 @@
  * (-1, including a batch with every row ignored), logits of +-50 for stability, and the worked example of the
  * kernel's header. "ce 2-D dispatch" has more than 65535 * 128 logits, so the backward's workgroups fold into
  * the dispatch's y dimension (and the forward has 105000 workgroups of 2 rows); it compares a sample of rows.
+ * "ce subgroups" / "ce tree" run the log-sum-exp's subgroup variant (where the device has `subgroups`) and its
+ * shared-memory tree (LST_WEBGPU_SUBGROUPS=0) at V = 1, 7, 33, 512, 3000, proving the variant by
+ * `rowKernelStats()`; "4 rows a subgroup" sets LST_WEBGPU_SUBGROUP_ROWS=64, so each subgroup loops over rows.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { crossEntropyNll } from "../../../lib/model/layers";
 import { readAll, seeded, type KernelCase } from "./types";
+import { rowPath, withEnv } from "./features";
 
 const KERNELS = ["LstCrossEntropy", "LstCrossEntropyGrad"];
 
@@ -43,7 +47,27 @@ function valueAndGrad(
   });
 }
 
+const WIDTHS = [1, 7, 33, 512, 3000];
+
 export const cases: KernelCase[] = [
+  ...WIDTHS.map((v, i) => ({
+    name: `ce subgroups [37,${v}]`,
+    kernels: KERNELS,
+    run: () => rowPath(true, () => valueAndGrad(37, v, 50 + i, { ignoreEvery: 5 })),
+  })),
+  ...WIDTHS.map((v, i) => ({
+    name: `ce tree (LST_WEBGPU_SUBGROUPS=0) [37,${v}]`,
+    kernels: KERNELS,
+    run: () => rowPath(false, () => valueAndGrad(37, v, 50 + i, { ignoreEvery: 5 })),
+  })),
+  {
+    name: "ce subgroups, 4 rows a subgroup, logits +-50 [150,41]",
+    kernels: KERNELS,
+    run: () =>
+      withEnv("LST_WEBGPU_SUBGROUP_ROWS", "64", () =>
+        rowPath(true, () => valueAndGrad(150, 41, 56, { scale: 50, ignoreEvery: 7 })),
+      ),
+  },
   { name: "ce [1,41]", kernels: KERNELS, run: () => valueAndGrad(1, 41, 21) },
   { name: "ce [5,3] ignored rows", kernels: KERNELS, run: () => valueAndGrad(5, 3, 22, { ignoreEvery: 2 }) },
   { name: "ce [5,41] all ignored", kernels: KERNELS, run: () => valueAndGrad(5, 41, 23, { ignoreEvery: 1 }) },

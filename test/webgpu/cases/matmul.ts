@@ -3,10 +3,21 @@
  * the vec4 reads allow them, batch dims [2,3] and the broadcasts [1] vs [3] and rank 2 vs rank 3, the
  * 128 x 64 tile, a gradient (dx = dy W^T, dW = x^T dy), and products below the size threshold. On webgpu each
  * case checks `matmulStats()` to prove which path ran (the kernel keeps tfjs's name, so tf.profile cannot).
+ *
+ * f16 tiles (LST_WEBGPU_F16=1, set around the call; on webgpu `matmulStats().f16` proves the path ran where the
+ * device has `shader-f16`): inputs already representable in f16 convert exactly, and a product of two f16 values
+ * is exact in f32 (11 + 11 significant bits <= 24), so every transpose pair must match at the default 1e-4.
+ * float32 inputs in [-1, 1) lose their rounding to f16: an error uniform over +-ulp/2, sd u/sqrt(6) relative
+ * on average over a binade (u = 2^-11, f16's unit roundoff), so a term a b is off by sd |a b| u/sqrt(3) and a
+ * K = 64 sum of terms with E[a^2 b^2] = 1/9 by sd u sqrt(K/27) = 7.5e-4 (measured on lavapipe: 6.9e-4 rms).
+ * The worst of 2048 outputs is about 4 sd, 3e-3 (measured: 1.6e-3; 2.2e-3 over 65536 outputs): tolerance 5e-3,
+ * still far below what an indexing slip would give (errors of order 1).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { matmulStats, planMatmul } from "../../../lib/webgpu/matmul";
 import { readAll, seeded, type KernelCase } from "./types";
+import { withEnv } from "./features";
+import { webgpuFeatures } from "../../../lib/webgpu/features";
 
 const KERNELS = ["BatchMatMul"];
 
@@ -39,12 +50,59 @@ async function counted(
   return out;
 }
 
+/** `x` rounded to a nearby f16 value (11 significant bits; |x| < 65504). Example: 1 + 2^-12 -> 1. */
+function toF16(x: number): number {
+  if (x === 0) return 0;
+  const e = Math.max(-14, Math.floor(Math.log2(Math.abs(x)))); // below 2^-14: f16's subnormal step 2^-24
+  const ulp = 2 ** (e - 10);
+  return Math.round(x / ulp) * ulp;
+}
+
+/** `counted`, with LST_WEBGPU_F16=1 and, on webgpu with `shader-f16`, all `fast` calls taking the f16 tiles. */
+async function countedF16(fast: number, build: () => Record<string, tf.Tensor>): Promise<Record<string, number[]>> {
+  const before = matmulStats().f16;
+  const out = await withEnv("LST_WEBGPU_F16", "1", () => counted(fast, 0, build));
+  const f16 = matmulStats().f16 - before;
+  if (tf.getBackend() === "webgpu" && webgpuFeatures().f16 && f16 !== fast)
+    throw new Error(`${f16} of ${fast} tiled matmuls took the f16 tiles`);
+  return out;
+}
+
 /** A [.., M, K]-or-transposed x B product for one transpose pair. */
 function product(aShape: number[], bShape: number[], ta: boolean, tb: boolean, seed: number) {
   return () => ({ c: tf.matMul(rand(aShape, seed), rand(bShape, seed + 1), ta, tb) });
 }
 
 export const cases: KernelCase[] = [
+  {
+    name: "matmul f16 tiles, f16-exact inputs: NN, NT, TN, TT [36,64] x [64,40] (exact)",
+    kernels: KERNELS,
+    run: () =>
+      countedF16(4, () => {
+        const exact = (shape: number[], seed: number) => {
+          const v = seeded(
+            shape.reduce((p, q) => p * q, 1),
+            seed,
+          ).map(toF16);
+          return tf.tensor(v, shape);
+        };
+        const a = exact([36, 64], 31);
+        const b = exact([64, 40], 32);
+        const [at, bt] = [tf.transpose(a), tf.transpose(b)];
+        return {
+          nn: tf.matMul(a, b),
+          nt: tf.matMul(a, bt, false, true),
+          tn: tf.matMul(at, b, true, false),
+          tt: tf.matMul(at, bt, true, true),
+        };
+      }),
+  },
+  {
+    name: "matmul f16 tiles, float32 inputs [32,64] x [64,64] (tolerance 5e-3, see the header)",
+    kernels: KERNELS,
+    tol: 5e-3,
+    run: () => countedF16(1, product([32, 64], [64, 64], false, false, 33)),
+  },
   {
     name: "matmul worked example: A [40,20] x B [20,36] (one 64x64 tile, K in 2 steps)",
     kernels: KERNELS,

@@ -3,10 +3,14 @@
  * the team sizes (C = 1, 7, 33, 512, 1024), a rank-3 input, and the worked example of the kernel's header.
  * "rms 2-D dispatch" has more than 65535 workgroups (540000 rows of 16 = 8 rows a workgroup), so its rows fold
  * into the dispatch's y dimension; it compares a sample of rows spread over both dimensions.
+ * "rms subgroups" / "rms tree" run the subgroup variant (where the device has `subgroups`) and the
+ * shared-memory tree (LST_WEBGPU_SUBGROUPS=0) at C = 1, 7, 33, 512, 3000, proving the variant by
+ * `rowKernelStats()`; "4 rows a subgroup" sets LST_WEBGPU_SUBGROUP_ROWS=64, so each subgroup loops over rows.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { rmsNormalize } from "../../../lib/model/layers";
 import { readAll, seeded, type KernelCase } from "./types";
+import { rowPath, withEnv } from "./features";
 
 const KERNELS = ["LstRmsNorm", "LstRmsNormGrad"];
 
@@ -33,7 +37,24 @@ function valueAndGrad(shape: number[], seed: number, scale = 2, stride = 0): Pro
   });
 }
 
+const WIDTHS = [1, 7, 33, 512, 3000];
+
 export const cases: KernelCase[] = [
+  ...WIDTHS.map((c, i) => ({
+    name: `rms subgroups [37,${c}]`,
+    kernels: KERNELS,
+    run: () => rowPath(true, () => valueAndGrad([37, c], 40 + i)),
+  })),
+  ...WIDTHS.map((c, i) => ({
+    name: `rms tree (LST_WEBGPU_SUBGROUPS=0) [37,${c}]`,
+    kernels: KERNELS,
+    run: () => rowPath(false, () => valueAndGrad([37, c], 40 + i)),
+  })),
+  {
+    name: "rms subgroups, 4 rows a subgroup [150,33]",
+    kernels: KERNELS,
+    run: () => withEnv("LST_WEBGPU_SUBGROUP_ROWS", "64", () => rowPath(true, () => valueAndGrad([150, 33], 46))),
+  },
   { name: "rms [5,1]", kernels: KERNELS, run: () => valueAndGrad([5, 1], 11) },
   { name: "rms [3,7]", kernels: KERNELS, run: () => valueAndGrad([3, 7], 12) },
   { name: "rms [2,4,33]", kernels: KERNELS, run: () => valueAndGrad([2, 4, 33], 13) },
