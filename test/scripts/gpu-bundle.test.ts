@@ -3,7 +3,7 @@
  * environment holding only HOME and a PATH of the few tools run.sh needs (no node): the WebGPU adapter probe
  * (Dawn + the bundled Vulkan loader, on lavapipe where Mesa's ICD is installed), a short training bench on wasm,
  * a short training run on the bundled smoke data on cpu, and, once lib/backend.ts has the webgpu backend, the
- * same bench on webgpu (the bundle's default) against the wasm losses.
+ * same bench on webgpu (the bundle's default) against the wasm losses, and the fused-kernel bench on webgpu.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -201,6 +201,30 @@ test(
       Math.abs(w.lossLast - wasmLosses.lossLast) < 1e-2,
       `second loss webgpu ${w.lossLast} vs wasm ${wasmLosses.lossLast}`,
     );
+  },
+);
+
+test(
+  "the unpacked bundle runs the fused-kernel bench on webgpu: every op, each through its fused kernel",
+  { skip: !LAVAPIPE ? "no Vulkan driver (mesa-vulkan-drivers >= 25)" : false, timeout: 600_000 },
+  (t) => {
+    if (!built) return t.skip("bundle not built");
+    // correctness only (lavapipe is a CPU): the bundled WGSL compiles and runs, and nothing fell back
+    const r = runBundle(["kernels", "--size=tiny", "--reps=1"]);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.stdout, /backend: webgpu /);
+    for (const op of [
+      "rmsNorm",
+      "swiglu",
+      "rope",
+      "attention core",
+      "self-attention",
+      "cross-entropy",
+      "matmul",
+      "AdamW",
+    ])
+      assert.match(r.stdout, new RegExp(`^${op}.*\\d+\\.\\d+x`, "m"), `no timed row for ${op}:\n${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /not fused here/, r.stdout);
   },
 );
 
