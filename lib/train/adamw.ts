@@ -23,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { stableName } from "../model/layers";
+import { decayedRanges } from "../webgpu/adamw";
 import { FUSED, fusedKernel } from "../webgpu/names";
 
 export interface AdamWConfig {
@@ -388,18 +389,4 @@ export class AdamW {
       throw new Error(`no gradient for parameter '${s.param.name}': pass every model variable to tf.variableGrads`);
     return g;
   }
-}
-
-/**
- * The decayed ranges of the flat vector as ascending bounds [start0, end0, ...], adjacent ones merged (the
- * fused kernel's `decayRanges`). Example: parameters [3], [2, 2], [4], [2, 3] -> [3, 7, 11, 17].
- */
-export function decayedRanges(slots: readonly { offset: number; decay: boolean; param: { size: number } }[]): number[] {
-  const out: number[] = [];
-  for (const s of slots) {
-    if (!s.decay || s.param.size === 0) continue;
-    if (out.length > 0 && out[out.length - 1] === s.offset) out[out.length - 1] = s.offset + s.param.size;
-    else out.push(s.offset, s.offset + s.param.size);
-  }
-  return out;
 }

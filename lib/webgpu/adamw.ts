@@ -12,7 +12,7 @@
  * folds them. The output is [3, total]: row 0 the new w, row 1 m', row 2 v'; the caller slices it.
  *
  * Which values decay: `decayRanges` lists the decayed ranges of the flat vector as ascending bounds
- * [start0, end0, start1, end1, ...] (the matrices' and embeddings' places; lib/train/adamw.ts `decayedRanges` builds them). Value i decays when the number of
+ * [start0, end0, start1, end1, ...] (the matrices' and embeddings' places; `decayedRanges` builds them). Value i decays when the number of
  * bounds <= i is odd, found by a binary search over the bounds (a few dozen ints, uploaded each step: no
  * per-value mask to store). A NaN norm propagates as in tfjs's `maximum` (NaN wins).
  *
@@ -41,6 +41,20 @@ export interface AdamWStepAttrs {
   step: number;
   /** decayed ranges of the flat vector as [start0, end0, start1, end1, ...], ascending (see the header) */
   decayRanges: number[];
+}
+
+/**
+ * The decayed ranges of the flat vector as ascending bounds [start0, end0, ...], adjacent ones merged (the
+ * fused kernel's `decayRanges`). Example: parameters [3], [2, 2], [4], [2, 3] -> [3, 7, 11, 17].
+ */
+export function decayedRanges(slots: readonly { offset: number; decay: boolean; param: { size: number } }[]): number[] {
+  const out: number[] = [];
+  for (const s of slots) {
+    if (!s.decay || s.param.size === 0) continue;
+    if (out.length > 0 && out[out.length - 1] === s.offset) out[out.length - 1] = s.offset + s.param.size;
+    else out.push(s.offset, s.offset + s.param.size);
+  }
+  return out;
 }
 
 /** Whether flat value i decays under `ranges` (the shader's search, in TypeScript, for the test). */

@@ -165,10 +165,26 @@ ${
 }
 
 /** dq [q's shape]. Inputs q, k, v, mask, stats, dy. */
+/**
+ * The k and v tile of rows j0 .. j0+T-1 of group g in workgroup memory (zeros past nk), loaded by the WG threads
+ * together (thread t takes values t, t + WG, ...): the forward and dq walk the same key tiles.
+ */
+export const KV_TILE = `var<workgroup> Ks: array<f32, T * DH>;
+var<workgroup> Vs: array<f32, T * DH>;
+fn loadKvTile(g: i32, j0: i32, t: i32) {
+  for (var e = t; e < T * DH; e += WG) {
+    let j = j0 + e / DH;
+    var kv = 0.0;
+    var vv = 0.0;
+    if (j < uniforms.nk && g < uniforms.g) { let at = rowK(g, j) + e % DH; kv = K[at]; vv = V[at]; }
+    Ks[e] = kv;
+    Vs[e] = vv;
+  }
+}`;
+
 function dqBody(dh: number): string {
   return `${prelude(dh, true)}
-var<workgroup> Ks: array<f32, T * DH>;
-var<workgroup> Vs: array<f32, T * DH>;
+${KV_TILE}
 fn main(index: i32) {
   let g = group();
   let t = i32(localIndex);
@@ -193,14 +209,7 @@ fn main(index: i32) {
   }
   let jRange = uniformRange(keyLo(q0), keyHi(min(uniforms.nq, q0 + WG) - 1));
   for (var j0 = jRange.x; j0 < jRange.y; j0 += T) {
-    for (var e = t; e < T * DH; e += WG) {
-      let j = j0 + e / DH;
-      var kv = 0.0;
-      var vv = 0.0;
-      if (j < uniforms.nk && g < uniforms.g) { let at = rowK(g, j) + e % DH; kv = K[at]; vv = V[at]; }
-      Ks[e] = kv;
-      Vs[e] = vv;
-    }
+    loadKvTile(g, j0, t);
     workgroupBarrier();
     if (live) {
       for (var u = 0; u < T; u++) {

@@ -31,6 +31,7 @@ import {
   attentionGrad,
   attentionLayout,
   dispatchFor,
+  KV_TILE,
   prelude,
   UNIFORMS,
   WG,
@@ -42,8 +43,7 @@ import { registerRope } from "./rope";
 
 function forwardBody(dh: number): string {
   return `${prelude(dh, true)}
-var<workgroup> Ks: array<f32, T * DH>;
-var<workgroup> Vs: array<f32, T * DH>;
+${KV_TILE}
 fn main(index: i32) {
   let g = group();
   let t = i32(localIndex);
@@ -65,14 +65,7 @@ fn main(index: i32) {
   }
   let jRange = uniformRange(keyLo(q0), keyHi(min(uniforms.nq, q0 + WG) - 1));
   for (var j0 = jRange.x; j0 < jRange.y; j0 += T) {
-    for (var e = t; e < T * DH; e += WG) {
-      let j = j0 + e / DH;
-      var kv = 0.0;
-      var vv = 0.0;
-      if (j < uniforms.nk && g < uniforms.g) { let at = rowK(g, j) + e % DH; kv = K[at]; vv = V[at]; }
-      Ks[e] = kv;
-      Vs[e] = vv;
-    }
+    loadKvTile(g, j0, t);
     workgroupBarrier();
     if (live) {
       var tmax = -BIG;

@@ -6,8 +6,8 @@
  * last step must match the tensorflow backend's composed update.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { isDecayed } from "../../../lib/webgpu/adamw";
-import { AdamW, DEFAULT_ADAMW, decayedRanges, type AdamWConfig } from "../../../lib/train/adamw";
+import { decayedRanges, isDecayed } from "../../../lib/webgpu/adamw";
+import { AdamW, DEFAULT_ADAMW, type AdamWConfig } from "../../../lib/train/adamw";
 import { seeded, type KernelCase } from "./types";
 
 const KERNELS = ["LstAdamW"];
