@@ -16,6 +16,7 @@
 import fs from "fs";
 import path from "path";
 import { runsDir } from "../paths";
+import { writeFileAtomic } from "../files";
 import { labScale, type LabScale } from "../experiment/experiment";
 import { scaleRuns } from "../experiment/grid-study";
 import { runItems } from "../experiment/rescore";
@@ -29,6 +30,7 @@ import {
   summaryMarkdown,
   type ResultSection,
 } from "../experiment/results-doc";
+import { dropSuperseded } from "../experiment/old-rows";
 import type { StudyRun } from "../experiment/study";
 import { withMacroRows } from "../eval/metrics";
 import { accuracyBars } from "./figures";
@@ -98,12 +100,15 @@ export async function writeResults(opts: ResultsOptions = {}): Promise<{ files: 
   }
   await closeExporter();
   if (doc !== null && docFile !== null) {
+    const pruned = dropSuperseded(doc);
+    for (const id of pruned.dropped) log(`dropped the old-rule row of ${id}: a paired verdict supersedes it`);
+    doc = pruned.doc;
     if (hasBlock(doc, "summary")) doc = replaceBlock(doc, "summary", summaryMarkdown(doc, undefined, ""));
-    fs.writeFileSync(docFile, doc);
+    writeFileAtomic(docFile, doc);
     for (const f of opts.summaryIn ?? []) {
       const text = fs.readFileSync(f, "utf8");
       if (hasBlock(text, "summary"))
-        fs.writeFileSync(
+        writeFileAtomic(
           f,
           replaceBlock(text, "summary", summaryMarkdown(doc, undefined, path.relative(path.dirname(f), docFile))),
         );

@@ -18,6 +18,7 @@ import {
   summaryMarkdown,
   verdictLine,
 } from "../../lib/experiment/results-doc";
+import { dropSuperseded } from "../../lib/experiment/old-rows";
 import { SCALES } from "../../lib/experiment/experiment";
 import { gridEntries } from "../../lib/experiment/grids";
 
@@ -205,4 +206,59 @@ test("docs/results.md lists every finding of findings.ts as a verdict row, and R
     summaryMarkdown(doc, FINDINGS, "docs/results.md"),
     "README.md's summary is docs/results.md's (npm run results rewrites both)",
   );
+});
+
+test("dropSuperseded: an old-rule row goes once its id has a paired row; a table left empty goes whole", () => {
+  const [a, b, c] = FINDINGS.map(findingId);
+  const row = (id: string, verdict: string) =>
+    `| claim (\`${id}\`) | +1.0 | – | – | ${verdict} | small, 3 seeds | – | – |`;
+  const head = [
+    "| finding (id) | paper Δ | paired Δ [95% CI] | p | verdict | measured | MDE | seeds |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  const doc = [
+    "## s",
+    ...head,
+    row(a, "**inconclusive**"),
+    row(b, "**reproduces**"),
+    "",
+    "### Earlier measurements",
+    "",
+    ...head,
+    row(a, "not re-paired (old rule: 2 spreads)"),
+    row(c, "not re-paired (old rule: 2 spreads)"),
+    "",
+    "text between",
+    "",
+    ...head,
+    row(b, "not re-paired (no test then)"),
+    "",
+    "end",
+  ].join("\n");
+  const { doc: out, dropped } = dropSuperseded(doc);
+  assert.deepEqual(dropped, [a, b]);
+  assert.equal(
+    out,
+    [
+      "## s",
+      ...head,
+      row(a, "**inconclusive**"),
+      row(b, "**reproduces**"),
+      "",
+      "### Earlier measurements",
+      "",
+      ...head,
+      row(c, "not re-paired (old rule: 2 spreads)"),
+      "",
+      "text between",
+      "",
+      "end",
+    ].join("\n"),
+  );
+  assert.deepEqual(dropSuperseded(out), { doc: out, dropped: [] }, "a second pass changes nothing");
+});
+
+test("docs/results.md keeps no old-rule row that a paired row has superseded (npm run results drops them)", () => {
+  const doc = fs.readFileSync(RESULTS_MD, "utf8");
+  assert.deepEqual(dropSuperseded(doc).dropped, []);
 });
