@@ -76,9 +76,20 @@ export function lstBatchLayout(batch: Batch): LstLayout {
   return { P, start, length, patchEnds, readPatch };
 }
 
+/**
+ * The span slots for a longest patch of `n` tokens: `n` itself up to 8 (static patches keep their exact size and
+ * stay unmasked), past that the next multiple of 8. Aligned word spans of 9..16 tokens all get 16 slots, so a
+ * compiled step (lib/train/compiled-step/) sees two or three shapes in a run instead of one per longest word.
+ * The extra slots repeat the patch's last token with valid 0, so pooling and cross-attention ignore them.
+ * Examples: 4 -> 4, 8 -> 8, 9 -> 16, 15 -> 16, 17 -> 24.
+ */
+export function spanSlots(n: number): number {
+  return n <= 8 ? n : Math.ceil(n / 8) * 8;
+}
+
 /** Every patch's span as lmax token rows (see `patchSpans`). */
 export interface PatchSpans {
-  /** the longest patch, in tokens */
+  /** slots per patch: the longest patch, in tokens, rounded up by `spanSlots` */
   lmax: number;
   /** [B*P*lmax] row of h (b*T + t) for each span slot; slots past the patch's end repeat its last token */
   idx: Int32Array;
@@ -95,8 +106,9 @@ export interface PatchSpans {
  */
 export function patchSpans(lay: LstLayout, B: number, T: number): PatchSpans {
   const { P, start, length } = lay;
-  let lmax = 1;
-  for (let i = 0; i < length.length; i++) lmax = Math.max(lmax, length[i]);
+  let longest = 1;
+  for (let i = 0; i < length.length; i++) longest = Math.max(longest, length[i]);
+  const lmax = spanSlots(longest);
   const idx = new Int32Array(B * P * lmax);
   const valid = new Float32Array(B * P * lmax);
   let full = true;

@@ -5,6 +5,7 @@ import { initBackend } from "../../lib/backend";
 import { applyRope, CrossAttention, ropeTables, SelfAttention } from "../../lib/model/attention";
 import { linear, ParamFactory, rmsNormalize, swiglu } from "../../lib/model/layers";
 import { lstBatchLayout, patchSpans } from "../../lib/model/lst";
+import { spanSlots } from "../../lib/model/lst-layout";
 import { toBatch } from "../../lib/model/batch";
 import {
   blockedMaskData,
@@ -177,6 +178,17 @@ test("patchSpans: the worked example of lst.ts", () => {
   assert.deepEqual([...s.valid.subarray(8, 12)], [1, 1, 1, 1]);
   assert.deepEqual([...s.idx.subarray(20, 24)], [8, 8, 8, 8]);
   assert.equal(s.full, false);
+});
+
+test("spanSlots: exact up to 8 slots, then the next multiple of 8; the extra slots repeat the last token, masked", () => {
+  assert.deepEqual([1, 4, 6, 8, 9, 15, 16, 17, 24, 25].map(spanSlots), [1, 4, 6, 8, 16, 16, 16, 24, 24, 32]);
+  // one row: BOS, a 9-token word, a 1-token patch; T = 10 inputs -> lmax 16
+  const ids = Int32Array.from([1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 3]);
+  const batch = toBatch([{ ids, patchLengths: Int32Array.from([1, 9, 1]) }], { T: 10 });
+  const s = patchSpans(lstBatchLayout(batch), 1, 10);
+  assert.equal(s.lmax, 16);
+  assert.deepEqual([...s.idx.subarray(16, 32)], [1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9, 9, 9, 9]);
+  assert.deepEqual([...s.valid.subarray(16, 32)], [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
 });
 
 test("CrossAttention over gathered keys equals a dense masked reference", () => {

@@ -34,7 +34,8 @@ const kept = (data: Float32Array, from: number, width: number) =>
  * Three rows of T = 24: static patches of 4; variable lengths 1..6 (the shape of aligned patching: length-1
  * text patches, longer speech patches) with an EOS and a second document; a short row padded (empty patches).
  */
-function batches(kind: "static" | "variable", seed: number, n: number): Batch[] {
+/** Rows of patches of 4 ('static'), of 1..6 ('variable') or of 1..11 tokens ('long': lmax pads to 16 slots). */
+function batches(kind: "static" | "variable" | "long", seed: number, n: number): Batch[] {
   const rng = new Rng(seed);
   const out: Batch[] = [];
   for (let i = 0; i < n; i++) {
@@ -48,7 +49,7 @@ function batches(kind: "static" | "variable", seed: number, n: number): Batch[] 
       if (kind === "static") for (let left = len - 1; left > 0; left -= 4) lengths.push(Math.min(4, left));
       else {
         for (let left = len - 1; left > 0;) {
-          const l = Math.min(left, 1 + rng.int(6));
+          const l = Math.min(left, 1 + rng.int(kind === "long" ? 11 : 6));
           lengths.push(l);
           left -= l;
         }
@@ -162,6 +163,8 @@ const CASES = [
   { rows: "variable", lst: { pooling: "avg" } },
   { rows: "variable", lst: { pooling: "max" } },
   { rows: "variable", lst: { pooling: "avg", textPath: "global", unitOffset: 20, crossAttnK: 1 } },
+  { rows: "long", lst: { pooling: "avg" } },
+  { rows: "long", lst: { pooling: "max" } },
 ] as const;
 
 test("fused and compact forms against the gathered one: same nll and same gradients on one batch", () => {
