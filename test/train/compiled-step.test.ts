@@ -18,6 +18,7 @@ import type { Batch } from "../../lib/model/types";
 import { CompiledStep, type StepReport } from "../../lib/train/compiled-step/runner";
 import { AutoGuard } from "../../lib/train/compiled-step/guard";
 import { compileChoice } from "../../lib/train/compiled-step/policy";
+import { trainKilledAt } from "./kill";
 
 const made: string[] = [];
 const tmp = (): string => {
@@ -109,16 +110,7 @@ test("a run checkpointed eagerly resumes compiled with the same losses", async (
   const straight = await train(opts);
   straight.model.dispose();
   const dir = tmp();
-  await assert.rejects(
-    train({
-      ...opts,
-      dir,
-      onStep: (m) => {
-        if (m.step === 4) throw new Error("killed");
-      },
-    }),
-    /killed/,
-  );
+  await trainKilledAt(opts, dir, 4);
   assert.equal(loadCheckpoint(dir)?.step, 3);
   // `compile` is not in the config hash: the eager run's checkpoint continues compiled
   const resumed = await train({ ...opts, dir, train: { ...trainCfg, steps: 8, ckptEvery: 3, compile: "graph" } });

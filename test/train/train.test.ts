@@ -8,6 +8,7 @@ import { initBackend } from "../../lib/backend";
 import { modalityLosses, train, type StepMetrics, type TrainOptions } from "../../lib/train/train";
 import { loadCheckpoint } from "../../lib/train/checkpoint";
 import { syntheticSource } from "../../lib/train/synthetic";
+import { trainKilledAt } from "./kill";
 
 const made: string[] = [];
 const tmp = (): string => {
@@ -57,16 +58,7 @@ test("resume after a kill gives the same losses as an uninterrupted run (LST, cu
   straight.model.dispose();
 
   const dir = tmp();
-  await assert.rejects(
-    train({
-      ...opts,
-      dir,
-      onStep: (m) => {
-        if (m.step === 3) throw new Error("killed");
-      },
-    }),
-    /killed/,
-  );
+  await trainKilledAt(opts, dir, 3);
   assert.equal(loadCheckpoint(dir)?.step, 2);
   // the checkpoint cadence is not part of the config hash: resuming with another one is fine
   const resumed = await train({ ...opts, dir, train: { ...trainCfg, steps: 6, ckptEvery: 3 } });
