@@ -216,45 +216,19 @@ test("dropSuperseded: an old-rule row goes once its id has a paired row; a table
     "| finding (id) | paper Δ | paired Δ [95% CI] | p | verdict | measured | MDE | seeds |",
     "|---|---|---|---|---|---|---|---|",
   ];
+  // the paired rows of a section, then its "Earlier measurements" (the same in the input and the output)
+  const paired = ["## s", ...head, row(a, "**inconclusive**"), row(b, "**reproduces**"), "", "### Earlier", ""];
+  const oldC = row(c, "not re-paired (old rule: 2 spreads)");
   const doc = [
-    "## s",
-    ...head,
-    row(a, "**inconclusive**"),
-    row(b, "**reproduces**"),
-    "",
-    "### Earlier measurements",
-    "",
-    ...head,
-    row(a, "not re-paired (old rule: 2 spreads)"),
-    row(c, "not re-paired (old rule: 2 spreads)"),
-    "",
-    "text between",
-    "",
-    ...head,
-    row(b, "not re-paired (no test then)"),
-    "",
+    ...paired,
+    ...[...head, row(a, "not re-paired (old rule: 2 spreads)"), oldC, ""], // a's old row goes, c's stays
+    ...["text between", ""],
+    ...[...head, row(b, "not re-paired (no test then)"), ""], // b's only old row: the whole table goes
     "end",
   ].join("\n");
   const { doc: out, dropped } = dropSuperseded(doc);
   assert.deepEqual(dropped, [a, b]);
-  assert.equal(
-    out,
-    [
-      "## s",
-      ...head,
-      row(a, "**inconclusive**"),
-      row(b, "**reproduces**"),
-      "",
-      "### Earlier measurements",
-      "",
-      ...head,
-      row(c, "not re-paired (old rule: 2 spreads)"),
-      "",
-      "text between",
-      "",
-      "end",
-    ].join("\n"),
-  );
+  assert.equal(out, [...paired, ...head, oldC, "", "text between", "", "end"].join("\n"));
   assert.deepEqual(dropSuperseded(out), { doc: out, dropped: [] }, "a second pass changes nothing");
 });
 
