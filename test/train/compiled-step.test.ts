@@ -44,6 +44,11 @@ const tiny = (kind: "baseline" | "lst") => ({
 const trainCfg = { batchSize: 2, seqLen: 24, globalLen: 24, maxRawLen: 48, lr: 3e-3, warmupSteps: 2, ckptEvery: 0 };
 const STEPS = 50;
 const REL = 1e-5;
+/**
+ * The compiled mode the parity cases check: "graph", or "xla" with `LST_PARITY_COMPILE=xla` (XLA's agreement,
+ * run by hand: `LST_PARITY_COMPILE=xla node --import tsx --test test/train/compiled-step.test.ts`; docs/speed.md).
+ */
+const PARITY_MODE = process.env.LST_PARITY_COMPILE === "xla" ? "xla" : "graph";
 
 /** Assert equal losses within REL relative; returns the largest relative difference. */
 function assertSameLosses(a: number[], b: number[], what: string): number {
@@ -78,13 +83,13 @@ const parityCases: { name: string; opts: () => Omit<TrainOptions, "source"> }[] 
 for (const c of parityCases) {
   test(`${STEPS} compiled steps give the eager losses within ${REL} relative: ${c.name}`, async (t) => {
     await initBackend({ backend: "tensorflow" });
-    const run = async (compile: "off" | "graph") => {
+    const run = async (compile: "off" | "graph" | "xla") => {
       const r = await train({ ...c.opts(), train: { ...trainCfg, steps: STEPS, compile }, source: syntheticSource(7) });
       r.model.dispose();
       return r;
     };
     const eager = await run("off");
-    const compiled = await run("graph");
+    const compiled = await run(PARITY_MODE);
     const stats = compiled.compiled!;
     // most steps went through a graph (not the eager fallback), so the comparison says something
     assert.ok(stats.compiled >= 10, `${c.name}: ${JSON.stringify({ ...stats, graphs: stats.graphs.length })}`);
@@ -94,7 +99,7 @@ for (const c of parityCases) {
       c.name,
     );
     t.diagnostic(
-      `${c.name}: largest relative loss difference ${worst.toExponential(2)}; ${JSON.stringify({ ...stats, graphs: stats.graphs.length, lastMismatch: undefined })}`,
+      `${c.name} (${PARITY_MODE}): largest relative loss difference ${worst.toExponential(2)}; ${JSON.stringify({ ...stats, graphs: stats.graphs.length, lastMismatch: undefined })}`,
     );
   });
 }
