@@ -4,12 +4,12 @@
  *
  * The kernel has two outputs, [nll, lse]: the model keeps nll and drops lse, and the gradient saves lse so
  * the backward pass needs no reduction. Forward, two dispatches:
- *   1. lse [N]: one team of threads per row (the layout of rms-norm.ts `rowLayout`; V = 40..3000 -> 64 or
+ *   1. lse [N]: one team of threads per row (the tree layout of row-kernel.ts `rowLayout`; V = 40..3000 -> 64 or
  *      128 threads a row). Each thread keeps a running (max m, sum s of exp(x - m)) over its columns,
  *      rescaling s when m grows, so the row is read once; the team merges pairs in shared memory,
  *      (m, s) + (m', s') = (M, s e^(m - M) + s' e^(m' - M)) with M = max(m, m'), and lse = m + log s.
  *      No exp of an unshifted logit, so logits of +-50 (or +-1000) neither overflow nor underflow to 0.
- *      Subgroup variant (rms-norm.ts `subgroupRowKernel`: one subgroup a row, where the device has
+ *      Subgroup variant (row-kernel.ts `subgroupRowKernel`: one subgroup a row, where the device has
  *      `subgroups`): the lanes' (m, s) merge in two steps with no barrier, M = subgroupMax(m), then
  *      S = subgroupAdd(s e^(m - M)); a lane with no column (m = -3e38, s = 0) adds 0.
  *   2. nll [N]: one thread per row, lse - x_t, or 0 for an ignored row.
@@ -23,34 +23,17 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { FUSED } from "./names";
 import { flatDispatch, registerFused, runWgsl, type WebgpuBackendLike } from "./program";
-import {
-  countRowKernel,
-  ROW_PRELUDE,
-  ROW_THREADS as WG,
-  rowLayout,
-  SUBGROUP_ROW_UNIFORMS,
-  subgroupRowKernel,
-  subgroupRowsPerGroup,
-} from "./rms-norm";
-import { subgroupsOn } from "./features";
+import { ROW_PRELUDE, ROW_THREADS as WG, runRowKernel } from "./row-kernel";
 
 function logSumExp(b: WebgpuBackendLike, logits: tf.TensorInfo): tf.TensorInfo {
   const [n, v] = logits.shape;
-  const sg = subgroupsOn();
-  countRowKernel(sg);
-  if (sg) {
-    const perGroup = subgroupRowsPerGroup();
-    return runWgsl(
-      b,
-      {
-        key: "cross_entropy_lse_sg",
-        outputShape: [n],
-        inputs: ["X"],
-        workgroupSize: [WG, 1, 1],
-        dispatch: flatDispatch(n, perGroup),
-        uniforms: SUBGROUP_ROW_UNIFORMS,
-        body: subgroupRowKernel(
-          `let base = row * uniforms.c;
+  return runRowKernel(
+    b,
+    {
+      key: "cross_entropy_lse",
+      outputShape: [n],
+      inputs: ["X"],
+      subgroupRow: `let base = row * uniforms.c;
     var m = -3.0e38; // each lane's running (max, sum of exp(x - max)), as in the tree variant
     var s = 0.0;
     for (var col = lane; col < uniforms.c; col += sgSize) {
@@ -60,27 +43,7 @@ function logSumExp(b: WebgpuBackendLike, logits: tf.TensorInfo): tf.TensorInfo {
     let mm = subgroupMax(m);
     let total = subgroupAdd(s * exp(m - mm));
     if (lane == 0) { result[row] = mm + log(total); }`,
-        ),
-      },
-      [logits],
-      [n, v, perGroup],
-    );
-  }
-  const { team, rowsPerGroup } = rowLayout(v);
-  return runWgsl(
-    b,
-    {
-      key: "cross_entropy_lse",
-      outputShape: [n],
-      inputs: ["X"],
-      workgroupSize: [WG, 1, 1],
-      dispatch: flatDispatch(n, rowsPerGroup),
-      uniforms: [
-        { name: "rows", type: "i32" },
-        { name: "c", type: "i32" },
-        { name: "team", type: "i32" },
-      ],
-      body: `var<workgroup> redM: array<f32, ${WG}>;
+      treeBody: `var<workgroup> redM: array<f32, ${WG}>;
 var<workgroup> redS: array<f32, ${WG}>;
 fn main(index: i32) {${ROW_PRELUDE}
   let base = row * uniforms.c;
@@ -111,7 +74,8 @@ fn main(index: i32) {${ROW_PRELUDE}
 }`,
     },
     [logits],
-    [n, v, team],
+    n,
+    v,
   );
 }
 

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { probeWebgpu } from "../../../lib/backend-webgpu";
 import { enableMarker, hoistEnables, webgpuFeatures } from "../../../lib/webgpu/features";
-import { rowKernelStats } from "../../../lib/webgpu/rms-norm";
+import { rowKernelStats } from "../../../lib/webgpu/row-kernel";
 import type { KernelCase } from "./types";
 
 /** Run `f` with `process.env[name]` set to `value` (undefined: unset), then put it back as it was. */
