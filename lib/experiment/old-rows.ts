@@ -19,31 +19,23 @@
  *
  * and a table whose only row was `g:a>b:hs-macro` disappears, header, separator and the blank line after it.
  */
-import { docVerdictRows } from "./results-doc";
-import { FINDINGS, type Finding } from "./findings";
-
-const PAIRED = new Set(["reproduces", "contradicts", "inconclusive"]);
-
-/** The ids that have at least one paired verdict row in `doc`. */
-function pairedIds(doc: string, findings: readonly Finding[]): Set<string> {
-  return new Set(
-    docVerdictRows(doc, findings)
-      .filter((r) => PAIRED.has(r.verdict))
-      .map((r) => r.id),
-  );
-}
+import { PAIRED, verdictRowOf, type DocVerdictRow } from "./results-doc";
+import { FINDINGS, findingId, type Finding } from "./findings";
 
 /** See the header. Returns the document and the ids of the rows it dropped, in order. */
 export function dropSuperseded(
   doc: string,
   findings: readonly Finding[] = FINDINGS,
 ): { doc: string; dropped: string[] } {
-  const paired = pairedIds(doc, findings);
+  const ids = new Set(findings.map(findingId));
   const lines = doc.split("\n");
+  const rows = lines.map((line) => verdictRowOf(line, ids));
+  const paired = new Set(
+    rows.filter((r): r is DocVerdictRow => r !== null && PAIRED.includes(r.verdict)).map((r) => r.id),
+  );
   const dropped: string[] = [];
-  const keep = lines.map((line) => {
-    const [row] = line.startsWith("|") ? docVerdictRows(line, findings) : [];
-    if (row === undefined || row.verdict !== "not re-paired" || !paired.has(row.id)) return true;
+  const keep = rows.map((row) => {
+    if (row === null || row.verdict !== "not re-paired" || !paired.has(row.id)) return true;
     dropped.push(row.id);
     return false;
   });

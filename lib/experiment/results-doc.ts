@@ -297,30 +297,37 @@ export function docVerdictRows(doc: string, findings: readonly Finding[] = FINDI
   const ids = new Set(findings.map(findingId));
   const out: DocVerdictRow[] = [];
   for (const line of doc.split("\n")) {
-    if (!line.startsWith("|")) continue;
-    const cells = line.split("|").slice(1, -1);
-    if (cells.length < 6) continue;
-    const id = /`([^`]+)`/.exec(cells[0])?.[1];
-    if (id === undefined || !ids.has(id)) continue;
-    const v = cells[4];
-    // an old-rule row says "not re-paired" first, whatever its old words were
-    const verdict: DocVerdict = /not re-paired/.test(v)
-      ? "not re-paired"
-      : /not run/.test(v)
-        ? "not run"
-        : /reproduces/.test(v)
-          ? "reproduces"
-          : /contradicts/.test(v)
-            ? "contradicts"
-            : /inconclusive/.test(v)
-              ? "inconclusive"
-              : "not re-paired";
-    out.push({ id, verdict, scale: cells[5].split(",")[0].trim() });
+    const row = verdictRowOf(line, ids);
+    if (row) out.push(row);
   }
   return out;
 }
 
-const PAIRED: DocVerdict[] = ["reproduces", "contradicts", "inconclusive"];
+/** One line as a verdict row of a finding in `ids`, or null when it is not one. */
+export function verdictRowOf(line: string, ids: ReadonlySet<string>): DocVerdictRow | null {
+  if (!line.startsWith("|")) return null;
+  const cells = line.split("|").slice(1, -1);
+  if (cells.length < 6) return null;
+  const id = /`([^`]+)`/.exec(cells[0])?.[1];
+  if (id === undefined || !ids.has(id)) return null;
+  const v = cells[4];
+  // an old-rule row says "not re-paired" first, whatever its old words were
+  const verdict: DocVerdict = /not re-paired/.test(v)
+    ? "not re-paired"
+    : /not run/.test(v)
+      ? "not run"
+      : /reproduces/.test(v)
+        ? "reproduces"
+        : /contradicts/.test(v)
+          ? "contradicts"
+          : /inconclusive/.test(v)
+            ? "inconclusive"
+            : "not re-paired";
+  return { id, verdict, scale: cells[5].split(",")[0].trim() };
+}
+
+/** the verdicts of the paired rule */
+export const PAIRED: readonly DocVerdict[] = ["reproduces", "contradicts", "inconclusive"];
 
 /**
  * Each finding's verdict in a document: its first paired row (generated rows come first in a section), else its
